@@ -1,0 +1,39 @@
+// Energy and length of a discretised spacetime curve in the Fisher-Rao geometry of the denoising
+// posteriors (MATH.md section 4), their gradient with respect to the curve points, and the KL
+// divergence of the exponential family (MATH.md section 2).
+#pragma once
+
+#include <vector>
+
+#include <Eigen/Dense>
+
+#include "engine/denoiser.h"
+
+namespace geotps {
+
+/// Everything known about a curve z_0 .. z_{N-1} after one denoiser pass.
+struct CurveEvaluation {
+  double energy = 0.0;  ///< E = (N-1)/2 sum_n (eta_{n+1}-eta_n).(mu_{n+1}-mu_n), dimensionless
+  double length = 0.0;  ///< L = sum_n sqrt((eta_{n+1}-eta_n).(mu_{n+1}-mu_n)), dimensionless
+  Eigen::MatrixXd eta;  ///< N x (D+1) natural parameters
+  Eigen::MatrixXd mu;   ///< N x (D+1) expectation parameters
+  Eigen::VectorXd psi;  ///< N log-partitions (NaN for denoisers without psi)
+  std::vector<PosteriorMoments> moments;  ///< the denoiser's raw output (with d mu / d z if asked)
+  Eigen::MatrixXd gradient;  ///< N x (D+1) dE/dz_n (filled when requested)
+};
+
+/// Evaluates E and L of the curve whose points are the rows of `z` (N x (D+1), l first; N >= 2).
+/// Negative segment terms (possible only with approximate denoisers) are clamped to 0 in E and L.
+/// When `withGradient`, fills `gradient` = dE/dz (the clamped terms contribute nothing).
+CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z, bool withGradient);
+
+/// Energy only, from given eta and mu (N x (D+1) each).
+double curveEnergy(const Eigen::MatrixXd& eta, const Eigen::MatrixXd& mu);
+
+/// KL(p_a || p_b) = psi_b - psi_a - mu_a . (eta_b - eta_a), in nats.
+inline double klDivergence(double psiA, const Eigen::VectorXd& muA, const Eigen::VectorXd& etaA,
+                           double psiB, const Eigen::VectorXd& etaB) {
+  return psiB - psiA - muA.dot(etaB - etaA);
+}
+
+}  // namespace geotps

@@ -1,0 +1,359 @@
+// Tabulated periodic 2D surfaces: reading and validating grid files, periodic wrapping and
+// nearest-grid lookup, and the C2 periodic bicubic-spline interpolant (value and analytic gradient)
+// that turns a grid such as the alanine dipeptide (phi, psi) surface into a Potential.
+#include "potentials/tabulated_surface.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <limits>
+#include <stdexcept>
+#include <string_view>
+#include <utility>
+
+namespace geotps {
+
+namespace {
+
+/// Wraps `x` into [low, low + period). Units: whatever unit x is in (rad for the alanine surface).
+double wrapInto(double x, double low, double period) {
+  double w = x - period * std::floor((x - low) / period);
+  // Rounding can land exactly on the (excluded) upper end, or a hair below `low`.
+  if (w >= low + period || w < low) w = low;
+  return w;
+}
+
+/// Periodic cell index of the half-open interval [x0 + (k - 1/2) h, x0 + (k + 1/2) h), i.e. the
+/// index of the nearest grid point, consistent with the data box. Returns 0 for non-finite input.
+int nearestIndex(double x, double x0, double h, int n) {
+  const double t = (x - x0) / h + 0.5;  // in units of the spacing, shifted to cell starts
+  if (!std::isfinite(t)) return 0;
+  const double tw = t - n * std::floor(t / n);  // in [0, n], rounding may give exactly n
+  int k = static_cast<int>(tw);
+  if (k >= n) k -= n;
+  if (k < 0) k = 0;
+  return k;
+}
+
+/// floor(t) for finite t without a libm call (std::floor is not inlined on baseline x86-64, and
+/// this sits on the hot path of TabulatedSurface::evaluate).
+inline double fastFloor(double t) {
+  if (std::abs(t) < 4.0e15) {
+    const double k = static_cast<double>(static_cast<long long>(t));  // truncates toward zero
+    return k > t ? k - 1.0 : k;
+  }
+  return std::floor(t);
+}
+
+/// One data row of a grid file with the 1-based line it came from.
+struct Row {
+  double x, y, u;
+  long line;
+};
+
+/// Parses one whitespace-separated field as a finite double, or throws naming file and line.
+double parseField(std::string_view tok, const std::string& path, long line, int column) {
+  static const char* const kColumnNames[3] = {"x", "y", "U"};
+  std::string_view s = tok;
+  if (s.size() > 1 && s.front() == '+') s.remove_prefix(1);  // from_chars rejects a leading '+'
+  double v = 0.0;
+  const auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    throw std::runtime_error(fmt::format("{}:{}: expected a number in column {} ({}), got '{}'",
+                                         path, line, column + 1, kColumnNames[column], tok));
+  }
+  if (!std::isfinite(v)) {
+    throw std::runtime_error(
+        fmt::format("{}:{}: expected a finite number in column {} ({}), got '{}'", path, line,
+                    column + 1, kColumnNames[column], tok));
+  }
+  return v;
+}
+
+/// Solves the periodic cubic-spline system for the knot derivatives m_k of n equally spaced values
+/// f_k (spacing h, period n*h):  m_{k-1} + 4 m_k + m_{k+1} = 3 (f_{k+1} - f_{k-1}) / h,
+/// indices mod n. `f` and `m` are strided views (element k at f[k*stride]); `work` has room for
+/// 3n doubles. A cyclic tridiagonal solve (Thomas algorithm plus a Sherman-Morrison correction);
+/// the matrix is strictly diagonally dominant, so no pivoting is needed. Requires n >= 3.
+void periodicSplineDerivatives(int n, double h, const double* f, std::size_t fstride, double* m,
+                               std::size_t mstride, std::vector<double>& work) {
+  work.assign(3 * static_cast<std::size_t>(n), 0.0);
+  double* cp = work.data();  // modified super-diagonal
+  double* x = cp + n;        // solution of A' x = r
+  double* z = x + n;         // solution of A' z = u
+  // A = A' + u v^T with u = (gamma, 0, ..., 0, 1), v = (1, 0, ..., 0, 1/gamma), gamma = -4.
+  const double gamma = -4.0;
+  const double diag0 = 4.0 - gamma;
+  const double diagLast = 4.0 - 1.0 / gamma;
+  auto F = [&](int k) { return f[static_cast<std::size_t>((k + n) % n) * fstride]; };
+  // Forward sweep for both right-hand sides at once (same matrix A').
+  double denom = diag0;
+  cp[0] = 1.0 / denom;
+  x[0] = 3.0 * (F(1) - F(-1)) / h / denom;
+  z[0] = gamma / denom;
+  for (int k = 1; k < n; ++k) {
+    const double d = (k == n - 1 ? diagLast : 4.0);
+    denom = d - cp[k - 1];
+    cp[k] = 1.0 / denom;
+    const double r = 3.0 * (F(k + 1) - F(k - 1)) / h;
+    const double u = (k == n - 1 ? 1.0 : 0.0);
+    x[k] = (r - x[k - 1]) / denom;
+    z[k] = (u - z[k - 1]) / denom;
+  }
+  for (int k = n - 2; k >= 0; --k) {
+    x[k] -= cp[k] * x[k + 1];
+    z[k] -= cp[k] * z[k + 1];
+  }
+  const double fact = (x[0] + x[n - 1] / gamma) / (1.0 + z[0] + z[n - 1] / gamma);
+  for (int k = 0; k < n; ++k) m[static_cast<std::size_t>(k) * mstride] = x[k] - fact * z[k];
+}
+
+}  // namespace
+
+void Grid2D::wrap(double& x, double& y) const {
+  x = wrapInto(x, boxLowX(), periodX());
+  y = wrapInto(y, boxLowY(), periodY());
+}
+
+void Grid2D::nearest(double x, double y, int& i, int& j) const {
+  i = nearestIndex(x, x0, hx, nx);
+  j = nearestIndex(y, y0, hy, ny);
+}
+
+Grid2D readGridFile(const std::string& path, double expectedPeriod) {
+  std::ifstream in(path);
+  if (!in) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot open grid file (missing or unreadable); expected a file of "
+                    "`x y U` rows",
+                    path));
+  }
+  std::vector<Row> rows;
+  std::string line;
+  long lineNo = 0;
+  while (std::getline(in, line)) {
+    ++lineNo;
+    std::string_view s(line);
+    std::size_t first = s.find_first_not_of(" \t\r\f\v");
+    if (first == std::string_view::npos || s[first] == '#') continue;  // blank or comment
+    std::string_view toks[3];
+    int count = 0;
+    std::size_t pos = first;
+    while (pos != std::string_view::npos && pos < s.size()) {
+      const std::size_t end = s.find_first_of(" \t\r\f\v", pos);
+      const std::string_view tok = s.substr(pos, end == std::string_view::npos ? end : end - pos);
+      if (count < 3) toks[count] = tok;
+      ++count;
+      pos = (end == std::string_view::npos) ? end : s.find_first_not_of(" \t\r\f\v", end);
+    }
+    if (count != 3) {
+      throw std::runtime_error(
+          fmt::format("{}:{}: expected 3 numbers `x y U`, got {}", path, lineNo, count));
+    }
+    Row r{};
+    r.x = parseField(toks[0], path, lineNo, 0);
+    r.y = parseField(toks[1], path, lineNo, 1);
+    r.u = parseField(toks[2], path, lineNo, 2);
+    r.line = lineNo;
+    rows.push_back(r);
+  }
+  if (rows.size() < 4) {
+    throw std::runtime_error(fmt::format(
+        "{}: expected a grid of at least 2 x 2 `x y U` rows, got {} data rows", path, rows.size()));
+  }
+
+  // nx: length of the first run of rows along which x increases (x varies fastest).
+  if (!(rows[1].x > rows[0].x)) {
+    throw std::runtime_error(fmt::format(
+        "{}:{}: expected x to increase along a row (x varies fastest), got x = {} after x = {}",
+        path, rows[1].line, rows[1].x, rows[0].x));
+  }
+  std::size_t nx = 1;
+  while (nx < rows.size() && rows[nx].x > rows[nx - 1].x) ++nx;
+  if (nx == rows.size()) {
+    throw std::runtime_error(fmt::format(
+        "{}:{}: expected at least 2 y values (rows with x varying fastest), got a single row", path,
+        rows.back().line));
+  }
+  if (rows.size() % nx != 0) {
+    throw std::runtime_error(fmt::format(
+        "{}:{}: incomplete grid: expected a multiple of nx = {} data rows (nx points per y value), "
+        "got {} rows",
+        path, rows.back().line, nx, rows.size()));
+  }
+  const std::size_t ny = rows.size() / nx;
+  Grid2D g;
+  g.nx = static_cast<int>(nx);
+  g.ny = static_cast<int>(ny);
+  g.x0 = rows[0].x;
+  g.y0 = rows[0].y;
+  // Spacing fitted over the whole extent (less rounding than one difference), then checked.
+  g.hx = (rows[nx - 1].x - rows[0].x) / static_cast<double>(nx - 1);
+  g.hy = (rows[(ny - 1) * nx].y - rows[0].y) / static_cast<double>(ny - 1);
+  if (!(g.hy > 0.0)) {
+    throw std::runtime_error(
+        fmt::format("{}:{}: expected y to increase from one row of the grid to the next, got y = "
+                    "{} after y = {}",
+                    path, rows[nx].line, rows[nx].y, rows[0].y));
+  }
+  constexpr double kRelTol = 1e-6;
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    const std::size_t i = k % nx, j = k / nx;
+    const double ex = g.x0 + static_cast<double>(i) * g.hx;
+    const double ey = g.y0 + static_cast<double>(j) * g.hy;
+    if (std::abs(rows[k].x - ex) > kRelTol * g.hx) {
+      throw std::runtime_error(fmt::format(
+          "{}:{}: expected x = {:.10g} (point {} of {} along x, uniform spacing {:.10g}), got "
+          "x = {:.10g}: grid is incomplete or not uniform",
+          path, rows[k].line, ex, i, nx, g.hx, rows[k].x));
+    }
+    if (std::abs(rows[k].y - ey) > kRelTol * g.hy) {
+      throw std::runtime_error(fmt::format(
+          "{}:{}: expected y = {:.10g} (point {} of {} along y, uniform spacing {:.10g}), got "
+          "y = {:.10g}: grid is incomplete or not uniform",
+          path, rows[k].line, ey, j, ny, g.hy, rows[k].y));
+    }
+  }
+  if (expectedPeriod > 0.0) {
+    const double px = g.periodX(), py = g.periodY();
+    if (std::abs(px - expectedPeriod) > kRelTol * expectedPeriod ||
+        std::abs(py - expectedPeriod) > kRelTol * expectedPeriod) {
+      throw std::runtime_error(fmt::format(
+          "{}: expected grid periods nx*hx and ny*hy equal to {:.10g}, got {:.10g} ({} x {:.10g}) "
+          "and {:.10g} ({} x {:.10g})",
+          path, expectedPeriod, px, nx, g.hx, py, ny, g.hy));
+    }
+  }
+  g.values.resize(rows.size());
+  for (std::size_t k = 0; k < rows.size(); ++k) g.values[k] = rows[k].u;
+  return g;
+}
+
+TabulatedSurface::TabulatedSurface(Grid2D grid, std::string sourcePath, double energyScale)
+    : grid_(std::move(grid)), sourcePath_(std::move(sourcePath)) {
+  const Grid2D& g = grid_;
+  if (g.nx < 3 || g.ny < 3) {
+    throw std::invalid_argument(fmt::format(
+        "TabulatedSurface: expected at least 3 x 3 grid points, got {} x {}", g.nx, g.ny));
+  }
+  if (!(g.hx > 0.0) || !(g.hy > 0.0) || !std::isfinite(g.hx) || !std::isfinite(g.hy)) {
+    throw std::invalid_argument(fmt::format(
+        "TabulatedSurface: expected positive finite spacings, got hx = {}, hy = {}", g.hx, g.hy));
+  }
+  const std::size_t nx = static_cast<std::size_t>(g.nx), ny = static_cast<std::size_t>(g.ny);
+  if (g.values.size() != nx * ny) {
+    throw std::invalid_argument(
+        fmt::format("TabulatedSurface: expected {} x {} = {} values, got {}", nx, ny, nx * ny,
+                    g.values.size()));
+  }
+  for (double& v : grid_.values) {
+    v *= energyScale;
+    if (!std::isfinite(v)) {
+      throw std::invalid_argument("TabulatedSurface: expected finite grid values");
+    }
+  }
+
+  // Knot derivatives of the tensor-product periodic spline.
+  const std::vector<double>& f = grid_.values;
+  std::vector<double> fx(nx * ny), fy(nx * ny), fxy(nx * ny), work;
+  for (std::size_t j = 0; j < ny; ++j) {  // along x, one row per y
+    periodicSplineDerivatives(g.nx, g.hx, &f[j * nx], 1, &fx[j * nx], 1, work);
+  }
+  for (std::size_t i = 0; i < nx; ++i) {  // along y, one column per x
+    periodicSplineDerivatives(g.ny, g.hy, &f[i], nx, &fy[i], nx, work);
+    periodicSplineDerivatives(g.ny, g.hy, &fx[i], nx, &fxy[i], nx, work);
+  }
+
+  // Per-cell bicubic Hermite coefficients in local coordinates u, v in [0, 1]:
+  // p(u, v) = sum_{a,b} c[4a + b] u^a v^b,  C = A F A^T,  A = Hermite basis matrix.
+  static constexpr double A[4][4] = {{1, 0, 0, 0}, {0, 0, 1, 0}, {-3, 3, -2, -1}, {2, -2, 1, 1}};
+  coeffs_.assign(16 * nx * ny, 0.0);
+  for (std::size_t j = 0; j < ny; ++j) {
+    const std::size_t j1 = (j + 1) % ny;
+    for (std::size_t i = 0; i < nx; ++i) {
+      const std::size_t i1 = (i + 1) % nx;
+      const std::size_t p00 = j * nx + i, p10 = j * nx + i1, p01 = j1 * nx + i, p11 = j1 * nx + i1;
+      const double sx = g.hx, sy = g.hy, sxy = g.hx * g.hy;
+      // Rows: value at u=0, u=1, d/du at u=0, u=1; columns likewise in v.
+      const double F[4][4] = {
+          {f[p00], f[p01], sy * fy[p00], sy * fy[p01]},
+          {f[p10], f[p11], sy * fy[p10], sy * fy[p11]},
+          {sx * fx[p00], sx * fx[p01], sxy * fxy[p00], sxy * fxy[p01]},
+          {sx * fx[p10], sx * fx[p11], sxy * fxy[p10], sxy * fxy[p11]},
+      };
+      double AF[4][4];
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) {
+          double s = 0.0;
+          for (int k = 0; k < 4; ++k) s += A[a][k] * F[k][b];
+          AF[a][b] = s;
+        }
+      double* c = &coeffs_[16 * (j * nx + i)];
+      for (int a = 0; a < 4; ++a)
+        for (int b = 0; b < 4; ++b) {
+          double s = 0.0;
+          for (int k = 0; k < 4; ++k) s += AF[a][k] * A[b][k];
+          c[4 * a + b] = s;
+        }
+    }
+  }
+}
+
+std::shared_ptr<TabulatedSurface> TabulatedSurface::fromFile(const std::string& path,
+                                                             double energyScale,
+                                                             double expectedPeriod) {
+  return std::make_shared<TabulatedSurface>(readGridFile(path, expectedPeriod), path, energyScale);
+}
+
+void TabulatedSurface::evaluate(const double* x, std::size_t n, double* energy,
+                                double* gradient) const {
+  const int nx = grid_.nx, ny = grid_.ny;
+  const double invHx = 1.0 / grid_.hx, invHy = 1.0 / grid_.hy;
+  const double invNx = 1.0 / nx, invNy = 1.0 / ny;
+  const double x0 = grid_.x0, y0 = grid_.y0;
+  const double* const coeffs = coeffs_.data();
+  for (std::size_t p = 0; p < n; ++p) {
+    // Position in units of the spacing relative to point (0, 0); wrapping by whole periods maps the
+    // data box [-1/2, n - 1/2) onto cells [0, n) with local coordinates in [0, 1].
+    double tx = (x[2 * p] - x0) * invHx;
+    double ty = (x[2 * p + 1] - y0) * invHy;
+    if (!std::isfinite(tx) || !std::isfinite(ty)) {
+      energy[p] = std::numeric_limits<double>::quiet_NaN();
+      if (gradient) gradient[2 * p] = gradient[2 * p + 1] = energy[p];
+      continue;
+    }
+    tx -= nx * fastFloor(tx * invNx);
+    ty -= ny * fastFloor(ty * invNy);
+    int i = static_cast<int>(tx), j = static_cast<int>(ty);
+    if (i >= nx) i = nx - 1;  // rounding can give tx == nx
+    if (j >= ny) j = ny - 1;
+    if (i < 0) i = 0;
+    if (j < 0) j = 0;
+    const double u = tx - i, v = ty - j;
+    const double* c = coeffs + 16 * (static_cast<std::size_t>(j) * nx + i);
+    // p(u, v) = U^T C V with U = (1, u, u^2, u^3), V = (1, v, v^2, v^3): explicit powers instead of
+    // nested Horner keep the dependency chains short (this loop is latency-bound).
+    const double v2 = v * v, v3 = v2 * v, u2 = u * u, u3 = u2 * u;
+    double q[4], dq[4];  // q_a = sum_b c[4a+b] v^b, dq_a = d q_a / dv
+    for (int a = 0; a < 4; ++a) {
+      const double* r = c + 4 * a;
+      q[a] = (r[0] + r[1] * v) + (r[2] * v2 + r[3] * v3);
+      dq[a] = r[1] + (2.0 * r[2] * v + 3.0 * r[3] * v2);
+    }
+    energy[p] = (q[0] + q[1] * u) + (q[2] * u2 + q[3] * u3);
+    if (gradient) {
+      gradient[2 * p] = (q[1] + (2.0 * q[2] * u + 3.0 * q[3] * u2)) * invHx;
+      gradient[2 * p + 1] = ((dq[0] + dq[1] * u) + (dq[2] * u2 + dq[3] * u3)) * invHy;
+    }
+  }
+}
+
+double TabulatedSurface::nearestGridEnergy(const double* x) const {
+  int i = 0, j = 0;
+  grid_.nearest(x[0], x[1], i, j);
+  return grid_.value(i, j);
+}
+
+}  // namespace geotps
