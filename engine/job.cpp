@@ -1,0 +1,443 @@
+// The `geotps run` pipeline and the result-file layout (documented in docs/output.md).
+#include "engine/job.h"
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <numbers>
+
+#include <fmt/format.h>
+
+#include "engine/annealed_langevin.h"
+#include "engine/geodesic_solver.h"
+#include "engine/h5_file.h"
+#include "engine/minimax.h"
+#include "engine/parallel.h"
+#include "engine/potential_registry.h"
+#include "engine/progress.h"
+#include "engine/quadrature_denoiser.h"
+#include "engine/schedule.h"
+#include "geotps/version.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+Eigen::VectorXd toVector(const std::vector<double>& v) {
+  return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+void meanStd(const Eigen::VectorXd& v, double& mean, double& sd) {
+  mean = v.mean();
+  sd = v.size() > 1 ? std::sqrt((v.array() - mean).square().sum() / (v.size() - 1)) : 0.0;
+}
+
+/// Distance with periodic wrapping in the dimensions where the potential is periodic.
+double wrappedDistance(const Potential& p, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  double s = 0.0;
+  for (int d = 0; d < a.size(); ++d) {
+    double dx = a[d] - b[d];
+    if (p.isPeriodic()) dx = std::remainder(dx, p.period(d));
+    s += dx * dx;
+  }
+  return std::sqrt(s);
+}
+
+// Row-major copy for HDF5.
+std::vector<double> rowMajor(const Eigen::MatrixXd& m) {
+  std::vector<double> out(static_cast<std::size_t>(m.size()));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) out[i * m.cols() + j] = m(i, j);
+  return out;
+}
+
+void writeMatrix(H5File& f, const std::string& path, const Eigen::MatrixXd& m,
+                 const std::string& units) {
+  const auto data = rowMajor(m);
+  f.writeDoubles(path, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())},
+                 data.data(), units);
+}
+
+void writeVector(H5File& f, const std::string& path, const Eigen::VectorXd& v,
+                 const std::string& units) {
+  f.writeDoubles(path, {static_cast<std::size_t>(v.size())}, v.data(), units);
+}
+
+std::string isoTimeNow() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+std::string jsonNumber(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{:.10g}", v);
+}
+
+std::string jsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+const char* kStages[] = {"setup", "geodesic", "sampling", "metrics", "output"};
+
+}  // namespace
+
+JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
+  const auto tStart = Clock::now();
+  if (options.seed) config.set("seed", std::to_string(*options.seed));
+  if (options.output) config.set("output.file", fmt::format("\"{}\"", *options.output));
+
+  JobSummary s;
+  s.name = config.getString("name");
+  s.version = kVersion;
+  s.seed = static_cast<std::uint64_t>(config.getInt("seed"));
+  s.outputFile = config.getString("output.file");
+  if (s.outputFile.empty()) s.outputFile = "results/" + s.name + ".h5";
+
+  fmt::print(log, "# geotps {} effective configuration ({})\n{}\n", kVersion, config.sourceName(),
+             config.effectiveYaml());
+  std::fflush(log);
+
+  // --- setup: potential, denoiser, end points. The output file is opened first, so that an
+  // unwritable path fails before any work is done; it only appears under its name on success.
+  auto t = Clock::now();
+  AtomicH5Writer writer(s.outputFile);
+  const PotentialPtr potential = makePotential(config);
+  s.energyUnit = potential->energyUnit();
+  const int D = potential->dimension();
+  const double kT = config.getReal("kT");
+  const int threads = resolveThreads(static_cast<int>(config.getInt("sampler.threads")));
+  const auto* surface = dynamic_cast<const TabulatedSurface*>(potential.get());
+  std::shared_ptr<QuadratureDenoiser> denoiser;
+  if (surface) {
+    denoiser = QuadratureDenoiser::fromSurface(*surface, kT, threads);
+  } else {
+    const auto gs = config.getRealList("denoiser.grid_size");
+    Eigen::VectorXi size(D);
+    for (int d = 0; d < D; ++d) size[d] = static_cast<int>(gs[d]);
+    denoiser = QuadratureDenoiser::fromPotentialOnBox(
+        *potential, kT, toVector(config.getRealList("denoiser.box_low")),
+        toVector(config.getRealList("denoiser.box_high")), size, threads);
+  }
+  const Eigen::VectorXd a = toVector(config.getRealList("states.a"));
+  const Eigen::VectorXd b = toVector(config.getRealList("states.b"));
+  const double lEnd = config.getReal("states.l_end");
+  const Eigen::VectorXd zA = spacetimePoint(lEnd, a), zB = spacetimePoint(lEnd, b);
+  s.stageSeconds["setup"] = secondsSince(t);
+
+  // --- geodesic
+  t = Clock::now();
+  GeodesicSettings gs;
+  gs.optimizer = config.getString("geodesic.optimizer");
+  gs.nPoints = static_cast<int>(config.getInt("geodesic.n_points"));
+  gs.nNodes = static_cast<int>(config.getInt("geodesic.n_nodes"));
+  gs.maxIterations = config.getInt("geodesic.max_iterations");
+  gs.learningRate = config.getReal("geodesic.learning_rate");
+  gs.tolerance = config.getReal("geodesic.tolerance");
+  gs.gradientTolerance = config.getReal("geodesic.gradient_tolerance");
+  gs.penalty.type = PenaltySettings::parseType(config.getString("penalty.type"));
+  gs.penalty.lFloor = config.getReal("penalty.l_floor");
+  gs.penalty.beta = config.getReal("penalty.beta");
+  gs.penalty.lambda = config.getReal("penalty.lambda");
+  gs.penalty.warmupSteps = static_cast<int>(config.getInt("penalty.warmup_steps"));
+  gs.penalty.rampSteps = config.getReal("penalty.ramp_steps");
+  gs.penalty.zStar = toVector(config.getRealList("penalty.z_star"));
+  gs.penalty.kappa = config.getReal("penalty.kappa");
+  gs.penalty.regionWeight = config.getReal("penalty.region_weight");
+  const int stages = (gs.optimizer == "lbfgs" && gs.penalty.type != PenaltySettings::Type::None &&
+                      gs.penalty.lambda > 0)
+                         ? 2
+                         : 1;
+  Progress geoProgress("geodesic", gs.optimizer == "none" ? 1 : gs.maxIterations * stages,
+                       options.progress);
+  const GeodesicResult geo = solveGeodesic(
+      *denoiser, zA, zB, gs, [&](long long it, double f, double e) {
+        geoProgress.update(it, fmt::format("objective {:.4f} energy {:.4f}", f, e));
+      });
+  geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
+                                 geo.iterations, geo.stopReason));
+  s.geodesicEnergy = geo.evaluation.energy;
+  s.geodesicLength = geo.evaluation.length;
+  s.straightLineEnergy = geo.initialEnergy;
+  s.minL = geo.z.col(0).minCoeff();
+  s.geodesicIterations = geo.iterations;
+  s.geodesicStopReason = geo.stopReason;
+  s.minKLToZStar = geo.klFromStar.size() ? geo.klFromStar.minCoeff()
+                                         : std::numeric_limits<double>::quiet_NaN();
+  s.stageSeconds["geodesic"] = secondsSince(t);
+
+  // --- sampling
+  t = Clock::now();
+  const int nSample = config.getInt("sampler.n_points") > 0
+                          ? static_cast<int>(config.getInt("sampler.n_points"))
+                          : gs.nPoints;
+  const Eigen::MatrixXd sampleCurve =
+      nSample == gs.nPoints ? geo.z
+                            : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta, nSample,
+                                            CurveSpacing::Parameter);
+  SamplerSettings ss;
+  ss.nPaths = static_cast<int>(config.getInt("sampler.n_paths"));
+  ss.stepsPerPoint = static_cast<int>(config.getInt("sampler.steps_per_point"));
+  ss.stepSize = config.getReal("sampler.step_size");
+  ss.kT = kT;
+  ss.threads = threads;
+  ss.seed = s.seed;
+  ss.frameStride = static_cast<int>(config.getInt("output.frame_stride"));
+  Progress sampleProgress("sampling", 1000, options.progress);
+  EnergyLookup nearest;
+  if (surface) nearest = [surface](const double* x) { return surface->nearestGridEnergy(x); };
+  const SamplerResult paths =
+      sampleAnnealedLangevin(*potential, sampleCurve, a, ss, nearest, [&](long long d, long long n) {
+        sampleProgress.update(static_cast<long long>(1000.0 * d / n));
+      });
+  sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
+  s.stageSeconds["sampling"] = secondsSince(t);
+
+  // --- metrics
+  t = Clock::now();
+  const double radius = config.getReal("metrics.success_radius");
+  Eigen::VectorXd success(ss.nPaths);
+  for (int i = 0; i < ss.nPaths; ++i) {
+    success[i] =
+        wrappedDistance(*potential, paths.finalPositions.row(i).transpose(), b) <= radius ? 1 : 0;
+  }
+  s.nPaths = ss.nPaths;
+  s.successFraction = success.mean();
+  meanStd(paths.maxEnergyNearest, s.maxEnergyMean, s.maxEnergyStd);
+  meanStd(paths.maxEnergy, s.maxEnergyInterpolatedMean, s.maxEnergyInterpolatedStd);
+  s.samplerEnergyEvaluations = paths.energyEvaluations;
+  s.nearestGridLookups = paths.nearestLookups;
+  s.denoiserEvaluations = denoiser->evaluationCount();
+  s.energyEvaluations = paths.energyEvaluations + denoiser->potentialEvaluations();
+  MinimaxResult bound;
+  s.minimaxBound = std::numeric_limits<double>::quiet_NaN();
+  if (surface) {
+    bound = minimaxBarrier(surface->grid(), a.data(), b.data(), 8);
+    s.minimaxBound = bound.barrier;
+  }
+  s.stageSeconds["metrics"] = secondsSince(t);
+
+  // --- output
+  t = Clock::now();
+  H5File& f = writer.file();
+  const std::string eu = potential->energyUnit(), xu = potential->coordinateUnit();
+  const std::string zu = fmt::format("l: 1; x: {}", xu);
+  f.writeString("/config/source", config.sourceText());
+  f.writeString("/config/effective", config.effectiveYaml());
+  f.setAttribute("/config", "source_name", config.sourceName());
+
+  writeMatrix(f, "/curve/z", geo.z, zu);
+  writeVector(f, "/curve/l", geo.z.col(0), "1");
+  writeMatrix(f, "/curve/x", geo.z.rightCols(D), xu);
+  writeMatrix(f, "/curve/eta", geo.evaluation.eta, fmt::format("x part: 1/{0}; last: 1/{0}^2", xu));
+  writeMatrix(f, "/curve/mu", geo.evaluation.mu, fmt::format("x part: {0}; last: {0}^2", xu));
+  writeVector(f, "/curve/psi", geo.evaluation.psi, "nats");
+  writeVector(f, "/curve/spline_parameters", geo.theta, "see docs/output.md");
+  writeVector(f, "/curve/energy_history", toVector(geo.energyHistory), "1");
+  writeVector(f, "/curve/objective_history", toVector(geo.objectiveHistory), "1");
+  if (geo.klFromStar.size()) writeVector(f, "/curve/kl_from_z_star", geo.klFromStar, "nats");
+  f.setAttribute("/curve", "energy", geo.evaluation.energy);
+  f.setAttribute("/curve", "length", geo.evaluation.length);
+  f.setAttribute("/curve", "straight_line_energy", geo.initialEnergy);
+  f.setAttribute("/curve", "objective", geo.objective);
+  f.setAttribute("/curve", "low_variance_penalty", geo.penalty.lowVariance);
+  f.setAttribute("/curve", "region_penalty", geo.penalty.region);
+  f.setAttribute("/curve", "min_l", s.minL);
+  f.setAttribute("/curve", "iterations", static_cast<std::int64_t>(geo.iterations));
+  f.setAttribute("/curve", "objective_evaluations",
+                 static_cast<std::int64_t>(geo.objectiveEvaluations));
+  f.setAttribute("/curve", "stop_reason", geo.stopReason);
+  f.setAttribute("/curve", "optimizer", gs.optimizer);
+  f.setAttribute("/curve", "n_nodes", static_cast<std::int64_t>(gs.nNodes));
+
+  writeMatrix(f, "/sampling/curve_z", sampleCurve, zu);
+  if (paths.storedPerPath > 0) {
+    f.writeFloats("/paths/frames",
+                  {static_cast<std::size_t>(ss.nPaths), paths.storedPerPath,
+                   static_cast<std::size_t>(D)},
+                  paths.frames.data(), xu);
+  }
+  f.setAttribute("/paths", "frame_stride", static_cast<std::int64_t>(ss.frameStride));
+  f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath));
+  f.setAttribute("/paths", "steps_per_point", static_cast<std::int64_t>(ss.stepsPerPoint));
+  f.setAttribute("/paths", "step_size", ss.stepSize);
+  writeVector(f, "/paths/max_energy_nearest", paths.maxEnergyNearest, eu);
+  writeVector(f, "/paths/max_energy_interpolated", paths.maxEnergy, eu);
+  {
+    std::vector<std::int64_t> ok(success.size());
+    for (Eigen::Index i = 0; i < success.size(); ++i) ok[i] = static_cast<std::int64_t>(success[i]);
+    f.writeInts("/paths/success", {ok.size()}, ok.data(), "1");
+  }
+  writeMatrix(f, "/paths/final_position", paths.finalPositions, xu);
+  if (surface) {
+    std::vector<std::int64_t> idx;
+    for (const auto& [i, j] : bound.path) {
+      idx.push_back(i);
+      idx.push_back(j);
+    }
+    f.writeInts("/metrics/minimax_path", {bound.path.size(), 2}, idx.data(), "grid index");
+  }
+
+  s.stageSeconds["output"] = secondsSince(t);
+  s.wallSeconds = secondsSince(tStart);
+  const std::string sum = "/summary";
+  f.setAttribute("/", "geotps_version", std::string(kVersion));
+  f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "name", s.name);
+  f.setAttribute("/", "created", isoTimeNow());
+  f.setAttribute("/", "seed", static_cast<std::int64_t>(s.seed));
+  f.setAttribute("/", "potential", potential->name());
+  f.setAttribute("/", "denoiser", denoiser->name());
+  f.setAttribute("/", "energy_unit", eu);
+  f.setAttribute("/", "threads", static_cast<std::int64_t>(threads));
+  f.setAttribute(sum, "n_paths", static_cast<std::int64_t>(s.nPaths));
+  f.setAttribute(sum, "max_energy_nearest_mean", s.maxEnergyMean);
+  f.setAttribute(sum, "max_energy_nearest_std", s.maxEnergyStd);
+  f.setAttribute(sum, "max_energy_interpolated_mean", s.maxEnergyInterpolatedMean);
+  f.setAttribute(sum, "max_energy_interpolated_std", s.maxEnergyInterpolatedStd);
+  f.setAttribute(sum, "success_fraction", s.successFraction);
+  f.setAttribute(sum, "success_radius", radius);
+  f.setAttribute(sum, "energy_evaluations", static_cast<std::int64_t>(s.energyEvaluations));
+  f.setAttribute(sum, "sampler_energy_evaluations",
+                 static_cast<std::int64_t>(s.samplerEnergyEvaluations));
+  f.setAttribute(sum, "nearest_grid_lookups", static_cast<std::int64_t>(s.nearestGridLookups));
+  f.setAttribute(sum, "denoiser_evaluations", static_cast<std::int64_t>(s.denoiserEvaluations));
+  f.setAttribute(sum, "geodesic_energy", s.geodesicEnergy);
+  f.setAttribute(sum, "geodesic_length", s.geodesicLength);
+  f.setAttribute(sum, "straight_line_energy", s.straightLineEnergy);
+  f.setAttribute(sum, "min_l", s.minL);
+  f.setAttribute(sum, "geodesic_iterations", static_cast<std::int64_t>(s.geodesicIterations));
+  f.setAttribute(sum, "geodesic_stop_reason", s.geodesicStopReason);
+  f.setAttribute(sum, "minimax_bound", s.minimaxBound);
+  f.setAttribute(sum, "min_kl_to_z_star", s.minKLToZStar);
+  f.setAttribute(sum, "wall_seconds", s.wallSeconds);
+  for (const char* stage : kStages) {
+    f.setAttribute(sum, std::string("wall_seconds_") + stage, s.stageSeconds[stage]);
+  }
+  writer.commit();
+  return s;
+}
+
+JobSummary readSummary(const std::string& path) {
+  H5File f(path, H5File::Mode::Read);
+  if (!f.hasAttribute("/", "schema_version")) {
+    throw H5Error(path + ": not a GeoTPS result file (no schema_version attribute)");
+  }
+  const auto version = f.readAttributeInt("/", "schema_version");
+  if (version != kResultSchemaVersion) {
+    throw H5Error(fmt::format("{}: result schema version {} is not supported (this build reads {})",
+                              path, version, kResultSchemaVersion));
+  }
+  JobSummary s;
+  const std::string sum = "/summary";
+  s.outputFile = path;
+  s.name = f.readAttributeString("/", "name");
+  s.version = f.readAttributeString("/", "geotps_version");
+  s.seed = static_cast<std::uint64_t>(f.readAttributeInt("/", "seed"));
+  s.energyUnit = f.readAttributeString("/", "energy_unit");
+  s.nPaths = f.readAttributeInt(sum, "n_paths");
+  s.maxEnergyMean = f.readAttributeDouble(sum, "max_energy_nearest_mean");
+  s.maxEnergyStd = f.readAttributeDouble(sum, "max_energy_nearest_std");
+  s.maxEnergyInterpolatedMean = f.readAttributeDouble(sum, "max_energy_interpolated_mean");
+  s.maxEnergyInterpolatedStd = f.readAttributeDouble(sum, "max_energy_interpolated_std");
+  s.successFraction = f.readAttributeDouble(sum, "success_fraction");
+  s.energyEvaluations = f.readAttributeInt(sum, "energy_evaluations");
+  s.samplerEnergyEvaluations = f.readAttributeInt(sum, "sampler_energy_evaluations");
+  s.nearestGridLookups = f.readAttributeInt(sum, "nearest_grid_lookups");
+  s.denoiserEvaluations = f.readAttributeInt(sum, "denoiser_evaluations");
+  s.geodesicEnergy = f.readAttributeDouble(sum, "geodesic_energy");
+  s.geodesicLength = f.readAttributeDouble(sum, "geodesic_length");
+  s.straightLineEnergy = f.readAttributeDouble(sum, "straight_line_energy");
+  s.minL = f.readAttributeDouble(sum, "min_l");
+  s.geodesicIterations = f.readAttributeInt(sum, "geodesic_iterations");
+  s.geodesicStopReason = f.readAttributeString(sum, "geodesic_stop_reason");
+  s.minimaxBound = f.readAttributeDouble(sum, "minimax_bound");
+  s.minKLToZStar = f.readAttributeDouble(sum, "min_kl_to_z_star");
+  s.wallSeconds = f.readAttributeDouble(sum, "wall_seconds");
+  for (const char* stage : kStages) {
+    s.stageSeconds[stage] = f.readAttributeDouble(sum, std::string("wall_seconds_") + stage);
+  }
+  return s;
+}
+
+std::string formatSummary(const JobSummary& s) {
+  std::string out;
+  out += fmt::format("job            {} (geotps {}, seed {})\n", s.name, s.version, s.seed);
+  out += fmt::format("geodesic       energy {:.4f} (straight line {:.4f}), length {:.4f}, "
+                     "lowest l {:.3f}, {} iterations ({})\n",
+                     s.geodesicEnergy, s.straightLineEnergy, s.geodesicLength, s.minL,
+                     s.geodesicIterations, s.geodesicStopReason);
+  if (std::isfinite(s.minKLToZStar)) {
+    out += fmt::format("region         smallest KL(p_z* || p_z) along the curve {:.4f} nats\n",
+                       s.minKLToZStar);
+  }
+  out += fmt::format("MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "
+                     "(interpolant), {} paths\n",
+                     s.maxEnergyMean, s.maxEnergyStd, s.energyUnit, s.maxEnergyInterpolatedMean,
+                     s.maxEnergyInterpolatedStd, s.nPaths);
+  if (std::isfinite(s.minimaxBound)) {
+    out += fmt::format("lower bound    {:.3f} {} (minimax barrier on the grid)\n", s.minimaxBound,
+                       s.energyUnit);
+  }
+  out += fmt::format("success        {:.1f} % of paths end within the success radius of B\n",
+                     100.0 * s.successFraction);
+  out += fmt::format("evaluations    {} energy ({} by the sampler), {} nearest-grid lookups, {} "
+                     "denoiser\n",
+                     s.energyEvaluations, s.samplerEnergyEvaluations, s.nearestGridLookups,
+                     s.denoiserEvaluations);
+  std::string stages;
+  for (const char* stage : kStages) {
+    const auto it = s.stageSeconds.find(stage);
+    if (it != s.stageSeconds.end()) stages += fmt::format(", {} {:.2f}", stage, it->second);
+  }
+  out += fmt::format("wall time      {:.2f} s total{}\n", s.wallSeconds, stages);
+  out += fmt::format("output         {}\n", s.outputFile);
+  return out;
+}
+
+std::string summaryJson(const JobSummary& s) {
+  std::string st;
+  for (const char* stage : kStages) {
+    const auto it = s.stageSeconds.find(stage);
+    if (it == s.stageSeconds.end()) continue;
+    if (!st.empty()) st += ", ";
+    st += fmt::format("{}: {}", jsonString(stage), jsonNumber(it->second));
+  }
+  return fmt::format(
+      "{{\"file\": {}, \"name\": {}, \"version\": {}, \"seed\": {}, \"n_paths\": {}, "
+      "\"max_energy_mean\": {}, \"max_energy_std\": {}, \"max_energy_interpolated_mean\": {}, "
+      "\"max_energy_interpolated_std\": {}, \"success_fraction\": {}, \"energy_evaluations\": {}, "
+      "\"sampler_energy_evaluations\": {}, \"nearest_grid_lookups\": {}, "
+      "\"denoiser_evaluations\": {}, \"geodesic_energy\": {}, \"geodesic_length\": {}, "
+      "\"straight_line_energy\": {}, \"min_l\": {}, \"geodesic_iterations\": {}, "
+      "\"minimax_bound\": {}, \"min_kl_to_z_star\": {}, \"energy_unit\": {}, \"wall_seconds\": {}, "
+      "\"stage_seconds\": {{{}}}}}",
+      jsonString(s.outputFile), jsonString(s.name), jsonString(s.version), s.seed, s.nPaths,
+      jsonNumber(s.maxEnergyMean), jsonNumber(s.maxEnergyStd),
+      jsonNumber(s.maxEnergyInterpolatedMean), jsonNumber(s.maxEnergyInterpolatedStd),
+      jsonNumber(s.successFraction), s.energyEvaluations, s.samplerEnergyEvaluations,
+      s.nearestGridLookups, s.denoiserEvaluations, jsonNumber(s.geodesicEnergy),
+      jsonNumber(s.geodesicLength), jsonNumber(s.straightLineEnergy), jsonNumber(s.minL),
+      s.geodesicIterations, jsonNumber(s.minimaxBound), jsonNumber(s.minKLToZStar),
+      jsonString(s.energyUnit), jsonNumber(s.wallSeconds), st);
+}
+
+}  // namespace geotps

@@ -1,0 +1,65 @@
+// A `geotps run` job: configuration -> potential -> denoiser -> geodesic -> annealed Langevin paths ->
+// metrics -> HDF5 result file, with per-stage wall times.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "engine/config.h"
+
+namespace geotps {
+
+/// Command-line overrides and presentation options of a run.
+struct JobOptions {
+  std::optional<std::string> output;  ///< --out: overrides output.file
+  std::optional<std::uint64_t> seed;  ///< --seed: overrides seed
+  bool progress = true;               ///< show progress on stderr
+};
+
+/// The numbers a run ends with (also what `geotps info` reads back from the file).
+struct JobSummary {
+  std::string outputFile;
+  std::string name;
+  std::string version;
+  std::uint64_t seed = 0;
+  long long nPaths = 0;
+  double maxEnergyMean = 0.0;  ///< MaxEnergy at the nearest grid point (interpolant for analytic)
+  double maxEnergyStd = 0.0;
+  double maxEnergyInterpolatedMean = 0.0;
+  double maxEnergyInterpolatedStd = 0.0;
+  double successFraction = 0.0;
+  long long energyEvaluations = 0;         ///< potential evaluations (sampler + denoiser table)
+  long long samplerEnergyEvaluations = 0;  ///< of which by the sampler (with gradient)
+  long long nearestGridLookups = 0;        ///< surface lookups for the nearest-grid MaxEnergy
+  long long denoiserEvaluations = 0;       ///< posterior-moment evaluations at spacetime points
+  double geodesicEnergy = 0.0;
+  double geodesicLength = 0.0;
+  double straightLineEnergy = 0.0;
+  double minL = 0.0;
+  long long geodesicIterations = 0;
+  std::string geodesicStopReason;
+  double minimaxBound = 0.0;  ///< NaN when the potential is not a grid
+  double minKLToZStar = 0.0;  ///< NaN unless region avoidance
+  std::string energyUnit;
+  double wallSeconds = 0.0;
+  std::map<std::string, double> stageSeconds;  ///< setup, geodesic, sampling, metrics, output
+};
+
+/// Runs the job; writes the result file atomically (nothing is left behind on failure).
+/// Progress goes to stderr; the effective configuration is printed to `log` first.
+JobSummary runJob(Config config, const JobOptions& options, std::FILE* log);
+
+/// Reads the summary back from a result file written by runJob (checks the schema version).
+JobSummary readSummary(const std::string& path);
+
+/// Human-readable summary (several lines).
+std::string formatSummary(const JobSummary& s);
+/// One JSON object with the summary's fields.
+std::string summaryJson(const JobSummary& s);
+
+/// Version of the result-file layout; readers refuse other versions.
+inline constexpr std::int64_t kResultSchemaVersion = 1;
+
+}  // namespace geotps
