@@ -145,7 +145,7 @@ const std::vector<KeySpec>& jobSchema() {
        .type = KeyType::Int,
        .defaultValue = "500",
        .unit = "1",
-       .description = "maximum number of optimiser iterations",
+       .description = "maximum optimiser iterations (L-BFGS: per penalty stage; Adam: total steps)",
        .min = 0.0,
        .max = 1000000.0},
       {.key = "geodesic.learning_rate",
@@ -160,13 +160,15 @@ const std::vector<KeySpec>& jobSchema() {
        .defaultValue = "1e-7",
        .unit = "1",
        .description =
-           "stop when the relative curve-energy decrease over 10 iterations is below this",
+           "stop when |f_(k-10) - f_k| < tolerance * max(1, |f_k|), f the objective (energy + "
+           "penalties) after iteration k",
        .min = 0.0},
       {.key = "geodesic.gradient_tolerance",
        .type = KeyType::Real,
        .defaultValue = "1e-6",
        .unit = "1",
-       .description = "stop when the gradient norm, relative to max(1, |E|), is below this",
+       .description = "stop when |grad f| < gradient_tolerance * max(1, |theta|), theta the spline "
+                      "parameters",
        .min = 0.0},
 
       // --- penalty ---------------------------------------------------------------------------
@@ -218,7 +220,7 @@ const std::vector<KeySpec>& jobSchema() {
        .listLength = 3},
       {.key = "penalty.kappa",
        .type = KeyType::Real,
-       .defaultValue = "5.0",
+       .defaultValue = "20.0",
        .unit = "nats",
        .description = "region avoidance keeps KL(p_z* || p_z) above kappa along the curve",
        .min = 0.0},

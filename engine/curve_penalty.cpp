@@ -27,10 +27,8 @@ double PenaltySettings::lowVarianceWeightAt(long long step) const {
 
 Eigen::VectorXd klFromStar(const Eigen::MatrixXd& z, const CurveEvaluation& ev,
                            const Eigen::VectorXd& zStar, const PosteriorMoments& star) {
-  if (!std::isfinite(star.psi) || !ev.psi.allFinite()) {
-    throw std::invalid_argument(
-        "region avoidance needs the log-partition psi: use an exact (quadrature) denoiser");
-  }
+  // psi is NaN for denoisers without a log-partition (solveGeodesic refuses those up front); a
+  // non-finite KL here then propagates to a non-finite objective.
   const Eigen::VectorXd etaStar = naturalParameter(zStar);
   Eigen::VectorXd kl(z.rows());
   for (Eigen::Index n = 0; n < z.rows(); ++n) {

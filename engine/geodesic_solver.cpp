@@ -27,16 +27,23 @@ class Objective {
 
   double operator()(const Eigen::VectorXd& theta, Eigen::VectorXd& grad) {
     const Eigen::MatrixXd z = curve_.evaluate(theta, settings_.nPoints);
+    ++evaluations;
+    if (!z.allFinite()) {
+      grad = Eigen::VectorXd::Zero(theta.size());
+      return std::numeric_limits<double>::infinity();
+    }
     CurveEvaluation ev = evaluateCurve(denoiser_, z, true);
     Eigen::MatrixXd dZ = ev.gradient;
     const double pen = evaluatePenalty(settings_.penalty, lvWeight, z, ev, star_, &dZ, nullptr);
     // The end points are fixed: their gradient rows do not move any parameter (basis is 0 there
     // except for the fixed columns), so no masking is needed.
     grad = curve_.pullback(dZ);
-    ++evaluations;
     const double f = ev.energy + pen;
     if (!std::isfinite(f) || !grad.allFinite()) {
-      throw std::runtime_error("geodesic solver: non-finite curve energy or gradient");
+      // A trial point far outside the data (e.g. a line-search step to extreme l): report an
+      // infinite objective so that the line search backs off instead of accepting it.
+      grad.setZero();
+      return std::numeric_limits<double>::infinity();
     }
     if (f < bestValue) {
       bestValue = f;
@@ -77,6 +84,10 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   if (region) {
     if (settings.penalty.zStar.size() != zA.size()) {
       throw std::invalid_argument("penalty.z_star must have D+1 components (l, x)");
+    }
+    if (!denoiser.hasLogPartition()) {
+      throw std::invalid_argument(
+          "region avoidance needs the log-partition psi: use an exact (quadrature) denoiser");
     }
     std::vector<PosteriorMoments> tmp;
     denoiser.evaluate(settings.penalty.zStar.transpose(), false, tmp);

@@ -12,8 +12,13 @@ const std::map<std::string, PotentialFactory>& potentialRegistry() {
   static const std::map<std::string, PotentialFactory> registry = {
       {"tabulated_surface",
        [](const Config& c) -> PotentialPtr {
-         return TabulatedSurface::fromFile(c.getString("potential.file"),
-                                           c.getReal("potential.energy_scale"));
+         try {
+           return TabulatedSurface::fromFile(c.getString("potential.file"),
+                                             c.getReal("potential.energy_scale"));
+         } catch (const std::runtime_error& e) {
+           throw ConfigError(
+               fmt::format("{}: key 'potential.file': {}", c.sourceName(), e.what()));
+         }
        }},
       {"mueller_brown",
        [](const Config& c) -> PotentialPtr {
