@@ -182,6 +182,14 @@ TEST(Cli, TinyJobRunsAndInfoJsonReadsItBack) {
   for (const auto& path : f.datasetPaths()) {
     EXPECT_TRUE(f.hasAttribute(path, "units")) << path;
   }
+  // docs/output.md documents every dataset the file holds.
+  const std::string docs = readText(kSource / "docs/output.md");
+  for (const auto& path : f.datasetPaths()) {
+    EXPECT_NE(docs.find("`" + path + "`"), std::string::npos) << path << " missing from docs/output.md";
+  }
+  for (const auto& attr : f.attributeNames("/summary")) {
+    EXPECT_NE(docs.find("`" + attr + "`"), std::string::npos) << attr << " missing from docs/output.md";
+  }
   // The stored config is the file's own text.
   EXPECT_EQ(f.readString("/config/source"), readText(config));
 }
