@@ -48,7 +48,8 @@ Eigen::MatrixXd SplineCurve::basisAt(const Eigen::VectorXd& sValues) const {
   for (Eigen::Index n = 0; n < N; ++n) {
     const double s = std::clamp(sValues[n], 0.0, 1.0);
     int j = std::min(static_cast<int>(std::floor(s / h)), J - 2);
-    const double t = (s - j * h) / h;
+    // s = 1 must land exactly on the end node (t = 1), not within rounding of it.
+    const double t = s >= 1.0 ? 1.0 : (s - j * h) / h;
     const double t2 = t * t, t3 = t2 * t;
     const double h00 = 2 * t3 - 3 * t2 + 1, h10 = t3 - 2 * t2 + t;
     const double h01 = -2 * t3 + 3 * t2, h11 = t3 - t2;

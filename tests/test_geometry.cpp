@@ -493,11 +493,8 @@ TEST(SplineCurve, EndPointsAreFixedForAnyParameters) {
   }
 }
 
-// KNOWN ENGINE DEFECT (fails at the time of writing): SplineCurve::basisAt computes the local
-// parameter at s = 1 as t = (1 - (J-2) h) / h, which is not exactly 1 in floating point when J - 1
-// is not a power of two (e.g. J = 10, the default): the Hermite weights h00, h11 are then ~1e-16
-// instead of 0, and z(1) differs from z_B by ~1 ulp (5.6e-17 for J = 10, 1.1e-16 for J = 13).
-// The header promises fixed end nodes; special-casing s >= 1 (j = J-2, t = 1) makes them exact.
+// The end nodes are fixed exactly, not within rounding: at s = 1 the local parameter must be exactly
+// 1 (a regression test: (1 - (J-2) h) / h is not 1 in floating point for J = 10 or 13).
 TEST(SplineCurve, EndPointsAreBitExact) {
   for (int J : {2, 3, 5, 10, 13}) {
     SplineCurve curve(kSplineA, kSplineB, J);
