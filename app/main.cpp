@@ -1,10 +1,10 @@
 // The `geotps` command line: run a job, read a result file back, list the configuration keys.
+#include <fmt/format.h>
+
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <string>
-
-#include <CLI/CLI.hpp>
-#include <fmt/format.h>
 
 #include "engine/config.h"
 #include "engine/h5_file.h"
@@ -21,7 +21,8 @@ int main(int argc, char** argv) {
   std::string outPath;
   std::uint64_t seed = 0;
   bool quiet = false;
-  auto* run = app.add_subcommand("run", "Run a job: geodesic, annealed Langevin paths, HDF5 output");
+  auto* run =
+      app.add_subcommand("run", "Run a job: geodesic, annealed Langevin paths, HDF5 output");
   run->add_option("config", configPath, "job configuration (YAML)")->required();
   auto* seedOpt = run->add_option("--seed", seed, "random seed (overrides the config's seed)");
   auto* outOpt = run->add_option("--out,-o", outPath, "output HDF5 file (overrides output.file)");

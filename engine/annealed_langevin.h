@@ -1,14 +1,13 @@
-// Annealed overdamped Langevin dynamics along a spacetime curve (MATH.md section 6): M walkers start at
-// state A and, for each curve point z_n, take K steps on U_n(x) = U(x)/kT + |x_n - alpha_n x|^2 /
-// (2 sigma_n^2); the N*K positions of a walker are one transition path.
+// Annealed overdamped Langevin dynamics along a spacetime curve (MATH.md section 6): M walkers
+// start at state A and, for each curve point z_n, take K steps on U_n(x) = U(x)/kT + |x_n - alpha_n
+// x|^2 / (2 sigma_n^2); the N*K positions of a walker are one transition path.
 #pragma once
 
+#include <Eigen/Dense>
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
 #include <vector>
-
-#include <Eigen/Dense>
 
 #include "potentials/potential.h"
 
@@ -21,13 +20,13 @@ class SamplerError : public std::runtime_error {
 };
 
 struct SamplerSettings {
-  int nPaths = 1000;          ///< walkers M
-  int stepsPerPoint = 128;    ///< K
-  double stepSize = 4e-4;     ///< ds, in (length unit)^2 (U in units of kT)
-  double kT = 1.0;            ///< thermal energy in the potential's unit
-  int threads = 0;            ///< 0 = all cores
+  int nPaths = 1000;        ///< walkers M
+  int stepsPerPoint = 128;  ///< K
+  double stepSize = 4e-4;   ///< ds, in (length unit)^2 (U in units of kT)
+  double kT = 1.0;          ///< thermal energy in the potential's unit
+  int threads = 0;          ///< 0 = all cores
   std::uint64_t seed = 0;
-  int frameStride = 1;        ///< store frames f with (f+1) % stride == 0; 0 = store none
+  int frameStride = 1;  ///< store frames f with (f+1) % stride == 0; 0 = store none
 };
 
 struct SamplerResult {

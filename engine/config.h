@@ -33,9 +33,9 @@ struct KeySpec {
   std::string defaultValue;  ///< as YAML text ("128", "4e-4", "[0, 0]", "lbfgs"); "" = required
   std::string unit;          ///< "1" for dimensionless, "" when not a quantity (strings, paths)
   std::string description;
-  std::optional<double> min;      ///< inclusive lower bound (numbers, and each list element)
-  std::optional<double> max;      ///< inclusive upper bound
-  bool minExclusive = false;      ///< when true, `min` itself is not allowed
+  std::optional<double> min;         ///< inclusive lower bound (numbers, and each list element)
+  std::optional<double> max;         ///< inclusive upper bound
+  bool minExclusive = false;         ///< when true, `min` itself is not allowed
   std::vector<std::string> choices;  ///< allowed values of a String key
   int listLength = 0;                ///< RealList: required length (0 = any non-empty length)
 };
@@ -43,8 +43,8 @@ struct KeySpec {
 /// The schema of `geotps run` jobs: the one place where keys are declared.
 const std::vector<KeySpec>& jobSchema();
 
-/// Markdown table of a schema (key, type, default, unit, allowed, description): docs/configuration.md
-/// is generated from this.
+/// Markdown table of a schema (key, type, default, unit, allowed, description):
+/// docs/configuration.md is generated from this.
 std::string schemaMarkdown(const std::vector<KeySpec>& schema);
 
 /// A validated configuration: every declared key has a value (given or default).

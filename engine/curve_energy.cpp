@@ -54,9 +54,9 @@ CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z
     for (Eigen::Index n = 0; n < N; ++n) {
       const Eigen::MatrixXd J = naturalParameterJacobian(z.row(n).transpose());
       const Eigen::MatrixXd& dmu = ev.moments[static_cast<std::size_t>(n)].dmu_dz;
-      ev.gradient.row(n) = (J.transpose() * dEdEta.row(n).transpose() +
-                            dmu.transpose() * dEdMu.row(n).transpose())
-                               .transpose();
+      ev.gradient.row(n) =
+          (J.transpose() * dEdEta.row(n).transpose() + dmu.transpose() * dEdMu.row(n).transpose())
+              .transpose();
     }
   }
   return ev;

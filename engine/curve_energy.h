@@ -3,9 +3,8 @@
 // divergence of the exponential family (MATH.md section 2).
 #pragma once
 
-#include <vector>
-
 #include <Eigen/Dense>
+#include <vector>
 
 #include "engine/denoiser.h"
 
@@ -19,13 +18,14 @@ struct CurveEvaluation {
   Eigen::MatrixXd mu;   ///< N x (D+1) expectation parameters
   Eigen::VectorXd psi;  ///< N log-partitions (NaN for denoisers without psi)
   std::vector<PosteriorMoments> moments;  ///< the denoiser's raw output (with d mu / d z if asked)
-  Eigen::MatrixXd gradient;  ///< N x (D+1) dE/dz_n (filled when requested)
+  Eigen::MatrixXd gradient;               ///< N x (D+1) dE/dz_n (filled when requested)
 };
 
 /// Evaluates E and L of the curve whose points are the rows of `z` (N x (D+1), l first; N >= 2).
 /// Negative segment terms (possible only with approximate denoisers) are clamped to 0 in E and L.
 /// When `withGradient`, fills `gradient` = dE/dz (the clamped terms contribute nothing).
-CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z, bool withGradient);
+CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z,
+                              bool withGradient);
 
 /// Energy only, from given eta and mu (N x (D+1) each).
 double curveEnergy(const Eigen::MatrixXd& eta, const Eigen::MatrixXd& mu);

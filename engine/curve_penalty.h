@@ -1,10 +1,10 @@
-// Constraint penalties added to the curve energy (MATH.md section 5): low variance (keep l high) and
-// region avoidance (keep every posterior far, in KL, from that of a forbidden spacetime point z*).
+// Constraint penalties added to the curve energy (MATH.md section 5): low variance (keep l high)
+// and region avoidance (keep every posterior far, in KL, from that of a forbidden spacetime point
+// z*).
 #pragma once
 
-#include <string>
-
 #include <Eigen/Dense>
+#include <string>
 
 #include "engine/curve_energy.h"
 #include "engine/denoiser.h"

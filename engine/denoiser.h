@@ -2,11 +2,10 @@
 // (MATH.md sections 2-3) and its Jacobian, for a batch of spacetime points.
 #pragma once
 
+#include <Eigen/Dense>
 #include <limits>
 #include <string>
 #include <vector>
-
-#include <Eigen/Dense>
 
 namespace geotps {
 
@@ -17,13 +16,14 @@ struct PosteriorMoments {
   /// d mu / d z, (D+1) x (D+1): row i is mu_i, column 0 is d/dl, column 1+d is d/dx_d.
   /// Filled only when requested.
   Eigen::MatrixXd dmu_dz;
-  /// Log-partition psi(z) = log E_q[exp(eta(z) . T(x0))] (q normalised), when the denoiser is exact;
-  /// NaN otherwise.
+  /// Log-partition psi(z) = log E_q[exp(eta(z) . T(x0))] (q normalised), when the denoiser is
+  /// exact; NaN otherwise.
   double psi = std::numeric_limits<double>::quiet_NaN();
 };
 
 /// A source of posterior moments: exact (quadrature over a tabulated density) or learned (a trained
-/// diffusion model, by Tweedie). Implementations must be safe to call concurrently on a const object.
+/// diffusion model, by Tweedie). Implementations must be safe to call concurrently on a const
+/// object.
 class Denoiser {
  public:
   virtual ~Denoiser() = default;

@@ -1,12 +1,13 @@
 // L-BFGS (LBFGSpp) and Adam minimisation of the spline curve's energy plus penalties.
 #include "engine/geodesic_solver.h"
 
-#include <cmath>
+#include <LBFGS.h>
+#include <fmt/format.h>
+
 #include <algorithm>
+#include <cmath>
 #include <limits>
 #include <stdexcept>
-
-#include <LBFGS.h>
 
 namespace geotps {
 
@@ -99,15 +100,18 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
     result.initialEnergy = evaluateCurve(denoiser, z0, false).energy;
   }
 
+  // One history entry per Adam step, or per L-BFGS evaluation that lowered the objective (accepted
+  // steps and improving line-search trials).
+  long long entries = 0;
   auto record = [&](double f, double e) {
     result.objectiveHistory.push_back(f);
     result.energyHistory.push_back(e);
-    ++result.iterations;
-    if (progress) progress(result.iterations, f, e);
+    ++entries;
+    if (progress) progress(entries, f, e);
   };
 
-  const bool lowVariance = settings.penalty.type != PenaltySettings::Type::None &&
-                           settings.penalty.lambda > 0.0;
+  const bool lowVariance =
+      settings.penalty.type != PenaltySettings::Type::None && settings.penalty.lambda > 0.0;
   if (settings.optimizer == "none") {
     result.stopReason = "optimizer none: straight line";
   } else if (settings.optimizer == "adam") {
@@ -121,6 +125,7 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
       objective.bestValue = std::numeric_limits<double>::infinity();
       const double f = objective(theta, grad);
       record(f, objective.bestEnergy);
+      result.iterations = step + 1;
       if (grad.norm() < settings.gradientTolerance * std::max(1.0, theta.norm())) {
         result.stopReason = "gradient tolerance reached";
         break;
@@ -150,7 +155,8 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
     std::vector<double> stageWeights = {0.0};
     if (lowVariance) stageWeights.push_back(settings.penalty.lambda);
     Eigen::VectorXd theta = result.theta;
-    for (double w : stageWeights) {
+    for (std::size_t stage = 0; stage < stageWeights.size(); ++stage) {
+      const double w = stageWeights[stage];
       objective.lvWeight = w;
       objective.bestValue = std::numeric_limits<double>::infinity();
       // Record the best value after each evaluation that improves it: one entry per accepted step.
@@ -161,14 +167,24 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
         return f;
       };
       double fx = 0.0;
+      const long long entriesBefore = entries;
+      std::string reason;
       try {
         const int it = solver.minimize(tracked, theta, fx);
-        result.stopReason = it >= param.max_iterations ? "max_iterations reached" : "converged";
+        result.iterations += it;
+        reason = it >= param.max_iterations ? "max_iterations reached" : "converged";
       } catch (const std::exception& e) {
         // LBFGSpp throws when the line search cannot make progress: at machine precision this is
-        // convergence; keep the best point.
-        result.stopReason = std::string("line search stopped (") + e.what() + ")";
+        // convergence; keep the best point. The iteration count is then not reported by LBFGSpp:
+        // count the improving evaluations of this stage (an upper bound).
+        result.iterations += entries - entriesBefore;
+        reason = std::string("line search stopped (") + e.what() + ")";
       }
+      if (stageWeights.size() > 1) {
+        reason = fmt::format("stage {} (low-variance weight {}): {}", stage + 1,
+                             w, reason);
+      }
+      result.stopReason += (result.stopReason.empty() ? "" : "; ") + reason;
       theta = objective.bestTheta;
     }
     result.theta = theta;
@@ -181,9 +197,9 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   result.z = curve.evaluate(result.theta, settings.nPoints);
   result.evaluation = evaluateCurve(denoiser, result.z, false);
   const double finalWeight = lowVariance ? settings.penalty.lambda : 0.0;
-  result.objective = result.evaluation.energy +
-                     evaluatePenalty(settings.penalty, finalWeight, result.z, result.evaluation,
-                                     star, nullptr, &result.penalty);
+  result.objective =
+      result.evaluation.energy + evaluatePenalty(settings.penalty, finalWeight, result.z,
+                                                 result.evaluation, star, nullptr, &result.penalty);
   if (region) {
     result.klFromStar = klFromStar(result.z, result.evaluation, settings.penalty.zStar, star);
   }

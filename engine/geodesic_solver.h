@@ -1,12 +1,11 @@
-// Geodesic solver: minimises the curve energy (plus penalties) of a spline curve with fixed end points
-// by L-BFGS (default) or Adam (the paper's optimiser), recording an energy history.
+// Geodesic solver: minimises the curve energy (plus penalties) of a spline curve with fixed end
+// points by L-BFGS (default) or Adam (the paper's optimiser), recording an energy history.
 #pragma once
 
+#include <Eigen/Dense>
 #include <functional>
 #include <string>
 #include <vector>
-
-#include <Eigen/Dense>
 
 #include "engine/curve_energy.h"
 #include "engine/curve_penalty.h"
@@ -28,16 +27,16 @@ struct GeodesicSettings {
 
 /// Convergence criterion (stated once, used by both optimisers and reported in the output):
 /// stop when |f_{k-10} - f_k| < tolerance * max(1, |f_k|), or when |grad f| < gradientTolerance *
-/// max(1, |theta|), or after maxIterations. L-BFGS runs in stages when the low-variance penalty is on:
-/// first with weight 0, then with weight lambda, each to convergence (a continuation of the paper's
-/// Adam schedule); Adam follows the paper's schedule step by step.
+/// max(1, |theta|), or after maxIterations. L-BFGS runs in stages when the low-variance penalty is
+/// on: first with weight 0, then with weight lambda, each to convergence (a continuation of the
+/// paper's Adam schedule); Adam follows the paper's schedule step by step.
 struct GeodesicResult {
-  Eigen::VectorXd theta;            ///< spline parameters
-  Eigen::MatrixXd z;                ///< N x (D+1) curve points (l first)
-  CurveEvaluation evaluation;       ///< at the final curve (without gradient)
-  double initialEnergy = 0.0;       ///< curve energy of the straight line
-  double objective = 0.0;           ///< energy + penalties at the end
-  PenaltyParts penalty;             ///< penalty parts at the end
+  Eigen::VectorXd theta;                 ///< spline parameters
+  Eigen::MatrixXd z;                     ///< N x (D+1) curve points (l first)
+  CurveEvaluation evaluation;            ///< at the final curve (without gradient)
+  double initialEnergy = 0.0;            ///< curve energy of the straight line
+  double objective = 0.0;                ///< energy + penalties at the end
+  PenaltyParts penalty;                  ///< penalty parts at the end
   std::vector<double> objectiveHistory;  ///< objective after each iteration / Adam step
   std::vector<double> energyHistory;     ///< curve energy after each iteration / Adam step
   long long iterations = 0;
@@ -63,9 +62,9 @@ enum class CurveSpacing {
   FisherRao,  ///< equal Fisher-Rao arc length between consecutive points (equal information steps)
 };
 
-/// The curve of spline parameters `theta` (end points zA, zB, `nNodes` nodes) at `N` points with the
-/// given spacing. FisherRao evaluates the curve at `fine` points to measure arc length, then places
-/// the N points at equal length by linear interpolation of s(length).
+/// The curve of spline parameters `theta` (end points zA, zB, `nNodes` nodes) at `N` points with
+/// the given spacing. FisherRao evaluates the curve at `fine` points to measure arc length, then
+/// places the N points at equal length by linear interpolation of s(length).
 Eigen::MatrixXd resampleCurve(const Denoiser& denoiser, const Eigen::VectorXd& zA,
                               const Eigen::VectorXd& zB, int nNodes, const Eigen::VectorXd& theta,
                               int N, CurveSpacing spacing, int fine = 4096);

@@ -1,12 +1,12 @@
 // The `geotps run` pipeline and the result-file layout (documented in docs/output.md).
 #include "engine/job.h"
 
+#include <fmt/format.h>
+
 #include <chrono>
 #include <cmath>
 #include <ctime>
 #include <numbers>
-
-#include <fmt/format.h>
 
 #include "engine/annealed_langevin.h"
 #include "engine/geodesic_solver.h"
@@ -168,8 +168,8 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
                          : 1;
   Progress geoProgress("geodesic", gs.optimizer == "none" ? 1 : gs.maxIterations * stages,
                        options.progress);
-  const GeodesicResult geo = solveGeodesic(
-      *denoiser, zA, zB, gs, [&](long long it, double f, double e) {
+  const GeodesicResult geo =
+      solveGeodesic(*denoiser, zA, zB, gs, [&](long long it, double f, double e) {
         geoProgress.update(it, fmt::format("objective {:.4f} energy {:.4f}", f, e));
       });
   geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
@@ -180,8 +180,8 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   s.minL = geo.z.col(0).minCoeff();
   s.geodesicIterations = geo.iterations;
   s.geodesicStopReason = geo.stopReason;
-  s.minKLToZStar = geo.klFromStar.size() ? geo.klFromStar.minCoeff()
-                                         : std::numeric_limits<double>::quiet_NaN();
+  s.minKLToZStar =
+      geo.klFromStar.size() ? geo.klFromStar.minCoeff() : std::numeric_limits<double>::quiet_NaN();
   s.stageSeconds["geodesic"] = secondsSince(t);
 
   // --- sampling
@@ -189,10 +189,10 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   const int nSample = config.getInt("sampler.n_points") > 0
                           ? static_cast<int>(config.getInt("sampler.n_points"))
                           : gs.nPoints;
-  const Eigen::MatrixXd sampleCurve =
-      nSample == gs.nPoints ? geo.z
-                            : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta, nSample,
-                                            CurveSpacing::Parameter);
+  const Eigen::MatrixXd sampleCurve = nSample == gs.nPoints
+                                          ? geo.z
+                                          : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta,
+                                                          nSample, CurveSpacing::Parameter);
   SamplerSettings ss;
   ss.nPaths = static_cast<int>(config.getInt("sampler.n_paths"));
   ss.stepsPerPoint = static_cast<int>(config.getInt("sampler.steps_per_point"));
@@ -204,8 +204,8 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   Progress sampleProgress("sampling", 1000, options.progress);
   EnergyLookup nearest;
   if (surface) nearest = [surface](const double* x) { return surface->nearestGridEnergy(x); };
-  const SamplerResult paths =
-      sampleAnnealedLangevin(*potential, sampleCurve, a, ss, nearest, [&](long long d, long long n) {
+  const SamplerResult paths = sampleAnnealedLangevin(
+      *potential, sampleCurve, a, ss, nearest, [&](long long d, long long n) {
         sampleProgress.update(static_cast<long long>(1000.0 * d / n));
       });
   sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
@@ -270,10 +270,10 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
 
   writeMatrix(f, "/sampling/curve_z", sampleCurve, zu);
   if (paths.storedPerPath > 0) {
-    f.writeFloats("/paths/frames",
-                  {static_cast<std::size_t>(ss.nPaths), paths.storedPerPath,
-                   static_cast<std::size_t>(D)},
-                  paths.frames.data(), xu);
+    f.writeFloats(
+        "/paths/frames",
+        {static_cast<std::size_t>(ss.nPaths), paths.storedPerPath, static_cast<std::size_t>(D)},
+        paths.frames.data(), xu);
   }
   f.setAttribute("/paths", "frame_stride", static_cast<std::int64_t>(ss.frameStride));
   f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath));
@@ -381,28 +381,35 @@ JobSummary readSummary(const std::string& path) {
 std::string formatSummary(const JobSummary& s) {
   std::string out;
   out += fmt::format("job            {} (geotps {}, seed {})\n", s.name, s.version, s.seed);
-  out += fmt::format("geodesic       energy {:.4f} (straight line {:.4f}), length {:.4f}, "
-                     "lowest l {:.3f}, {} iterations ({})\n",
-                     s.geodesicEnergy, s.straightLineEnergy, s.geodesicLength, s.minL,
-                     s.geodesicIterations, s.geodesicStopReason);
+  out += fmt::format(
+      "geodesic       energy {:.4f} (straight line {:.4f}), length {:.4f}, "
+      "lowest l {:.3f}, {} iterations ({})\n",
+      s.geodesicEnergy, s.straightLineEnergy, s.geodesicLength, s.minL, s.geodesicIterations,
+      s.geodesicStopReason);
   if (std::isfinite(s.minKLToZStar)) {
     out += fmt::format("region         smallest KL(p_z* || p_z) along the curve {:.4f} nats\n",
                        s.minKLToZStar);
   }
-  out += fmt::format("MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "
-                     "(interpolant), {} paths\n",
-                     s.maxEnergyMean, s.maxEnergyStd, s.energyUnit, s.maxEnergyInterpolatedMean,
-                     s.maxEnergyInterpolatedStd, s.nPaths);
+  if (s.nearestGridLookups > 0) {
+    out += fmt::format(
+        "MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "
+        "(interpolant), {} paths\n",
+        s.maxEnergyMean, s.maxEnergyStd, s.energyUnit, s.maxEnergyInterpolatedMean,
+        s.maxEnergyInterpolatedStd, s.nPaths);
+  } else {
+    out += fmt::format("MaxEnergy      {:.3f} +- {:.3f} {}, {} paths\n", s.maxEnergyMean,
+                       s.maxEnergyStd, s.energyUnit, s.nPaths);
+  }
   if (std::isfinite(s.minimaxBound)) {
     out += fmt::format("lower bound    {:.3f} {} (minimax barrier on the grid)\n", s.minimaxBound,
                        s.energyUnit);
   }
   out += fmt::format("success        {:.1f} % of paths end within the success radius of B\n",
                      100.0 * s.successFraction);
-  out += fmt::format("evaluations    {} energy ({} by the sampler), {} nearest-grid lookups, {} "
-                     "denoiser\n",
-                     s.energyEvaluations, s.samplerEnergyEvaluations, s.nearestGridLookups,
-                     s.denoiserEvaluations);
+  out += fmt::format(
+      "evaluations    {} energy ({} by the sampler), {} nearest-grid lookups, {} "
+      "denoiser\n",
+      s.energyEvaluations, s.samplerEnergyEvaluations, s.nearestGridLookups, s.denoiserEvaluations);
   std::string stages;
   for (const char* stage : kStages) {
     const auto it = s.stageSeconds.find(stage);

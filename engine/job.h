@@ -1,5 +1,5 @@
-// A `geotps run` job: configuration -> potential -> denoiser -> geodesic -> annealed Langevin paths ->
-// metrics -> HDF5 result file, with per-stage wall times.
+// A `geotps run` job: configuration -> potential -> denoiser -> geodesic -> annealed Langevin paths
+// -> metrics -> HDF5 result file, with per-stage wall times.
 #pragma once
 
 #include <cstdint>

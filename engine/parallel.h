@@ -17,8 +17,8 @@ inline int resolveThreads(int requested) {
   return std::max(1u, std::thread::hardware_concurrency());
 }
 
-/// Calls fn(begin, end, worker) on `threads` contiguous blocks of [0, n). The first exception thrown
-/// by any block is rethrown in the caller after all blocks finish.
+/// Calls fn(begin, end, worker) on `threads` contiguous blocks of [0, n). The first exception
+/// thrown by any block is rethrown in the caller after all blocks finish.
 inline void parallelFor(std::size_t n, int threads,
                         const std::function<void(std::size_t, std::size_t, int)>& fn) {
   const std::size_t t = std::max<std::size_t>(1, std::min<std::size_t>(threads, n));

@@ -16,8 +16,7 @@ const std::map<std::string, PotentialFactory>& potentialRegistry() {
            return TabulatedSurface::fromFile(c.getString("potential.file"),
                                              c.getReal("potential.energy_scale"));
          } catch (const std::runtime_error& e) {
-           throw ConfigError(
-               fmt::format("{}: key 'potential.file': {}", c.sourceName(), e.what()));
+           throw ConfigError(fmt::format("{}: key 'potential.file': {}", c.sourceName(), e.what()));
          }
        }},
       {"mueller_brown",
@@ -39,8 +38,8 @@ PotentialPtr makePotential(const Config& config) {
   const auto& reg = potentialRegistry();
   const auto it = reg.find(type);
   if (it == reg.end()) {
-    throw ConfigError(fmt::format("{}: key 'potential.type': unknown potential '{}'",
-                                  config.sourceName(), type));
+    throw ConfigError(
+        fmt::format("{}: key 'potential.type': unknown potential '{}'", config.sourceName(), type));
   }
   try {
     return it->second(config);

@@ -1,11 +1,10 @@
 // Terminal progress bar / periodic progress lines.
 #include "engine/progress.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <cstdio>
-
-#include <fmt/format.h>
 
 namespace geotps {
 

@@ -13,7 +13,8 @@ class Progress {
   /// `enabled` = false silences it (e.g. --quiet).
   Progress(std::string label, long long total, bool enabled = true);
   ~Progress();
-  /// Reports `done` of `total` units; cheap to call often. Thread-safe. `note` is shown after the bar.
+  /// Reports `done` of `total` units; cheap to call often. Thread-safe. `note` is shown after the
+  /// bar.
   void update(long long done, const std::string& note = "");
   /// Marks the stage complete and ends the line.
   void finish(const std::string& note = "");

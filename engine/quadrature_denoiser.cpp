@@ -1,10 +1,10 @@
 // Exact posterior moments by log-sum-exp quadrature over grid points.
 #include "engine/quadrature_denoiser.h"
 
+#include <fmt/format.h>
+
 #include <cmath>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "engine/parallel.h"
 #include "engine/schedule.h"
@@ -49,7 +49,8 @@ std::shared_ptr<QuadratureDenoiser> QuadratureDenoiser::fromSurface(const Tabula
       logq[k] = -g.value(i, j) / kT;
     }
   }
-  return std::make_shared<QuadratureDenoiser>(std::move(pts), std::move(logq), g.hx * g.hy, threads);
+  return std::make_shared<QuadratureDenoiser>(std::move(pts), std::move(logq), g.hx * g.hy,
+                                              threads);
 }
 
 std::shared_ptr<QuadratureDenoiser> QuadratureDenoiser::fromPotentialOnBox(
@@ -178,8 +179,8 @@ void QuadratureDenoiser::evaluate(const Eigen::MatrixXd& z, bool withJacobian,
                                   std::vector<PosteriorMoments>& out) const {
   const int D = dimension();
   if (z.cols() != D + 1) {
-    throw std::invalid_argument(
-        fmt::format("QuadratureDenoiser: spacetime points need {} columns, got {}", D + 1, z.cols()));
+    throw std::invalid_argument(fmt::format(
+        "QuadratureDenoiser: spacetime points need {} columns, got {}", D + 1, z.cols()));
   }
   out.resize(static_cast<std::size_t>(z.rows()));
   parallelFor(static_cast<std::size_t>(z.rows()), threads_,

@@ -24,13 +24,11 @@ class QuadratureDenoiser final : public Denoiser {
   /// The density exp(-U/kT) of a tabulated surface on its own grid (the data box of Grid2D).
   static std::shared_ptr<QuadratureDenoiser> fromSurface(const TabulatedSurface& surface, double kT,
                                                          int threads = 0);
-  /// A potential tabulated on a regular grid of `gridSize` cell centres covering [low, high] (a box of
-  /// nx x ny cells). Costs nx*ny potential evaluations.
-  static std::shared_ptr<QuadratureDenoiser> fromPotentialOnBox(const Potential& potential, double kT,
-                                                                const Eigen::VectorXd& low,
-                                                                const Eigen::VectorXd& high,
-                                                                const Eigen::VectorXi& gridSize,
-                                                                int threads = 0);
+  /// A potential tabulated on a regular grid of `gridSize` cell centres covering [low, high] (a box
+  /// of nx x ny cells). Costs nx*ny potential evaluations.
+  static std::shared_ptr<QuadratureDenoiser> fromPotentialOnBox(
+      const Potential& potential, double kT, const Eigen::VectorXd& low,
+      const Eigen::VectorXd& high, const Eigen::VectorXi& gridSize, int threads = 0);
 
   int dimension() const override { return static_cast<int>(points_.cols()); }
   bool hasLogPartition() const override { return true; }
@@ -47,9 +45,9 @@ class QuadratureDenoiser final : public Denoiser {
   long long potentialEvaluations() const { return potentialEvaluations_; }
 
  private:
-  Eigen::MatrixXd points_;      // n x D
-  Eigen::VectorXd sqNorm_;      // |x_i|^2
-  Eigen::VectorXd logWeight_;   // log q_i + log(cell volume) - log Z
+  Eigen::MatrixXd points_;     // n x D
+  Eigen::VectorXd sqNorm_;     // |x_i|^2
+  Eigen::VectorXd logWeight_;  // log q_i + log(cell volume) - log Z
   int threads_;
   long long potentialEvaluations_ = 0;
   mutable std::atomic<long long> count_{0};

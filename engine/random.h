@@ -1,6 +1,6 @@
 // A small, fast, reproducible random number generator (xoshiro256++ seeded by SplitMix64) with
-// standard normal variates by Box-Muller. Used instead of <random> distributions so that streams are
-// identical across standard libraries.
+// standard normal variates by Box-Muller. Used instead of <random> distributions so that streams
+// are identical across standard libraries.
 #pragma once
 
 #include <cmath>

@@ -2,9 +2,8 @@
 // parameter eta(z) of the denoising posterior with its Jacobian (MATH.md section 2).
 #pragma once
 
-#include <cmath>
-
 #include <Eigen/Dense>
+#include <cmath>
 
 namespace geotps {
 
@@ -31,8 +30,8 @@ inline double etaScaleDerivative(double l) {
 }
 
 /// Spacetime points z = (l, x_1 .. x_D) are stored as vectors of size D+1 with l first.
-/// The natural parameter eta(z) = (a(l) x, -exp(l)/2) has size D+1 with the x part first, matching the
-/// sufficient statistic T(x0) = (x0, |x0|^2).
+/// The natural parameter eta(z) = (a(l) x, -exp(l)/2) has size D+1 with the x part first, matching
+/// the sufficient statistic T(x0) = (x0, |x0|^2).
 inline Eigen::VectorXd naturalParameter(const Eigen::Ref<const Eigen::VectorXd>& z) {
   const int D = static_cast<int>(z.size()) - 1;
   Eigen::VectorXd eta(D + 1);

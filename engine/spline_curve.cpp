@@ -14,7 +14,8 @@ SplineCurve::SplineCurve(const Eigen::VectorXd& zA, const Eigen::VectorXd& zB, i
     throw std::invalid_argument("SplineCurve: end points must have the same size");
   }
   // C2 continuity at the interior nodes gives m_{j-1} + 4 m_j + m_{j+1} = 3 (y_{j+1} - y_{j-1}) / h
-  // (node slopes m in units of dz/ds). Solve for all node slopes as a linear map of the (J+2) inputs.
+  // (node slopes m in units of dz/ds). Solve for all node slopes as a linear map of the (J+2)
+  // inputs.
   const int J = nNodes_;
   const double h = 1.0 / (J - 1);
   Eigen::MatrixXd A = Eigen::MatrixXd::Zero(J, J);

@@ -5,11 +5,12 @@
 
 namespace geotps {
 
-/// A C2 cubic spline through J nodes at s_j = j/(J-1), s in [0, 1], in each of the P = D+1 spacetime
-/// coordinates. The end nodes are fixed at z_A and z_B; the free parameters of one coordinate are the
-/// J-2 interior node values and the two end slopes dz/ds (J numbers), so the curve has J*P parameters.
-/// (With free end slopes this is the same space as a spline deviation from the straight line that
-/// vanishes at both ends.) The curve is linear in its parameters: Z = B * C, with B a fixed basis.
+/// A C2 cubic spline through J nodes at s_j = j/(J-1), s in [0, 1], in each of the P = D+1
+/// spacetime coordinates. The end nodes are fixed at z_A and z_B; the free parameters of one
+/// coordinate are the J-2 interior node values and the two end slopes dz/ds (J numbers), so the
+/// curve has J*P parameters. (With free end slopes this is the same space as a spline deviation
+/// from the straight line that vanishes at both ends.) The curve is linear in its parameters: Z = B
+/// * C, with B a fixed basis.
 class SplineCurve {
  public:
   SplineCurve(const Eigen::VectorXd& zA, const Eigen::VectorXd& zB, int nNodes);
@@ -19,8 +20,8 @@ class SplineCurve {
   int parameterCount() const { return nNodes_ * spaceDimension(); }
   /// Parameters of the straight line z_A -> z_B (interior nodes on the line, slopes z_B - z_A).
   Eigen::VectorXd straightLine() const;
-  /// Parameters of the curve interpolating `points` (rows z(s_j), j = 0..J-1) with the given slopes.
-  /// The first and last rows are ignored (the ends are fixed).
+  /// Parameters of the curve interpolating `points` (rows z(s_j), j = 0..J-1) with the given
+  /// slopes. The first and last rows are ignored (the ends are fixed).
   Eigen::VectorXd fromNodes(const Eigen::MatrixXd& nodes, const Eigen::VectorXd& slopeA,
                             const Eigen::VectorXd& slopeB) const;
 
@@ -30,7 +31,8 @@ class SplineCurve {
   Eigen::MatrixXd evaluateAt(const Eigen::VectorXd& theta, const Eigen::VectorXd& s) const;
   /// Chain rule: dF/dtheta from dF/dZ (N x P) for the curve evaluated at N points.
   Eigen::VectorXd pullback(const Eigen::MatrixXd& dZ) const;
-  /// N x (J+2) basis: column j < J weighs node value j, column J the start slope, J+1 the end slope.
+  /// N x (J+2) basis: column j < J weighs node value j, column J the start slope, J+1 the end
+  /// slope.
   Eigen::MatrixXd basis(int N) const;
   /// Basis rows at arbitrary s in [0, 1].
   Eigen::MatrixXd basisAt(const Eigen::VectorXd& s) const;

@@ -8,7 +8,8 @@ namespace geotps {
 /// The Mueller-Brown potential (Mueller & Brown, Theor. Chim. Acta 1979) with the standard
 /// parameters A = (-200, -100, -170, 15), a = (-1, -1, -6.5, 0.7), b = (0, 0, 11, 0.6),
 /// c = (-10, -10, -6.5, 0.7), x0 = (1, 0, -0.5, -1), y0 = (0, 0.5, 1.5, 1), multiplied by `scale`
-/// (energy unit: kT after scaling; the configs use scale 0.1 so that barriers are a few tens of kT).
+/// (energy unit: kT after scaling; the configs use scale 0.1 so that barriers are a few tens of
+/// kT).
 class MuellerBrown final : public Potential {
  public:
   explicit MuellerBrown(double scale = 1.0) : scale_(scale) {}
@@ -25,7 +26,8 @@ class MuellerBrown final : public Potential {
 /// barrier height `barrier` at (0, 0). Energy in kT.
 class DoubleWell final : public Potential {
  public:
-  DoubleWell(double barrier = 5.0, double stiffness = 10.0) : barrier_(barrier), stiffness_(stiffness) {}
+  DoubleWell(double barrier = 5.0, double stiffness = 10.0)
+      : barrier_(barrier), stiffness_(stiffness) {}
   int dimension() const override { return 2; }
   void evaluate(const double* x, std::size_t n, double* energy, double* gradient) const override;
   std::string name() const override { return "double_well"; }

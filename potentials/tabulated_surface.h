@@ -17,8 +17,8 @@ namespace geotps {
 /// The denoiser, the interpolant, the nearest-grid lookup and the docs all use this one box.
 struct Grid2D {
   int nx = 0, ny = 0;
-  double x0 = 0.0, y0 = 0.0;  ///< coordinates of point (0, 0), in rad for the alanine surface
-  double hx = 0.0, hy = 0.0;  ///< spacing, in rad for the alanine surface
+  double x0 = 0.0, y0 = 0.0;   ///< coordinates of point (0, 0), in rad for the alanine surface
+  double hx = 0.0, hy = 0.0;   ///< spacing, in rad for the alanine surface
   std::vector<double> values;  ///< U at the points, nx*ny values, in kT for the alanine surface
 
   double value(int i, int j) const { return values[static_cast<std::size_t>(j) * nx + i]; }
@@ -33,21 +33,22 @@ struct Grid2D {
 };
 
 /// Reads a grid file of whitespace-separated `x y U` rows (lines starting with '#' are comments),
-/// x varying fastest. Validates that the rows form a complete regular grid with uniform spacing whose
-/// period is nx*hx (and ny*hy) and that every U is finite; throws std::runtime_error naming the file
-/// and line (and what was expected) otherwise.
-/// `expectedPeriod` (> 0) additionally requires nx*hx == ny*hy == expectedPeriod to 1e-6 relative.
+/// x varying fastest. Validates that the rows form a complete regular grid with uniform spacing
+/// whose period is nx*hx (and ny*hy) and that every U is finite; throws std::runtime_error naming
+/// the file and line (and what was expected) otherwise. `expectedPeriod` (> 0) additionally
+/// requires nx*hx == ny*hy == expectedPeriod to 1e-6 relative.
 Grid2D readGridFile(const std::string& path, double expectedPeriod = 0.0);
 
-/// The tabulated surface as a Potential: periodic bicubic-spline interpolation (C2, the tensor product
-/// of periodic cubic splines through the grid values) with its analytic gradient.
+/// The tabulated surface as a Potential: periodic bicubic-spline interpolation (C2, the tensor
+/// product of periodic cubic splines through the grid values) with its analytic gradient.
 /// `energyScale` multiplies the file's values (e.g. 1 for a file already in kT).
 class TabulatedSurface final : public Potential {
  public:
   explicit TabulatedSurface(Grid2D grid, std::string sourcePath = "", double energyScale = 1.0);
 
   /// Loads `path` with readGridFile.
-  static std::shared_ptr<TabulatedSurface> fromFile(const std::string& path, double energyScale = 1.0,
+  static std::shared_ptr<TabulatedSurface> fromFile(const std::string& path,
+                                                    double energyScale = 1.0,
                                                     double expectedPeriod = 0.0);
 
   int dimension() const override { return 2; }
@@ -58,7 +59,8 @@ class TabulatedSurface final : public Potential {
   double boxLow(int d) const override { return d == 0 ? grid_.boxLowX() : grid_.boxLowY(); }
   double period(int d) const override { return d == 0 ? grid_.periodX() : grid_.periodY(); }
 
-  /// U at the grid point nearest to x (periodic), as the paper's evaluation does. In the grid's unit.
+  /// U at the grid point nearest to x (periodic), as the paper's evaluation does. In the grid's
+  /// unit.
   double nearestGridEnergy(const double* x) const;
   /// The (scaled) grid.
   const Grid2D& grid() const { return grid_; }

@@ -1,7 +1,6 @@
 // End-to-end tests of the `geotps` command line: bad inputs fail cleanly (non-zero exit, the key or
 // file named, no output file left), a small job runs, and `geotps info --json` reads it back.
 #include <gtest/gtest.h>
-
 #include <sys/wait.h>
 
 #include <cmath>
@@ -185,10 +184,12 @@ TEST(Cli, TinyJobRunsAndInfoJsonReadsItBack) {
   // docs/output.md documents every dataset the file holds.
   const std::string docs = readText(kSource / "docs/output.md");
   for (const auto& path : f.datasetPaths()) {
-    EXPECT_NE(docs.find("`" + path + "`"), std::string::npos) << path << " missing from docs/output.md";
+    EXPECT_NE(docs.find("`" + path + "`"), std::string::npos)
+        << path << " missing from docs/output.md";
   }
   for (const auto& attr : f.attributeNames("/summary")) {
-    EXPECT_NE(docs.find("`" + attr + "`"), std::string::npos) << attr << " missing from docs/output.md";
+    EXPECT_NE(docs.find("`" + attr + "`"), std::string::npos)
+        << attr << " missing from docs/output.md";
   }
   // The stored config is the file's own text.
   EXPECT_EQ(f.readString("/config/source"), readText(config));

@@ -493,8 +493,8 @@ TEST(SplineCurve, EndPointsAreFixedForAnyParameters) {
   }
 }
 
-// The end nodes are fixed exactly, not within rounding: at s = 1 the local parameter must be exactly
-// 1 (a regression test: (1 - (J-2) h) / h is not 1 in floating point for J = 10 or 13).
+// The end nodes are fixed exactly, not within rounding: at s = 1 the local parameter must be
+// exactly 1 (a regression test: (1 - (J-2) h) / h is not 1 in floating point for J = 10 or 13).
 TEST(SplineCurve, EndPointsAreBitExact) {
   for (int J : {2, 3, 5, 10, 13}) {
     SplineCurve curve(kSplineA, kSplineB, J);
