@@ -7,6 +7,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "engine/full_atom_commands.h"
 #include "engine/h5_file.h"
 #include "engine/job.h"
 #include "geotps/version.h"
@@ -36,6 +37,28 @@ int main(int argc, char** argv) {
 
   auto* keys = app.add_subcommand("keys", "List every configuration key (Markdown table)");
 
+  std::string surfaceConfig, surfaceOut;
+  bool surfaceQuiet = false;
+  auto* surface = app.add_subcommand(
+      "surface", "Adiabatic (phi, psi) map of an openmm job by restrained minimisation");
+  surface->add_option("config", surfaceConfig, "job configuration (YAML, potential.type openmm)")
+      ->required();
+  auto* surfaceOutOpt =
+      surface->add_option("--out,-o", surfaceOut, "surface file (overrides surface.output)");
+  surface->add_flag("--quiet,-q", surfaceQuiet, "no progress display");
+
+  std::string exportFile, exportFormat = "dcd", exportPrefix;
+  long long exportIndex = 0;
+  auto* exportCmd = app.add_subcommand(
+      "export", "Write one full-atom path as DCD + PDB (or a multi-model PDB) for VMD / mdtraj");
+  exportCmd->add_option("file", exportFile, "full-atom result file (HDF5)")->required();
+  exportCmd->add_option("--path,-p", exportIndex, "path index (0-based)")->capture_default_str();
+  exportCmd->add_option("--format,-f", exportFormat, "dcd (DCD + topology PDB) or pdb (multi-model)")
+      ->check(CLI::IsMember({"dcd", "pdb"}))
+      ->capture_default_str();
+  exportCmd->add_option("--out,-o", exportPrefix,
+                        "output prefix (default: the result file's name + _path<I>)");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -57,6 +80,24 @@ int main(int argc, char** argv) {
         fmt::print("{}\n", summaryJson(summary));
       } else {
         fmt::print("{}", formatSummary(summary));
+      }
+    } else if (surface->parsed()) {
+      const SurfaceSummary sum = runSurface(
+          Config::load(surfaceConfig),
+          *surfaceOutOpt ? std::optional<std::string>(surfaceOut) : std::nullopt, !surfaceQuiet,
+          stdout);
+      fmt::print("adiabatic map  {0} x {0} on {1}, {2:.1f} s\nbarrier        {3:.3f} kJ/mol "
+                 "(minimax between the states)\noutput         {4}\n",
+                 sum.gridSize, sum.platform, sum.seconds, sum.barrierKjMol, sum.path);
+    } else if (exportCmd->parsed()) {
+      std::string prefix = exportPrefix;
+      if (prefix.empty()) {
+        std::string stem = exportFile;
+        if (stem.size() > 3 && stem.substr(stem.size() - 3) == ".h5") stem.resize(stem.size() - 3);
+        prefix = fmt::format("{}_path{}", stem, exportIndex);
+      }
+      for (const auto& w : exportPath(exportFile, exportIndex, exportFormat, prefix)) {
+        fmt::print("wrote {}\n", w);
       }
     } else if (keys->parsed()) {
       fmt::print("{}", schemaMarkdown(jobSchema()));

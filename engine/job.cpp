@@ -8,7 +8,16 @@
 #include <ctime>
 #include <numbers>
 
+#include <OpenMM.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
 #include "engine/annealed_langevin.h"
+#include "engine/full_atom.h"
+#include "potentials/pdb_file.h"
 #include "engine/geodesic_solver.h"
 #include "engine/h5_file.h"
 #include "engine/minimax.h"
@@ -98,6 +107,35 @@ std::string jsonString(const std::string& s) {
 
 const char* kStages[] = {"setup", "geodesic", "sampling", "metrics", "output"};
 
+void writeFullAtom(H5File& f, const FullAtomSetup& atoms, const FullAtomPaths& fa, int M) {
+  const std::size_t n = static_cast<std::size_t>(fa.nAtoms), m = static_cast<std::size_t>(M);
+  if (fa.storedPerPath > 0) {
+    f.writeFloats("/full_atom/frames", {m, fa.storedPerPath, n, 3}, fa.frames.data(), "nm");
+  }
+  f.writeFloats("/full_atom/energy", {m, fa.framesPerPath}, fa.energy.data(), "kJ/mol");
+  f.writeFloats("/full_atom/cv", {m, fa.framesPerPath, 2}, fa.cv.data(), "rad");
+  f.writeDoubles("/full_atom/state_a_positions", {n, 3}, atoms.positionsA.data(), "nm");
+  f.writeDoubles("/full_atom/state_b_positions", {n, 3}, atoms.positionsB.data(), "nm");
+  // The topology as PDB text (state A, minimised), for `geotps export`.
+  const std::string tmp = f.path() + ".topology.pdb";
+  writePdb(tmp, atoms.topology, {atoms.positionsA}, true);
+  std::ifstream in(tmp);
+  std::stringstream text;
+  text << in.rdbuf();
+  in.close();
+  std::filesystem::remove(tmp);
+  f.writeString("/full_atom/topology_pdb", text.str());
+  f.setAttribute("/full_atom", "temperature", atoms.temperatureK);
+  f.setAttribute("/full_atom", "platform", atoms.platform->getName());
+  f.setAttribute("/full_atom", "platform_report", atoms.platformReport);
+  f.setAttribute("/full_atom", "energy_a", atoms.energyA);
+  f.setAttribute("/full_atom", "energy_b", atoms.energyB);
+  f.setAttribute("/full_atom", "reference_energy", std::min(atoms.energyA, atoms.energyB));
+  f.setAttribute("/full_atom", "n_atoms", static_cast<std::int64_t>(n));
+  f.setAttribute("/full_atom", "frame_stride", static_cast<std::int64_t>(
+      fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0));
+}
+
 }  // namespace
 
 JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
@@ -120,10 +158,33 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   // unwritable path fails before any work is done; it only appears under its name on success.
   auto t = Clock::now();
   AtomicH5Writer writer(s.outputFile);
-  const PotentialPtr potential = makePotential(config);
-  s.energyUnit = potential->energyUnit();
+  // Full atom (MATH.md section 7): the geodesic lives in CV space, on the CV free-energy surface at
+  // the job's temperature (in units of kT); the walkers are OpenMM molecules.
+  const bool fullAtom = config.getString("potential.type") == "openmm";
+  std::optional<FullAtomSetup> atoms;
+  PotentialPtr potential;
+  double kT = config.getReal("kT");
+  if (fullAtom) {
+    atoms = prepareFullAtom(config);
+    const double kTkJ = atoms->kT();
+    try {
+      potential = TabulatedSurface::fromFile(config.getString("cv.surface"), 1.0 / kTkJ);
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("{}: key 'cv.surface': {}", config.sourceName(), e.what()));
+    }
+    kT = 1.0;
+    fmt::print(log,
+               "# full atom: platform {} ({}); minimised state A: E = {:.3f} kJ/mol, (phi, psi) = "
+               "({:.4f}, {:.4f}); state B: E = {:.3f} kJ/mol, (phi, psi) = ({:.4f}, {:.4f})\n",
+               atoms->platform->getName(), atoms->platformReport, atoms->energyA, atoms->cvA[0],
+               atoms->cvA[1], atoms->energyB, atoms->cvB[0], atoms->cvB[1]);
+    std::fflush(log);
+  } else {
+    potential = makePotential(config);
+  }
+  s.energyUnit = fullAtom ? "kJ/mol" : potential->energyUnit();
+  s.kind = fullAtom ? "full_atom" : "2d";
   const int D = potential->dimension();
-  const double kT = config.getReal("kT");
   const int threads = resolveThreads(static_cast<int>(config.getInt("sampler.threads")));
   const auto* surface = dynamic_cast<const TabulatedSurface*>(potential.get());
   std::shared_ptr<QuadratureDenoiser> denoiser;
@@ -202,12 +263,39 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   ss.seed = s.seed;
   ss.frameStride = static_cast<int>(config.getInt("output.frame_stride"));
   Progress sampleProgress("sampling", 1000, options.progress);
+  auto sampleUpdate = [&](long long d, long long n) {
+    sampleProgress.update(static_cast<long long>(1000.0 * d / n));
+  };
   EnergyLookup nearest;
   if (surface) nearest = [surface](const double* x) { return surface->nearestGridEnergy(x); };
-  const SamplerResult paths = sampleAnnealedLangevin(
-      *potential, sampleCurve, a, ss, nearest, [&](long long d, long long n) {
-        sampleProgress.update(static_cast<long long>(1000.0 * d / n));
-      });
+  SamplerResult paths;
+  FullAtomPaths fa;
+  if (fullAtom) {
+    FullAtomSamplerSettings fs;
+    fs.nPaths = ss.nPaths;
+    fs.stepsPerPoint = ss.stepsPerPoint;
+    fs.frictionPerPs = config.getReal("dynamics.friction");
+    fs.timeStepPs = config.getReal("dynamics.time_step");
+    fs.seed = ss.seed;
+    fs.threads = threads;
+    fs.frameStride = ss.frameStride;
+    const double kTkJ = atoms->kT();
+    fa = sampleFullAtomPaths(
+        *atoms, sampleCurve, fs,
+        [&](double phi, double psi) {
+          const double x[2] = {phi, psi};
+          return surface->nearestGridEnergy(x) * kTkJ;
+        },
+        sampleUpdate);
+    // The CV-space view of the full-atom paths, for the shared metrics below.
+    paths.framesPerPath = fa.framesPerPath;
+    paths.finalPositions = fa.finalCV;
+    paths.maxEnergy = fa.maxEnergy.array() - std::min(atoms->energyA, atoms->energyB);
+    paths.maxEnergyNearest = paths.maxEnergy;
+    paths.energyEvaluations = fa.energyEvaluations;
+  } else {
+    paths = sampleAnnealedLangevin(*potential, sampleCurve, a, ss, nearest, sampleUpdate);
+  }
   sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
   s.stageSeconds["sampling"] = secondsSince(t);
 
@@ -223,6 +311,11 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   s.successFraction = success.mean();
   meanStd(paths.maxEnergyNearest, s.maxEnergyMean, s.maxEnergyStd);
   meanStd(paths.maxEnergy, s.maxEnergyInterpolatedMean, s.maxEnergyInterpolatedStd);
+  s.maxEnergyCVMean = s.maxEnergyCVStd = std::numeric_limits<double>::quiet_NaN();
+  if (fullAtom) {
+    s.maxEnergyInterpolatedMean = s.maxEnergyInterpolatedStd = std::numeric_limits<double>::quiet_NaN();
+    meanStd(fa.maxEnergyCV, s.maxEnergyCVMean, s.maxEnergyCVStd);
+  }
   s.samplerEnergyEvaluations = paths.energyEvaluations;
   s.nearestGridLookups = paths.nearestLookups;
   s.denoiserEvaluations = denoiser->evaluationCount();
@@ -231,14 +324,15 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   s.minimaxBound = std::numeric_limits<double>::quiet_NaN();
   if (surface) {
     bound = minimaxBarrier(surface->grid(), a.data(), b.data(), 8);
-    s.minimaxBound = bound.barrier;
+    // For full-atom jobs the bound is on the CV surface, reported in kJ/mol.
+    s.minimaxBound = fullAtom ? bound.barrier * atoms->kT() : bound.barrier;
   }
   s.stageSeconds["metrics"] = secondsSince(t);
 
   // --- output
   t = Clock::now();
   H5File& f = writer.file();
-  const std::string eu = potential->energyUnit(), xu = potential->coordinateUnit();
+  const std::string eu = s.energyUnit, xu = potential->coordinateUnit();
   const std::string zu = fmt::format("l: 1; x: {}", xu);
   f.writeString("/config/source", config.sourceText());
   f.writeString("/config/effective", config.effectiveYaml());
@@ -279,8 +373,14 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath));
   f.setAttribute("/paths", "steps_per_point", static_cast<std::int64_t>(ss.stepsPerPoint));
   f.setAttribute("/paths", "step_size", ss.stepSize);
-  writeVector(f, "/paths/max_energy_nearest", paths.maxEnergyNearest, eu);
-  writeVector(f, "/paths/max_energy_interpolated", paths.maxEnergy, eu);
+  if (fullAtom) {
+    writeVector(f, "/paths/max_energy_full_atom", paths.maxEnergy, "kJ/mol");
+    writeVector(f, "/paths/max_energy_cv", fa.maxEnergyCV, "kJ/mol");
+    writeFullAtom(f, *atoms, fa, ss.nPaths);
+  } else {
+    writeVector(f, "/paths/max_energy_nearest", paths.maxEnergyNearest, eu);
+    writeVector(f, "/paths/max_energy_interpolated", paths.maxEnergy, eu);
+  }
   {
     std::vector<std::int64_t> ok(success.size());
     for (Eigen::Index i = 0; i < success.size(); ++i) ok[i] = static_cast<std::int64_t>(success[i]);
@@ -313,6 +413,9 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   f.setAttribute(sum, "max_energy_nearest_std", s.maxEnergyStd);
   f.setAttribute(sum, "max_energy_interpolated_mean", s.maxEnergyInterpolatedMean);
   f.setAttribute(sum, "max_energy_interpolated_std", s.maxEnergyInterpolatedStd);
+  f.setAttribute(sum, "max_energy_cv_mean", s.maxEnergyCVMean);
+  f.setAttribute(sum, "max_energy_cv_std", s.maxEnergyCVStd);
+  f.setAttribute(sum, "kind", std::string(fullAtom ? "full_atom" : "2d"));
   f.setAttribute(sum, "success_fraction", s.successFraction);
   f.setAttribute(sum, "success_radius", radius);
   f.setAttribute(sum, "energy_evaluations", static_cast<std::int64_t>(s.energyEvaluations));
@@ -358,6 +461,9 @@ JobSummary readSummary(const std::string& path) {
   s.maxEnergyStd = f.readAttributeDouble(sum, "max_energy_nearest_std");
   s.maxEnergyInterpolatedMean = f.readAttributeDouble(sum, "max_energy_interpolated_mean");
   s.maxEnergyInterpolatedStd = f.readAttributeDouble(sum, "max_energy_interpolated_std");
+  s.maxEnergyCVMean = f.readAttributeDouble(sum, "max_energy_cv_mean");
+  s.maxEnergyCVStd = f.readAttributeDouble(sum, "max_energy_cv_std");
+  s.kind = f.readAttributeString(sum, "kind");
   s.successFraction = f.readAttributeDouble(sum, "success_fraction");
   s.energyEvaluations = f.readAttributeInt(sum, "energy_evaluations");
   s.samplerEnergyEvaluations = f.readAttributeInt(sum, "sampler_energy_evaluations");
@@ -390,7 +496,13 @@ std::string formatSummary(const JobSummary& s) {
     out += fmt::format("region         smallest KL(p_z* || p_z) along the curve {:.4f} nats\n",
                        s.minKLToZStar);
   }
-  if (s.nearestGridLookups > 0) {
+  if (s.kind == "full_atom") {
+    out += fmt::format("MaxEnergy      {:.3f} +- {:.3f} kJ/mol (full atom, relative to the lower "
+                       "minimised end state), {} paths\n",
+                       s.maxEnergyMean, s.maxEnergyStd, s.nPaths);
+    out += fmt::format("CV MaxEnergy   {:.3f} +- {:.3f} kJ/mol (on the CV surface, nearest grid point)\n",
+                       s.maxEnergyCVMean, s.maxEnergyCVStd);
+  } else if (s.nearestGridLookups > 0) {
     out += fmt::format(
         "MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "
         "(interpolant), {} paths\n",
@@ -431,7 +543,8 @@ std::string summaryJson(const JobSummary& s) {
   return fmt::format(
       "{{\"file\": {}, \"name\": {}, \"version\": {}, \"seed\": {}, \"n_paths\": {}, "
       "\"max_energy_mean\": {}, \"max_energy_std\": {}, \"max_energy_interpolated_mean\": {}, "
-      "\"max_energy_interpolated_std\": {}, \"success_fraction\": {}, \"energy_evaluations\": {}, "
+      "\"max_energy_interpolated_std\": {}, \"max_energy_cv_mean\": {}, \"max_energy_cv_std\": {}, "
+      "\"kind\": {}, \"success_fraction\": {}, \"energy_evaluations\": {}, "
       "\"sampler_energy_evaluations\": {}, \"nearest_grid_lookups\": {}, "
       "\"denoiser_evaluations\": {}, \"geodesic_energy\": {}, \"geodesic_length\": {}, "
       "\"straight_line_energy\": {}, \"min_l\": {}, \"geodesic_iterations\": {}, "
@@ -440,6 +553,7 @@ std::string summaryJson(const JobSummary& s) {
       jsonString(s.outputFile), jsonString(s.name), jsonString(s.version), s.seed, s.nPaths,
       jsonNumber(s.maxEnergyMean), jsonNumber(s.maxEnergyStd),
       jsonNumber(s.maxEnergyInterpolatedMean), jsonNumber(s.maxEnergyInterpolatedStd),
+      jsonNumber(s.maxEnergyCVMean), jsonNumber(s.maxEnergyCVStd), jsonString(s.kind),
       jsonNumber(s.successFraction), s.energyEvaluations, s.samplerEnergyEvaluations,
       s.nearestGridLookups, s.denoiserEvaluations, jsonNumber(s.geodesicEnergy),
       jsonNumber(s.geodesicLength), jsonNumber(s.straightLineEnergy), jsonNumber(s.minL),

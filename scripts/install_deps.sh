@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages GeoTPS needs to build and test, and only the missing ones.
 # Idempotent: a second run installs nothing. Prints what it installs.
-# Usage: scripts/install_deps.sh [--python]   (--python also installs the optional analysis helpers)
+# Usage: scripts/install_deps.sh [--python]
+#   --python also installs the optional Python helpers (h5py, numpy, OpenMM bindings, mdtraj) used by
+#   the data-preparation scripts, the benchmark and the tests that cross-check our files.
 set -euo pipefail
 
 packages=(
   build-essential cmake pkg-config
   libeigen3-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libfmt-dev liblbfgspp-dev
+  libopenmm-dev libopenmm-plugins
   libgtest-dev
 )
 if [[ "${1:-}" == "--python" ]]; then
-  packages+=(python3-numpy python3-h5py)
+  packages+=(python3-numpy python3-h5py python3-simtk python3-mdtraj)
 fi
 
 missing=()

@@ -1,0 +1,184 @@
+// Full-atom pieces: the moving dihedral restraint across the +-pi wrap, and a tiny end-to-end
+// full-atom job through the `geotps` binary with export to DCD/PDB read back (and by mdtraj).
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <OpenMM.h>
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <sstream>
+
+#include "engine/dcd_file.h"
+#include "engine/h5_file.h"
+#include "potentials/dihedral.h"
+#include "potentials/openmm_platform.h"
+#include "potentials/openmm_potential.h"
+#include "potentials/pdb_file.h"
+#include "potentials/restrained_dynamics.h"
+
+namespace fs = std::filesystem;
+using namespace geotps;
+
+namespace {
+
+const fs::path kSource = GEOTPS_SOURCE_DIR;
+const fs::path kData = kSource / "data/alanine_dipeptide";
+constexpr DihedralAtoms kPhi{4, 6, 8, 14}, kPsi{6, 8, 14, 16};
+
+OpenMM::Platform& reference() {
+  loadOpenMMPlugins();
+  return OpenMM::Platform::getPlatformByName("Reference");
+}
+
+std::string readText(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int run(const std::string& cmd) {
+  const int status = std::system(cmd.c_str());
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+// The restraint energy written independently: 1/2 k sum over CVs of the wrapped difference squared.
+double expectedRestraint(const std::vector<double>& x, double k, double phi0, double psi0) {
+  const double dphi = wrapAngle(dihedralAngle(x.data(), kPhi, nullptr) - phi0);
+  const double dpsi = wrapAngle(dihedralAngle(x.data(), kPsi, nullptr) - psi0);
+  return 0.5 * k * (dphi * dphi + dpsi * dpsi);
+}
+
+}  // namespace
+
+TEST(RestrainedDynamics, RestraintEnergyAndForceAcrossTheWrap) {
+  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const auto system = loadSystemXml((kData / "system.xml").string());
+  const std::vector<double> x = readPdb((kData / "extended.pdb").string()).positionsNm();
+  RestrainedDynamics md(*system, kPhi, kPsi, 300.0, 1.0, 0.001, reference(), {}, 1);
+  md.setPositions(x);
+  const double phi = dihedralAngle(x.data(), kPhi, nullptr);  // about -2.74
+  const double psi = dihedralAngle(x.data(), kPsi, nullptr);  // about 2.87
+  const double k = 150.0;
+  // Centres on the other side of +-pi: phi0 = phi - 0.5 + 2 pi (true distance 0.5 across the wrap),
+  // psi0 = psi + 0.4 - 2 pi (distance 0.4 across the wrap).
+  const double phi0 = phi - 0.5 + 2 * std::numbers::pi, psi0 = psi + 0.4 - 2 * std::numbers::pi;
+  md.setRestraint(k, wrapAngle(phi0), wrapAngle(psi0));
+  std::vector<double> forces;
+  const double e = md.restraintEnergy(&forces);
+  EXPECT_NEAR(e, 0.5 * k * (0.5 * 0.5 + 0.4 * 0.4), 1e-6);
+  EXPECT_NEAR(e, expectedRestraint(x, k, phi0, psi0), 1e-6);
+  // Forces = -dE/dx by central differences of the independent expression, on the dihedral atoms.
+  const double h = 1e-6;
+  for (int atom : {4, 6, 8, 14, 16}) {
+    for (int d = 0; d < 3; ++d) {
+      std::vector<double> xp = x, xm = x;
+      xp[3 * atom + d] += h;
+      xm[3 * atom + d] -= h;
+      const double fd =
+          -(expectedRestraint(xp, k, phi0, psi0) - expectedRestraint(xm, k, phi0, psi0)) / (2 * h);
+      EXPECT_NEAR(forces[3 * atom + d], fd, 1e-4 * std::max(1.0, std::abs(fd)))
+          << "atom " << atom << " dim " << d;
+    }
+  }
+  // The reported potential energy excludes the restraint.
+  double u = 0.0;
+  md.getState(nullptr, &u);
+  md.setRestraint(0.0, 0.0, 0.0);
+  double u0 = 0.0;
+  md.getState(nullptr, &u0);
+  EXPECT_NEAR(u, u0, 1e-9);
+}
+
+TEST(RestrainedDynamics, StiffRestraintHoldsTheDihedrals) {
+  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const auto system = loadSystemXml((kData / "system.xml").string());
+  RestrainedDynamics md(*system, kPhi, kPsi, 300.0, 1.0, 0.001, reference(), {}, 7);
+  md.setPositions(readPdb((kData / "extended.pdb").string()).positionsNm());
+  // Target across the wrap from the start (phi -2.74 -> +3.0).
+  md.setRestraint(2000.0, 3.0, 2.8);
+  md.minimize(0.1, 0);
+  std::vector<double> x;
+  md.getState(&x, nullptr);
+  EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPhi, nullptr) - 3.0), 0.0, 0.05);
+  EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPsi, nullptr) - 2.8), 0.0, 0.05);
+}
+
+TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
+  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string bin = GEOTPS_BINARY;
+  const std::string config = (kSource / "tests/data/tiny_full_atom.yaml").string();
+  ASSERT_EQ(run("cd '" + dir.string() + "' && '" + bin + "' run '" + config +
+                "' -q --out fa.h5 > run.log 2>&1"),
+            0)
+      << readText(dir / "run.log");
+  H5File f((dir / "fa.h5").string(), H5File::Mode::Read);
+  const auto shape = f.shape("/full_atom/frames");
+  ASSERT_EQ(shape, (std::vector<std::size_t>{3, 16 * 10 / 5, 22, 3}));
+  EXPECT_EQ(f.shape("/full_atom/energy"), (std::vector<std::size_t>{3, 160}));
+  // Full-atom MaxEnergy = max frame energy minus the lower minimised end-state energy.
+  const auto energy = f.readDoubles("/full_atom/energy");
+  const auto maxE = f.readDoubles("/paths/max_energy_full_atom");
+  const double ref = f.readAttributeDouble("/full_atom", "reference_energy");
+  for (int p = 0; p < 3; ++p) {
+    double m = -1e300;
+    for (int k = 0; k < 160; ++k) m = std::max(m, energy[p * 160 + k]);
+    EXPECT_NEAR(maxE[p], m - ref, 1e-3 * std::abs(m));  // energies stored as float32
+  }
+  // The stored CVs are the dihedrals of the stored frames (frame 5k+4 is stored frame k).
+  const auto frames = f.readDoubles("/full_atom/frames");
+  const auto cv = f.readDoubles("/full_atom/cv");
+  for (int k : {0, 7, 31}) {
+    const std::vector<double> x(frames.begin() + (1 * 32 + k) * 66, frames.begin() + (1 * 32 + k + 1) * 66);
+    const std::size_t fi = 1 * 160 + 5 * k + 4;
+    EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPhi, nullptr) - cv[2 * fi]), 0.0, 1e-4);
+    EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPsi, nullptr) - cv[2 * fi + 1]), 0.0, 1e-4);
+  }
+
+  // Export path 1 as DCD + PDB, and as a multi-model PDB.
+  ASSERT_EQ(run("cd '" + dir.string() + "' && '" + bin +
+                "' export fa.h5 --path 1 --format dcd --out p1 > export.log 2>&1"),
+            0)
+      << readText(dir / "export.log");
+  ASSERT_EQ(run("cd '" + dir.string() + "' && '" + bin +
+                "' export fa.h5 --path 1 --format pdb --out p1_models > export2.log 2>&1"),
+            0);
+  int nAtoms = 0;
+  const auto dcd = readDcd((dir / "p1.dcd").string(), nAtoms);
+  ASSERT_EQ(nAtoms, 22);
+  ASSERT_EQ(dcd.size(), 32u);
+  double worst = 0.0;
+  for (std::size_t k = 0; k < dcd.size(); ++k) {
+    for (int q = 0; q < 66; ++q) worst = std::max(worst, std::abs(dcd[k][q] - frames[(32 + k) * 66 + q]));
+  }
+  EXPECT_LT(worst * 10.0, 1e-3) << "DCD vs stored frames, Angstrom";
+  const auto models = readPdbModels((dir / "p1_models.pdb").string());
+  ASSERT_EQ(models.size(), 32u);
+  EXPECT_NEAR(models[31][0], frames[(32 + 31) * 66], 1e-4);
+  EXPECT_NE(run("cd '" + dir.string() + "' && '" + bin + "' export fa.h5 --path 3 > bad.log 2>&1"), 0);
+  EXPECT_NE(readText(dir / "bad.log").find("out of range"), std::string::npos);
+
+  // mdtraj reads the DCD with the topology PDB (skipped where python3-mdtraj is absent).
+  if (run("/usr/bin/python3 -c 'import mdtraj' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-mdtraj not installed: mdtraj cross-check skipped";
+  }
+  const std::string py =
+      "import mdtraj; t = mdtraj.load('p1.dcd', top='p1.pdb'); "
+      "print(t.n_frames, t.n_atoms, repr(float(t.xyz[5, 8, 1])))";
+  ASSERT_EQ(run("cd '" + dir.string() + "' && /usr/bin/python3 -c \"" + py + "\" > md.txt 2>&1"), 0)
+      << readText(dir / "md.txt");
+  std::istringstream md(readText(dir / "md.txt"));
+  int nf = 0, na = 0;
+  double y = 0;
+  md >> nf >> na >> y;
+  EXPECT_EQ(nf, 32);
+  EXPECT_EQ(na, 22);
+  EXPECT_NEAR(y, frames[(32 + 5) * 66 + 8 * 3 + 1], 1e-4);
+}
