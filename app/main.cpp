@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
       "export", "Write one full-atom path as DCD + PDB (or a multi-model PDB) for VMD / mdtraj");
   exportCmd->add_option("file", exportFile, "full-atom result file (HDF5)")->required();
   exportCmd->add_option("--path,-p", exportIndex, "path index (0-based)")->capture_default_str();
-  exportCmd->add_option("--format,-f", exportFormat, "dcd (DCD + topology PDB) or pdb (multi-model)")
+  exportCmd
+      ->add_option("--format,-f", exportFormat, "dcd (DCD + topology PDB) or pdb (multi-model)")
       ->check(CLI::IsMember({"dcd", "pdb"}))
       ->capture_default_str();
   exportCmd->add_option("--out,-o", exportPrefix,
@@ -82,13 +83,14 @@ int main(int argc, char** argv) {
         fmt::print("{}", formatSummary(summary));
       }
     } else if (surface->parsed()) {
-      const SurfaceSummary sum = runSurface(
-          Config::load(surfaceConfig),
-          *surfaceOutOpt ? std::optional<std::string>(surfaceOut) : std::nullopt, !surfaceQuiet,
-          stdout);
-      fmt::print("adiabatic map  {0} x {0} on {1}, {2:.1f} s\nbarrier        {3:.3f} kJ/mol "
-                 "(minimax between the states)\noutput         {4}\n",
-                 sum.gridSize, sum.platform, sum.seconds, sum.barrierKjMol, sum.path);
+      const SurfaceSummary sum =
+          runSurface(Config::load(surfaceConfig),
+                     *surfaceOutOpt ? std::optional<std::string>(surfaceOut) : std::nullopt,
+                     !surfaceQuiet, stdout);
+      fmt::print(
+          "adiabatic map  {0} x {0} on {1}, {2:.1f} s\nbarrier        {3:.3f} kJ/mol "
+          "(minimax between the states)\noutput         {4}\n",
+          sum.gridSize, sum.platform, sum.seconds, sum.barrierKjMol, sum.path);
     } else if (exportCmd->parsed()) {
       std::string prefix = exportPrefix;
       if (prefix.empty()) {

@@ -138,4 +138,7 @@ fi
   echo "work=$WORK"
 } >"$WORK/bench.meta"
 "$PY" "$TOOLS" report "$WORK" "$OUT_MD" || { echo "report failed" >&2; exit 1; }
+# g. full atom (appended) -------------------------------------------------------------------------
+log "full-atom section (surface, 100 full-atom paths, export + mdtraj)"
+{ echo; bash "$HERE/full_atom_section.sh" "$BIN" "$WORK"; } >>"$OUT_MD"
 log "wrote $OUT_MD"

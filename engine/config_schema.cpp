@@ -71,7 +71,8 @@ const std::vector<KeySpec>& jobSchema() {
        .type = KeyType::Path,
        .defaultValue = "../data/alanine_dipeptide/system.xml",
        .unit = "",
-       .description = "OpenMM System serialized with XmlSerializer (openmm only; units nm, kJ/mol)"},
+       .description =
+           "OpenMM System serialized with XmlSerializer (openmm only; units nm, kJ/mol)"},
       {.key = "potential.pdb_a",
        .type = KeyType::Path,
        .defaultValue = "../data/alanine_dipeptide/extended.pdb",
@@ -117,8 +118,9 @@ const std::vector<KeySpec>& jobSchema() {
        .type = KeyType::Real,
        .defaultValue = "300.0",
        .unit = "K",
-       .description = "temperature of the full-atom Langevin dynamics; kT = R T replaces the kT key "
-                      "for openmm jobs",
+       .description =
+           "temperature of the full-atom Langevin dynamics; kT = R T replaces the kT key "
+           "for openmm jobs",
        .min = 0.0,
        .minExclusive = true},
       {.key = "dynamics.friction",

@@ -2,14 +2,13 @@
 #include "engine/full_atom.h"
 
 #include <OpenMM.h>
+#include <fmt/format.h>
 
 #include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numbers>
-
-#include <fmt/format.h>
 
 #include "engine/parallel.h"
 #include "engine/random.h"
@@ -39,10 +38,11 @@ DihedralAtoms dihedralFromConfig(const Config& c, const std::string& key, int nA
   for (int k = 0; k < 4; ++k) {
     const double a = v[k];
     if (a != std::floor(a) || a < 0 || a >= nAtoms) {
-      throw ConfigError(fmt::format(
-          "{}: key '{}': atom index {} is not an integer in [0, {}) (0-based indices of the system's "
-          "atoms)",
-          c.sourceName(), key, a, nAtoms));
+      throw ConfigError(
+          fmt::format("{}: key '{}': atom index {} is not an integer in [0, {}) (0-based indices "
+                      "of the system's "
+                      "atoms)",
+                      c.sourceName(), key, a, nAtoms));
     }
     atoms[k] = static_cast<int>(a);
   }
@@ -131,24 +131,25 @@ Grid2D adiabaticMap(const FullAtomSetup& setup, int n, double stiffness, double 
   g.values.assign(static_cast<std::size_t>(n) * n, 0.0);
   std::atomic<long long> done{0};
   const long long total = static_cast<long long>(n) * n;
-  parallelFor(static_cast<std::size_t>(n), resolveThreads(threads),
-              [&](std::size_t rowBegin, std::size_t rowEnd, int worker) {
-    RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK, 1.0,
-                          0.001, *setup.platform, setup.platformProperties, 1);
-    std::vector<double> x = setup.positionsA;
-    for (std::size_t j = rowBegin; j < rowEnd; ++j) {
-      const bool forward = (j - rowBegin) % 2 == 0;
-      for (int step = 0; step < n; ++step) {
-        const int i = forward ? step : n - 1 - step;
-        md.setPositions(x);
-        md.setRestraint(stiffness, g.x0 + i * g.hx, g.y0 + static_cast<double>(j) * g.hy);
-        g.values[j * n + i] = md.minimize(tolerance, 0);
-        md.getState(&x, nullptr);
-        const long long d = done.fetch_add(1) + 1;
-        if (worker == 0 && progress) progress(d, total);
-      }
-    }
-  });
+  parallelFor(
+      static_cast<std::size_t>(n), resolveThreads(threads),
+      [&](std::size_t rowBegin, std::size_t rowEnd, int worker) {
+        RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
+                              1.0, 0.001, *setup.platform, setup.platformProperties, 1);
+        std::vector<double> x = setup.positionsA;
+        for (std::size_t j = rowBegin; j < rowEnd; ++j) {
+          const bool forward = (j - rowBegin) % 2 == 0;
+          for (int step = 0; step < n; ++step) {
+            const int i = forward ? step : n - 1 - step;
+            md.setPositions(x);
+            md.setRestraint(stiffness, g.x0 + i * g.hx, g.y0 + static_cast<double>(j) * g.hy);
+            g.values[j * n + i] = md.minimize(tolerance, 0);
+            md.getState(&x, nullptr);
+            const long long d = done.fetch_add(1) + 1;
+            if (worker == 0 && progress) progress(d, total);
+          }
+        }
+      });
   const double lowest = *std::min_element(g.values.begin(), g.values.end());
   for (double& v : g.values) v -= lowest;
   if (progress) progress(total, total);
@@ -185,7 +186,8 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                                   const ProgressCallback& progress) {
   const int N = static_cast<int>(curve.rows()), K = s.stepsPerPoint, M = s.nPaths;
   const int nAtoms = setup.system->getNumParticles();
-  if (curve.cols() != 3) throw std::invalid_argument("full-atom sampler: curve must be (l, phi, psi)");
+  if (curve.cols() != 3)
+    throw std::invalid_argument("full-atom sampler: curve must be (l, phi, psi)");
   FullAtomPaths r;
   r.nAtoms = nAtoms;
   r.framesPerPath = static_cast<std::size_t>(N) * K;
@@ -207,48 +209,51 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
   }
   const long long total = static_cast<long long>(M) * N * K;
   std::atomic<long long> done{0};
-  parallelFor(static_cast<std::size_t>(M), resolveThreads(s.threads),
-              [&](std::size_t begin, std::size_t end, int worker) {
-    std::vector<double> x;
-    for (std::size_t w = begin; w < end; ++w) {
-      RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
-                            s.frictionPerPs, s.timeStepPs, *setup.platform,
-                            setup.platformProperties, openmmSeed(s.seed, 2 * w));
-      md.setPositions(setup.positionsA);
-      md.setVelocitiesToTemperature(openmmSeed(s.seed, 2 * w + 1));
-      std::size_t frame = 0;
-      double e = 0.0;
-      for (int n = 0; n < N; ++n) {
-        md.setRestraint(k[n], c0[n], c1[n]);
-        for (int step = 0; step < K; ++step, ++frame) {
-          md.step(1);
-          md.getState(&x, &e);
-          if (!std::isfinite(e)) {
-            throw std::runtime_error(fmt::format(
-                "full-atom sampler: walker {} has a non-finite energy at curve point {}; reduce "
-                "dynamics.time_step (now {} ps)",
-                w, n, s.timeStepPs));
+  parallelFor(
+      static_cast<std::size_t>(M), resolveThreads(s.threads),
+      [&](std::size_t begin, std::size_t end, int worker) {
+        std::vector<double> x;
+        for (std::size_t w = begin; w < end; ++w) {
+          RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
+                                s.frictionPerPs, s.timeStepPs, *setup.platform,
+                                setup.platformProperties, openmmSeed(s.seed, 2 * w));
+          md.setPositions(setup.positionsA);
+          md.setVelocitiesToTemperature(openmmSeed(s.seed, 2 * w + 1));
+          std::size_t frame = 0;
+          double e = 0.0;
+          for (int n = 0; n < N; ++n) {
+            md.setRestraint(k[n], c0[n], c1[n]);
+            for (int step = 0; step < K; ++step, ++frame) {
+              md.step(1);
+              md.getState(&x, &e);
+              if (!std::isfinite(e)) {
+                throw std::runtime_error(
+                    fmt::format("full-atom sampler: walker {} has a non-finite energy at curve "
+                                "point {}; reduce "
+                                "dynamics.time_step (now {} ps)",
+                                w, n, s.timeStepPs));
+              }
+              const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
+              const std::size_t fi = w * r.framesPerPath + frame;
+              r.energy[fi] = static_cast<float>(e);
+              r.cv[2 * fi] = static_cast<float>(cv[0]);
+              r.cv[2 * fi + 1] = static_cast<float>(cv[1]);
+              r.maxEnergy[w] = std::max(r.maxEnergy[w], e);
+              if (cvEnergy) r.maxEnergyCV[w] = std::max(r.maxEnergyCV[w], cvEnergy(cv[0], cv[1]));
+              if (s.frameStride > 0 && (frame + 1) % s.frameStride == 0) {
+                float* dst = &r.frames[(w * r.storedPerPath + frame / s.frameStride) * 3 * nAtoms];
+                for (int q = 0; q < 3 * nAtoms; ++q) dst[q] = static_cast<float>(x[q]);
+              }
+              if (n == N - 1 && step == K - 1) r.finalCV.row(w) = cv.transpose();
+            }
+            const long long d = done.fetch_add(K) + K;
+            if (worker == 0 && progress) progress(d, total);
           }
-          const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
-          const std::size_t fi = w * r.framesPerPath + frame;
-          r.energy[fi] = static_cast<float>(e);
-          r.cv[2 * fi] = static_cast<float>(cv[0]);
-          r.cv[2 * fi + 1] = static_cast<float>(cv[1]);
-          r.maxEnergy[w] = std::max(r.maxEnergy[w], e);
-          if (cvEnergy) r.maxEnergyCV[w] = std::max(r.maxEnergyCV[w], cvEnergy(cv[0], cv[1]));
-          if (s.frameStride > 0 && (frame + 1) % s.frameStride == 0) {
-            float* dst = &r.frames[(w * r.storedPerPath + frame / s.frameStride) * 3 * nAtoms];
-            for (int q = 0; q < 3 * nAtoms; ++q) dst[q] = static_cast<float>(x[q]);
-          }
-          if (n == N - 1 && step == K - 1) r.finalCV.row(w) = cv.transpose();
         }
-        const long long d = done.fetch_add(K) + K;
-        if (worker == 0 && progress) progress(d, total);
-      }
-    }
-  });
+      });
   if (progress) progress(total, total);
-  // Each step costs one force evaluation in the integrator and one energy evaluation for the record.
+  // Each step costs one force evaluation in the integrator and one energy evaluation for the
+  // record.
   r.energyEvaluations = 2 * total;
   return r;
 }

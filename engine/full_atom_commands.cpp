@@ -2,12 +2,11 @@
 #include "engine/full_atom_commands.h"
 
 #include <OpenMM.h>
+#include <fmt/format.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-
-#include <fmt/format.h>
 
 #include "engine/dcd_file.h"
 #include "engine/full_atom.h"
@@ -22,9 +21,9 @@ SurfaceSummary runSurface(Config config, const std::optional<std::string>& outpu
                           std::FILE* log) {
   const auto t0 = std::chrono::steady_clock::now();
   if (config.getString("potential.type") != "openmm") {
-    throw ConfigError(fmt::format(
-        "{}: key 'potential.type': `geotps surface` needs an openmm job (got '{}')",
-        config.sourceName(), config.getString("potential.type")));
+    throw ConfigError(
+        fmt::format("{}: key 'potential.type': `geotps surface` needs an openmm job (got '{}')",
+                    config.sourceName(), config.getString("potential.type")));
   }
   SurfaceSummary s;
   s.path = output ? *output : config.getString("surface.output");

@@ -12,9 +12,9 @@
 namespace geotps {
 
 struct SurfaceSummary {
-  std::string path;          ///< the surface file written
+  std::string path;  ///< the surface file written
   int gridSize = 0;
-  double barrierKjMol = 0;   ///< minimax barrier between states A and B on the map, kJ/mol
+  double barrierKjMol = 0;  ///< minimax barrier between states A and B on the map, kJ/mol
   double seconds = 0;
   std::string platform;
 };

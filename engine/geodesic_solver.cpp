@@ -181,8 +181,7 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
         reason = std::string("line search stopped (") + e.what() + ")";
       }
       if (stageWeights.size() > 1) {
-        reason = fmt::format("stage {} (low-variance weight {}): {}", stage + 1,
-                             w, reason);
+        reason = fmt::format("stage {} (low-variance weight {}): {}", stage + 1, w, reason);
       }
       result.stopReason += (result.stopReason.empty() ? "" : "; ") + reason;
       theta = objective.bestTheta;

@@ -1,23 +1,20 @@
 // The `geotps run` pipeline and the result-file layout (documented in docs/output.md).
 #include "engine/job.h"
 
+#include <OpenMM.h>
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <numbers>
-
-#include <OpenMM.h>
-
 #include <filesystem>
 #include <fstream>
+#include <numbers>
 #include <optional>
 #include <sstream>
 
 #include "engine/annealed_langevin.h"
 #include "engine/full_atom.h"
-#include "potentials/pdb_file.h"
 #include "engine/geodesic_solver.h"
 #include "engine/h5_file.h"
 #include "engine/minimax.h"
@@ -27,6 +24,7 @@
 #include "engine/quadrature_denoiser.h"
 #include "engine/schedule.h"
 #include "geotps/version.h"
+#include "potentials/pdb_file.h"
 #include "potentials/tabulated_surface.h"
 
 namespace geotps {
@@ -132,8 +130,9 @@ void writeFullAtom(H5File& f, const FullAtomSetup& atoms, const FullAtomPaths& f
   f.setAttribute("/full_atom", "energy_b", atoms.energyB);
   f.setAttribute("/full_atom", "reference_energy", std::min(atoms.energyA, atoms.energyB));
   f.setAttribute("/full_atom", "n_atoms", static_cast<std::int64_t>(n));
-  f.setAttribute("/full_atom", "frame_stride", static_cast<std::int64_t>(
-      fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0));
+  f.setAttribute(
+      "/full_atom", "frame_stride",
+      static_cast<std::int64_t>(fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0));
 }
 
 }  // namespace
@@ -313,7 +312,8 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   meanStd(paths.maxEnergy, s.maxEnergyInterpolatedMean, s.maxEnergyInterpolatedStd);
   s.maxEnergyCVMean = s.maxEnergyCVStd = std::numeric_limits<double>::quiet_NaN();
   if (fullAtom) {
-    s.maxEnergyInterpolatedMean = s.maxEnergyInterpolatedStd = std::numeric_limits<double>::quiet_NaN();
+    s.maxEnergyInterpolatedMean = s.maxEnergyInterpolatedStd =
+        std::numeric_limits<double>::quiet_NaN();
     meanStd(fa.maxEnergyCV, s.maxEnergyCVMean, s.maxEnergyCVStd);
   }
   s.samplerEnergyEvaluations = paths.energyEvaluations;
@@ -497,11 +497,13 @@ std::string formatSummary(const JobSummary& s) {
                        s.minKLToZStar);
   }
   if (s.kind == "full_atom") {
-    out += fmt::format("MaxEnergy      {:.3f} +- {:.3f} kJ/mol (full atom, relative to the lower "
-                       "minimised end state), {} paths\n",
-                       s.maxEnergyMean, s.maxEnergyStd, s.nPaths);
-    out += fmt::format("CV MaxEnergy   {:.3f} +- {:.3f} kJ/mol (on the CV surface, nearest grid point)\n",
-                       s.maxEnergyCVMean, s.maxEnergyCVStd);
+    out += fmt::format(
+        "MaxEnergy      {:.3f} +- {:.3f} kJ/mol (full atom, relative to the lower "
+        "minimised end state), {} paths\n",
+        s.maxEnergyMean, s.maxEnergyStd, s.nPaths);
+    out += fmt::format(
+        "CV MaxEnergy   {:.3f} +- {:.3f} kJ/mol (on the CV surface, nearest grid point)\n",
+        s.maxEnergyCVMean, s.maxEnergyCVStd);
   } else if (s.nearestGridLookups > 0) {
     out += fmt::format(
         "MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "

@@ -31,8 +31,8 @@ struct JobSummary {
   double maxEnergyInterpolatedStd = 0.0;
   double maxEnergyCVMean = 0.0;  ///< full atom: MaxEnergy on the CV surface, kJ/mol (NaN for 2D)
   double maxEnergyCVStd = 0.0;
-  std::string kind = "2d";       ///< "2d" or "full_atom" (then MaxEnergy is full-atom, kJ/mol,
-                                 ///< relative to the lower minimised end state)
+  std::string kind = "2d";  ///< "2d" or "full_atom" (then MaxEnergy is full-atom, kJ/mol,
+                            ///< relative to the lower minimised end state)
   double successFraction = 0.0;
   long long energyEvaluations = 0;         ///< potential evaluations (sampler + denoiser table)
   long long samplerEnergyEvaluations = 0;  ///< of which by the sampler (with gradient)

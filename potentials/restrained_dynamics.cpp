@@ -2,12 +2,11 @@
 #include "potentials/restrained_dynamics.h"
 
 #include <OpenMM.h>
+#include <fmt/format.h>
 
 #include <mutex>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 namespace geotps {
 
@@ -55,8 +54,8 @@ RestrainedDynamics::RestrainedDynamics(const OpenMM::System& system, const Dihed
   restraint->addTorsion(psi[0], psi[1], psi[2], psi[3], {1.0});
   restraint->setForceGroup(restraintGroup_);
   system_->addForce(restraint);  // the System owns it
-  integrator_ = std::make_unique<OpenMM::LangevinMiddleIntegrator>(temperatureK, frictionPerPs,
-                                                                     timeStepPs);
+  integrator_ =
+      std::make_unique<OpenMM::LangevinMiddleIntegrator>(temperatureK, frictionPerPs, timeStepPs);
   integrator_->setRandomNumberSeed(seed);
   context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, platform, properties);
 }
@@ -65,8 +64,8 @@ RestrainedDynamics::~RestrainedDynamics() = default;
 
 void RestrainedDynamics::setPositions(const std::vector<double>& x) {
   if (static_cast<int>(x.size()) != 3 * nAtoms_) {
-    throw std::invalid_argument(
-        fmt::format("expected {} coordinates (3 x {} atoms), got {}", 3 * nAtoms_, nAtoms_, x.size()));
+    throw std::invalid_argument(fmt::format("expected {} coordinates (3 x {} atoms), got {}",
+                                            3 * nAtoms_, nAtoms_, x.size()));
   }
   std::vector<OpenMM::Vec3> pos(nAtoms_);
   for (int i = 0; i < nAtoms_; ++i) pos[i] = OpenMM::Vec3(x[3 * i], x[3 * i + 1], x[3 * i + 2]);

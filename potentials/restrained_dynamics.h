@@ -49,9 +49,11 @@ class RestrainedDynamics {
   void setRestraint(double stiffness, double phi0, double psi0);
   /// Advances `n` Langevin steps.
   void step(int n);
-  /// Current positions (nm) and potential energy without the restraint (kJ/mol); either may be null.
+  /// Current positions (nm) and potential energy without the restraint (kJ/mol); either may be
+  /// null.
   void getState(std::vector<double>* positionsNm, double* potentialEnergyKjMol) const;
-  /// The restraint's own energy (kJ/mol) and forces (kJ/mol/nm, 3 * nAtoms) at the current positions.
+  /// The restraint's own energy (kJ/mol) and forces (kJ/mol/nm, 3 * nAtoms) at the current
+  /// positions.
   double restraintEnergy(std::vector<double>* forces = nullptr) const;
   /// Local energy minimisation with the current restraint; returns the energy without restraint.
   double minimize(double toleranceKjMolNm = 1.0, int maxIterations = 0);

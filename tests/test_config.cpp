@@ -72,9 +72,11 @@ TEST(ConfigSchema, DeclaresTheJobKeys) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
     EXPECT_FALSE(s.description.empty()) << s.key;
   }
-  for (const char* key : {"name", "seed", "kT", "potential.file", "potential.system", "potential.platform", "cv.phi_atoms", "cv.surface", "dynamics.temperature", "surface.grid_size", "states.a", "states.l_end",
-                          "denoiser.grid_size", "geodesic.optimizer", "penalty.z_star",
-                          "sampler.step_size", "metrics.success_radius", "output.frame_stride"})
+  for (const char* key :
+       {"name", "seed", "kT", "potential.file", "potential.system", "potential.platform",
+        "cv.phi_atoms", "cv.surface", "dynamics.temperature", "surface.grid_size", "states.a",
+        "states.l_end", "denoiser.grid_size", "geodesic.optimizer", "penalty.z_star",
+        "sampler.step_size", "metrics.success_radius", "output.frame_stride"})
     EXPECT_TRUE(keys.count(key)) << key;
 }
 

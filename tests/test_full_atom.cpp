@@ -1,10 +1,8 @@
 // Full-atom pieces: the moving dihedral restraint across the +-pi wrap, and a tiny end-to-end
 // full-atom job through the `geotps` binary with export to DCD/PDB read back (and by mdtraj).
-#include <gtest/gtest.h>
-
-#include <sys/wait.h>
-
 #include <OpenMM.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
 
 #include <cmath>
 #include <filesystem>
@@ -56,7 +54,8 @@ double expectedRestraint(const std::vector<double>& x, double k, double phi0, do
 }  // namespace
 
 TEST(RestrainedDynamics, RestraintEnergyAndForceAcrossTheWrap) {
-  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
   const auto system = loadSystemXml((kData / "system.xml").string());
   const std::vector<double> x = readPdb((kData / "extended.pdb").string()).positionsNm();
   RestrainedDynamics md(*system, kPhi, kPsi, 300.0, 1.0, 0.001, reference(), {}, 1);
@@ -95,7 +94,8 @@ TEST(RestrainedDynamics, RestraintEnergyAndForceAcrossTheWrap) {
 }
 
 TEST(RestrainedDynamics, StiffRestraintHoldsTheDihedrals) {
-  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
   const auto system = loadSystemXml((kData / "system.xml").string());
   RestrainedDynamics md(*system, kPhi, kPsi, 300.0, 1.0, 0.001, reference(), {}, 7);
   md.setPositions(readPdb((kData / "extended.pdb").string()).positionsNm());
@@ -109,7 +109,8 @@ TEST(RestrainedDynamics, StiffRestraintHoldsTheDihedrals) {
 }
 
 TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
-  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
   const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom";
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -136,7 +137,8 @@ TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
   const auto frames = f.readDoubles("/full_atom/frames");
   const auto cv = f.readDoubles("/full_atom/cv");
   for (int k : {0, 7, 31}) {
-    const std::vector<double> x(frames.begin() + (1 * 32 + k) * 66, frames.begin() + (1 * 32 + k + 1) * 66);
+    const std::vector<double> x(frames.begin() + (1 * 32 + k) * 66,
+                                frames.begin() + (1 * 32 + k + 1) * 66);
     const std::size_t fi = 1 * 160 + 5 * k + 4;
     EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPhi, nullptr) - cv[2 * fi]), 0.0, 1e-4);
     EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPsi, nullptr) - cv[2 * fi + 1]), 0.0, 1e-4);
@@ -156,13 +158,15 @@ TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
   ASSERT_EQ(dcd.size(), 32u);
   double worst = 0.0;
   for (std::size_t k = 0; k < dcd.size(); ++k) {
-    for (int q = 0; q < 66; ++q) worst = std::max(worst, std::abs(dcd[k][q] - frames[(32 + k) * 66 + q]));
+    for (int q = 0; q < 66; ++q)
+      worst = std::max(worst, std::abs(dcd[k][q] - frames[(32 + k) * 66 + q]));
   }
   EXPECT_LT(worst * 10.0, 1e-3) << "DCD vs stored frames, Angstrom";
   const auto models = readPdbModels((dir / "p1_models.pdb").string());
   ASSERT_EQ(models.size(), 32u);
   EXPECT_NEAR(models[31][0], frames[(32 + 31) * 66], 1e-4);
-  EXPECT_NE(run("cd '" + dir.string() + "' && '" + bin + "' export fa.h5 --path 3 > bad.log 2>&1"), 0);
+  EXPECT_NE(run("cd '" + dir.string() + "' && '" + bin + "' export fa.h5 --path 3 > bad.log 2>&1"),
+            0);
   EXPECT_NE(readText(dir / "bad.log").find("out of range"), std::string::npos);
 
   // mdtraj reads the DCD with the topology PDB (skipped where python3-mdtraj is absent).
