@@ -56,8 +56,8 @@ print()
 print("Full-atom MaxEnergy is the largest potential energy (without the restraint) over each path's 25,600 frames,")
 print("relative to the lower of the two minimised end states (-87.00 kJ/mol, extended); at 300 K a 22-atom molecule's")
 print("potential energy fluctuates by tens of kJ/mol, so this number is dominated by thermal fluctuation, while the")
-print("CV MaxEnergy (the adiabatic map along the path) measures the barrier the path crosses. Energy evaluations count")
-print("2 per step (integrator forces + recorded energy).")
+print("CV MaxEnergy (the adiabatic map along the path) measures the barrier the path crosses. Energy evaluations:")
+print("one energy-and-forces evaluation per Langevin step (the dynamics integrates LangevinMiddle itself, with OpenMM as the force engine).")
 PY
 "$BIN" export "$WORK/full_atom.h5" --path 0 --format dcd --out "$WORK/path0" >/dev/null
 echo

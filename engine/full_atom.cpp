@@ -49,11 +49,6 @@ DihedralAtoms dihedralFromConfig(const Config& c, const std::string& key, int nA
   return atoms;
 }
 
-// A positive OpenMM seed (0 would mean "random") for stream `i` of `seed`.
-int openmmSeed(std::uint64_t seed, std::uint64_t i) {
-  Rng rng(seed, i);
-  return static_cast<int>(rng.next() % 2147483646ULL) + 1;
-}
 
 }  // namespace
 
@@ -216,9 +211,9 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
         for (std::size_t w = begin; w < end; ++w) {
           RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
                                 s.frictionPerPs, s.timeStepPs, *setup.platform,
-                                setup.platformProperties, openmmSeed(s.seed, 2 * w));
+                                setup.platformProperties, s.seed, w);
           md.setPositions(setup.positionsA);
-          md.setVelocitiesToTemperature(openmmSeed(s.seed, 2 * w + 1));
+          md.setVelocitiesToTemperature();
           std::size_t frame = 0;
           double e = 0.0;
           for (int n = 0; n < N; ++n) {
@@ -252,9 +247,8 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
         }
       });
   if (progress) progress(total, total);
-  // Each step costs one force evaluation in the integrator and one energy evaluation for the
-  // record.
-  r.energyEvaluations = 2 * total;
+  // One energy-and-forces evaluation per step (it also gives the recorded energy).
+  r.energyEvaluations = total;
   return r;
 }
 

@@ -12,7 +12,7 @@
 
 #include "engine/config.h"
 #include "potentials/pdb_file.h"
-#include "potentials/restrained_dynamics.h"
+#include "engine/restrained_dynamics.h"
 #include "potentials/tabulated_surface.h"
 
 namespace OpenMM {
@@ -85,7 +85,7 @@ struct FullAtomPaths {
   Eigen::VectorXd maxEnergy;        ///< per path, max frame energy, kJ/mol (absolute)
   Eigen::VectorXd maxEnergyCV;      ///< per path, max of `cvEnergy` over frames
   Eigen::MatrixXd finalCV;          ///< M x 2
-  long long energyEvaluations = 0;  ///< 2 per step: the integrator's forces and the recorded energy
+  long long energyEvaluations = 0;  ///< one energy-and-forces evaluation per step
 };
 
 /// Annealed Langevin in full-atom space along the CV curve (rows (l, phi, psi)): at curve point n

@@ -12,11 +12,13 @@
 
 #include "engine/dcd_file.h"
 #include "engine/h5_file.h"
+#include "engine/job.h"
+#include <fmt/format.h>
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
 #include "potentials/openmm_potential.h"
 #include "potentials/pdb_file.h"
-#include "potentials/restrained_dynamics.h"
+#include "engine/restrained_dynamics.h"
 
 namespace fs = std::filesystem;
 using namespace geotps;
@@ -84,6 +86,19 @@ TEST(RestrainedDynamics, RestraintEnergyAndForceAcrossTheWrap) {
           << "atom " << atom << " dim " << d;
     }
   }
+  // The dynamics computes the restraint analytically: its forces must equal the System's forces
+  // (OpenMMPotential, an independent Context) plus OpenMM's CustomTorsionForce restraint forces.
+  {
+    OpenMMPotential plain(std::shared_ptr<const OpenMM::System>(loadSystemXml((kData / "system.xml").string())),
+                          "Reference");
+    std::vector<double> grad(66);
+    double u = 0.0;
+    plain.evaluate(x.data(), 1, &u, grad.data());
+    const auto& dyn = md.dynamicsForces();
+    for (int q = 0; q < 66; ++q) {
+      EXPECT_NEAR(dyn[q], -grad[q] + forces[q], 1e-6 * std::max(1.0, std::abs(dyn[q]))) << q;
+    }
+  }
   // The reported potential energy excludes the restraint.
   double u = 0.0;
   md.getState(nullptr, &u);
@@ -106,6 +121,54 @@ TEST(RestrainedDynamics, StiffRestraintHoldsTheDihedrals) {
   md.getState(&x, nullptr);
   EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPhi, nullptr) - 3.0), 0.0, 0.05);
   EXPECT_NEAR(wrapAngle(dihedralAngle(x.data(), kPsi, nullptr) - 2.8), 0.0, 0.05);
+}
+
+TEST(RestrainedDynamics, ThermalisesToTheTemperature) {
+  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const auto system = loadSystemXml((kData / "system.xml").string());
+  const double T = 300.0, kT = 0.00831446261815324 * T;
+  RestrainedDynamics md(*system, kPhi, kPsi, T, 5.0, 0.001, reference(), {}, 11, 0);
+  md.setPositions(readPdb((kData / "extended.pdb").string()).positionsNm());
+  md.setVelocitiesToTemperature();
+  md.setRestraint(100.0, -2.7, 2.8);
+  // Equipartition: <KE> = (3N/2) kT (no constraints; the friction 5/ps decorrelates quickly).
+  double sum = 0.0;
+  int count = 0;
+  for (int step = 0; step < 6000; ++step) {
+    md.step(1);
+    if (step < 1000) continue;
+    const auto& v = md.velocities();
+    double ke = 0.0;
+    for (int i = 0; i < 22; ++i) {
+      const double m = system->getParticleMass(i);
+      for (int d = 0; d < 3; ++d) ke += 0.5 * m * v[3 * i + d] * v[3 * i + d];
+    }
+    sum += ke;
+    ++count;
+  }
+  EXPECT_NEAR(sum / count / (1.5 * 22 * kT), 1.0, 0.1);
+  EXPECT_EQ(md.forceEvaluations(), 6000 + 2);  // one per step, one per position / restraint set
+}
+
+TEST(FullAtomJob, SameSeedSameResultWhateverTheThreadCount) {
+  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom_seed";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::vector<std::vector<double>> energies;
+  for (int threads : {1, 2}) {
+    Config c = Config::load((kSource / "tests/data/tiny_full_atom.yaml").string());
+    c.set("sampler.threads", std::to_string(threads));
+    JobOptions o;
+    o.output = (dir / fmt::format("t{}.h5", threads)).string();
+    o.progress = false;
+    std::FILE* devnull = std::fopen("/dev/null", "w");
+    runJob(c, o, devnull);
+    std::fclose(devnull);
+    H5File f(*o.output, H5File::Mode::Read);
+    energies.push_back(f.readDoubles("/full_atom/energy"));
+  }
+  EXPECT_EQ(energies[0], energies[1]);
 }
 
 TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
