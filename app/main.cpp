@@ -1,4 +1,5 @@
-// The `geotps` command line: run a job, read a result file back, list the configuration keys.
+// The `geotps` command line: run a job, read a result file back, list the configuration keys,
+// train the neural denoiser.
 #include <fmt/format.h>
 
 #include <CLI/CLI.hpp>
@@ -7,6 +8,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "engine/denoiser_training.h"
 #include "engine/full_atom_commands.h"
 #include "engine/h5_file.h"
 #include "engine/job.h"
@@ -60,6 +62,18 @@ int main(int argc, char** argv) {
   exportCmd->add_option("--out,-o", exportPrefix,
                         "output prefix (default: the result file's name + _path<I>)");
 
+  std::string trainConfig, trainOut;
+  std::uint64_t trainSeed = 0;
+  bool trainQuiet = false;
+  auto* train = app.add_subcommand(
+      "train-denoiser", "Train the neural denoiser on samples of the job's density (training.*)");
+  train->add_option("config", trainConfig, "job configuration (YAML)")->required();
+  auto* trainOutOpt =
+      train->add_option("--out,-o", trainOut, "model file (overrides training.output)");
+  auto* trainSeedOpt =
+      train->add_option("--seed", trainSeed, "random seed (overrides the config's seed)");
+  train->add_flag("--quiet,-q", trainQuiet, "no progress display");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -101,6 +115,13 @@ int main(int argc, char** argv) {
       for (const auto& w : exportPath(exportFile, exportIndex, exportFormat, prefix)) {
         fmt::print("wrote {}\n", w);
       }
+    } else if (train->parsed()) {
+      TrainingJobOptions options;
+      if (*trainOutOpt) options.output = trainOut;
+      if (*trainSeedOpt) options.seed = trainSeed;
+      options.progress = !trainQuiet;
+      const TrainingSummary summary = runTrainDenoiser(Config::load(trainConfig), options, stdout);
+      fmt::print("\n{}", formatTrainingSummary(summary));
     } else if (keys->parsed()) {
       fmt::print("{}", schemaMarkdown(jobSchema()));
     }

@@ -6,7 +6,7 @@
 #
 # Builds nothing. Temporary configs and HDF5 files go to a mktemp directory under /tmp, removed at
 # the end unless GEOTPS_BENCH_KEEP=1. Python: Debian's /usr/bin/python3 (+ python3-h5py/numpy).
-# About 5-6 minutes on 2 cores.
+# About 15 minutes on 2 cores (GEOTPS_BENCH_NEURAL=0 skips the neural-denoiser trainings: 5 minutes).
 set -uo pipefail
 
 INVOKED="bash $0${*:+ $*}"
@@ -141,4 +141,9 @@ fi
 # g. full atom (appended) -------------------------------------------------------------------------
 log "full-atom section (surface, 100 full-atom paths, export + mdtraj)"
 { echo; bash "$HERE/full_atom_section.sh" "$BIN" "$WORK"; } >>"$OUT_MD"
+# h. neural denoiser (appended; needs geotps_denoiser_error next to the binary) -------------------
+if [[ "${GEOTPS_BENCH_NEURAL:-1}" == 1 ]]; then
+  log "neural-denoiser section (two trainings of about 4 minutes each)"
+  { echo; bash "$HERE/neural_denoiser_section.sh" "$(dirname "$BIN")" "$WORK"; } >>"$OUT_MD"
+fi
 log "wrote $OUT_MD"

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <limits>
 #include <string>
 
 #include "engine/curve_energy.h"
@@ -41,12 +42,23 @@ struct PenaltyParts {
 /// Evaluates the penalties for the curve `z` with its evaluation `ev`, at low-variance weight
 /// `lvWeight`. `star` holds mu, psi at z* (exact denoisers). Adds dPenalty/dz into `grad` when not
 /// null. Returns the total penalty.
+/// `klStart` is KL(p_z* || p_z_0) for denoisers without psi (see klFromStar); ignored when psi is
+/// available.
 double evaluatePenalty(const PenaltySettings& settings, double lvWeight, const Eigen::MatrixXd& z,
                        const CurveEvaluation& ev, const PosteriorMoments& star,
-                       Eigen::MatrixXd* grad, PenaltyParts* parts);
+                       Eigen::MatrixXd* grad, PenaltyParts* parts,
+                       double klStart = std::numeric_limits<double>::quiet_NaN());
 
-/// KL(p_z* || p_z_n) for every point of an evaluated curve (exact denoisers: uses psi).
+/// KL(p_z* || p_z_n) for every point of an evaluated curve. Exact (from psi) when the denoiser
+/// gives psi; otherwise accumulated along the curve (MATH.md section 5): KL_n = KL_0 + sum_{m<n}
+/// (mu_m - mu*).(eta_{m+1} - eta_m), with KL_0 = `klStart`.
 Eigen::VectorXd klFromStar(const Eigen::MatrixXd& z, const CurveEvaluation& ev,
-                           const Eigen::VectorXd& zStar, const PosteriorMoments& star);
+                           const Eigen::VectorXd& zStar, const PosteriorMoments& star,
+                           double klStart = std::numeric_limits<double>::quiet_NaN());
+
+/// KL(p_za || p_zb) without psi, by integrating d KL = (mu(z) - mu(za)).d eta(z) along the straight
+/// segment za -> zb at `points` points (for denoisers without a log-partition).
+double klAlongSegment(const Denoiser& denoiser, const Eigen::VectorXd& za,
+                      const Eigen::VectorXd& zb, int points = 512);
 
 }  // namespace geotps

@@ -49,7 +49,6 @@ DihedralAtoms dihedralFromConfig(const Config& c, const std::string& key, int nA
   return atoms;
 }
 
-
 }  // namespace
 
 Eigen::Vector2d computeCVs(const std::vector<double>& x, const DihedralAtoms& phi,
@@ -204,48 +203,49 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
   }
   const long long total = static_cast<long long>(M) * N * K;
   std::atomic<long long> done{0};
-  parallelFor(
-      static_cast<std::size_t>(M), resolveThreads(s.threads),
-      [&](std::size_t begin, std::size_t end, int worker) {
-        std::vector<double> x;
-        for (std::size_t w = begin; w < end; ++w) {
-          RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
-                                s.frictionPerPs, s.timeStepPs, *setup.platform,
-                                setup.platformProperties, s.seed, w);
-          md.setPositions(setup.positionsA);
-          md.setVelocitiesToTemperature();
-          std::size_t frame = 0;
-          double e = 0.0;
-          for (int n = 0; n < N; ++n) {
-            md.setRestraint(k[n], c0[n], c1[n]);
-            for (int step = 0; step < K; ++step, ++frame) {
-              md.step(1);
-              md.getState(&x, &e);
-              if (!std::isfinite(e)) {
-                throw std::runtime_error(
-                    fmt::format("full-atom sampler: walker {} has a non-finite energy at curve "
-                                "point {}; reduce "
-                                "dynamics.time_step (now {} ps)",
-                                w, n, s.timeStepPs));
-              }
-              const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
-              const std::size_t fi = w * r.framesPerPath + frame;
-              r.energy[fi] = static_cast<float>(e);
-              r.cv[2 * fi] = static_cast<float>(cv[0]);
-              r.cv[2 * fi + 1] = static_cast<float>(cv[1]);
-              r.maxEnergy[w] = std::max(r.maxEnergy[w], e);
-              if (cvEnergy) r.maxEnergyCV[w] = std::max(r.maxEnergyCV[w], cvEnergy(cv[0], cv[1]));
-              if (s.frameStride > 0 && (frame + 1) % s.frameStride == 0) {
-                float* dst = &r.frames[(w * r.storedPerPath + frame / s.frameStride) * 3 * nAtoms];
-                for (int q = 0; q < 3 * nAtoms; ++q) dst[q] = static_cast<float>(x[q]);
-              }
-              if (n == N - 1 && step == K - 1) r.finalCV.row(w) = cv.transpose();
-            }
-            const long long d = done.fetch_add(K) + K;
-            if (worker == 0 && progress) progress(d, total);
-          }
-        }
-      });
+  parallelFor(static_cast<std::size_t>(M), resolveThreads(s.threads),
+              [&](std::size_t begin, std::size_t end, int worker) {
+                std::vector<double> x;
+                for (std::size_t w = begin; w < end; ++w) {
+                  RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms,
+                                        setup.temperatureK, s.frictionPerPs, s.timeStepPs,
+                                        *setup.platform, setup.platformProperties, s.seed, w);
+                  md.setPositions(setup.positionsA);
+                  md.setVelocitiesToTemperature();
+                  std::size_t frame = 0;
+                  double e = 0.0;
+                  for (int n = 0; n < N; ++n) {
+                    md.setRestraint(k[n], c0[n], c1[n]);
+                    for (int step = 0; step < K; ++step, ++frame) {
+                      md.step(1);
+                      md.getState(&x, &e);
+                      if (!std::isfinite(e)) {
+                        throw std::runtime_error(fmt::format(
+                            "full-atom sampler: walker {} has a non-finite energy at curve "
+                            "point {}; reduce "
+                            "dynamics.time_step (now {} ps)",
+                            w, n, s.timeStepPs));
+                      }
+                      const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
+                      const std::size_t fi = w * r.framesPerPath + frame;
+                      r.energy[fi] = static_cast<float>(e);
+                      r.cv[2 * fi] = static_cast<float>(cv[0]);
+                      r.cv[2 * fi + 1] = static_cast<float>(cv[1]);
+                      r.maxEnergy[w] = std::max(r.maxEnergy[w], e);
+                      if (cvEnergy)
+                        r.maxEnergyCV[w] = std::max(r.maxEnergyCV[w], cvEnergy(cv[0], cv[1]));
+                      if (s.frameStride > 0 && (frame + 1) % s.frameStride == 0) {
+                        float* dst =
+                            &r.frames[(w * r.storedPerPath + frame / s.frameStride) * 3 * nAtoms];
+                        for (int q = 0; q < 3 * nAtoms; ++q) dst[q] = static_cast<float>(x[q]);
+                      }
+                      if (n == N - 1 && step == K - 1) r.finalCV.row(w) = cv.transpose();
+                    }
+                    const long long d = done.fetch_add(K) + K;
+                    if (worker == 0 && progress) progress(d, total);
+                  }
+                }
+              });
   if (progress) progress(total, total);
   // One energy-and-forces evaluation per step (it also gives the recorded energy).
   r.energyEvaluations = total;

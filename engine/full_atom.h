@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "engine/config.h"
-#include "potentials/pdb_file.h"
 #include "engine/restrained_dynamics.h"
+#include "potentials/pdb_file.h"
 #include "potentials/tabulated_surface.h"
 
 namespace OpenMM {

@@ -16,8 +16,8 @@ namespace {
 class Objective {
  public:
   Objective(const Denoiser& denoiser, const SplineCurve& curve, const GeodesicSettings& settings,
-            const PosteriorMoments& star)
-      : denoiser_(denoiser), curve_(curve), settings_(settings), star_(star) {}
+            const PosteriorMoments& star, double klStart)
+      : denoiser_(denoiser), curve_(curve), settings_(settings), star_(star), klStart_(klStart) {}
 
   double lvWeight = 0.0;
   long long evaluations = 0;
@@ -35,7 +35,8 @@ class Objective {
     }
     CurveEvaluation ev = evaluateCurve(denoiser_, z, true);
     Eigen::MatrixXd dZ = ev.gradient;
-    const double pen = evaluatePenalty(settings_.penalty, lvWeight, z, ev, star_, &dZ, nullptr);
+    const double pen =
+        evaluatePenalty(settings_.penalty, lvWeight, z, ev, star_, &dZ, nullptr, klStart_);
     // The end points are fixed: their gradient rows do not move any parameter (basis is 0 there
     // except for the fixed columns), so no masking is needed.
     grad = curve_.pullback(dZ);
@@ -59,6 +60,7 @@ class Objective {
   const SplineCurve& curve_;
   const GeodesicSettings& settings_;
   const PosteriorMoments& star_;
+  double klStart_;
 };
 
 bool historyConverged(const std::vector<double>& h, double tol) {
@@ -81,20 +83,20 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   result.theta = curve.straightLine();
 
   PosteriorMoments star;
+  double klStart = std::numeric_limits<double>::quiet_NaN();
   const bool region = settings.penalty.type == PenaltySettings::Type::RegionAvoidance;
   if (region) {
     if (settings.penalty.zStar.size() != zA.size()) {
       throw std::invalid_argument("penalty.z_star must have D+1 components (l, x)");
     }
-    if (!denoiser.hasLogPartition()) {
-      throw std::invalid_argument(
-          "region avoidance needs the log-partition psi: use an exact (quadrature) denoiser");
-    }
     std::vector<PosteriorMoments> tmp;
     denoiser.evaluate(settings.penalty.zStar.transpose(), false, tmp);
     star = tmp[0];
+    // Without psi the KL along the curve is accumulated from KL(p_z* || p_z_A), itself integrated
+    // along the straight segment z* -> z_A.
+    if (!denoiser.hasLogPartition()) klStart = klAlongSegment(denoiser, settings.penalty.zStar, zA);
   }
-  Objective objective(denoiser, curve, settings, star);
+  Objective objective(denoiser, curve, settings, star, klStart);
   {
     const Eigen::MatrixXd z0 = curve.evaluate(result.theta, settings.nPoints);
     result.initialEnergy = evaluateCurve(denoiser, z0, false).energy;
@@ -196,11 +198,12 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   result.z = curve.evaluate(result.theta, settings.nPoints);
   result.evaluation = evaluateCurve(denoiser, result.z, false);
   const double finalWeight = lowVariance ? settings.penalty.lambda : 0.0;
-  result.objective =
-      result.evaluation.energy + evaluatePenalty(settings.penalty, finalWeight, result.z,
-                                                 result.evaluation, star, nullptr, &result.penalty);
+  result.objective = result.evaluation.energy + evaluatePenalty(settings.penalty, finalWeight,
+                                                                result.z, result.evaluation, star,
+                                                                nullptr, &result.penalty, klStart);
   if (region) {
-    result.klFromStar = klFromStar(result.z, result.evaluation, settings.penalty.zStar, star);
+    result.klFromStar =
+        klFromStar(result.z, result.evaluation, settings.penalty.zStar, star, klStart);
   }
   return result;
 }

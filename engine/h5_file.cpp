@@ -9,9 +9,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <system_error>
 #include <utility>
 
@@ -752,6 +755,42 @@ void removeQuietly(const std::string& path) {
 }
 }  // namespace
 
+namespace {
+// Temporary files of live writers, removed by the signal handler when a run is interrupted
+// (Ctrl-C, kill): only async-signal-safe calls (unlink, signal, raise) are made there.
+constexpr int kMaxTemporaries = 16;
+char gTemporaries[kMaxTemporaries][4096];
+std::atomic<bool> gTemporaryUsed[kMaxTemporaries];
+
+extern "C" void removeTemporariesAndReraise(int sig) {
+  for (int i = 0; i < kMaxTemporaries; ++i) {
+    if (gTemporaryUsed[i].load()) ::unlink(gTemporaries[i]);
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+
+int registerTemporary(const std::string& path) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, removeTemporariesAndReraise);
+  });
+  if (path.size() >= sizeof gTemporaries[0]) return -1;
+  for (int i = 0; i < kMaxTemporaries; ++i) {
+    bool expected = false;
+    if (!gTemporaryUsed[i].load()) {
+      std::memcpy(gTemporaries[i], path.c_str(), path.size() + 1);
+      if (gTemporaryUsed[i].compare_exchange_strong(expected, true)) return i;
+    }
+  }
+  return -1;
+}
+
+void unregisterTemporary(int slot) {
+  if (slot >= 0) gTemporaryUsed[slot].store(false);
+}
+}  // namespace
+
 AtomicH5Writer::AtomicH5Writer(const std::string& finalPath)
     : finalPath_(finalPath), tmpPath_(finalPath + ".tmp-" + std::to_string(::getpid())) {
   if (finalPath.empty()) throw H5Error("AtomicH5Writer: empty output path");
@@ -764,6 +803,7 @@ AtomicH5Writer::AtomicH5Writer(const std::string& finalPath)
       throw H5Error(fmt::format("{}: cannot create directory '{}': {}", finalPath, parent.string(),
                                 ec.message()));
   }
+  signalSlot_ = registerTemporary(tmpPath_);
   try {
     file_ = std::make_unique<H5File>(tmpPath_, H5File::Mode::Create);
   } catch (...) {
@@ -773,6 +813,7 @@ AtomicH5Writer::AtomicH5Writer(const std::string& finalPath)
 }
 
 AtomicH5Writer::~AtomicH5Writer() {
+  unregisterTemporary(signalSlot_);
   if (committed_) return;
   file_.reset();  // closes (errors ignored)
   removeQuietly(tmpPath_);

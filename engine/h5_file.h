@@ -79,7 +79,8 @@ class H5File {
 
 /// Writes `finalPath` atomically: the file is created as `finalPath + ".tmp-<pid>"`, and `commit()`
 /// closes and renames it. If the writer is destroyed without commit (an exception, a crash-free
-/// error path), the temporary file is removed, so no partial file is ever left under either name.
+/// error path), the temporary file is removed, so no partial file is ever left under either name;
+/// an interrupted run (SIGINT, SIGTERM, SIGHUP) also removes it before the process ends.
 class AtomicH5Writer {
  public:
   explicit AtomicH5Writer(const std::string& finalPath);
@@ -92,6 +93,7 @@ class AtomicH5Writer {
   std::string finalPath_, tmpPath_;
   std::unique_ptr<H5File> file_;
   bool committed_ = false;
+  int signalSlot_ = -1;  // registration for removal on SIGINT / SIGTERM / SIGHUP
 };
 
 }  // namespace geotps

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "engine/annealed_langevin.h"
+#include "engine/denoiser_network.h"
 #include "engine/full_atom.h"
 #include "engine/geodesic_solver.h"
 #include "engine/h5_file.h"
@@ -23,6 +24,7 @@
 #include "engine/progress.h"
 #include "engine/quadrature_denoiser.h"
 #include "engine/schedule.h"
+#include "engine/torch_denoiser.h"
 #include "geotps/version.h"
 #include "potentials/pdb_file.h"
 #include "potentials/tabulated_surface.h"
@@ -186,16 +188,33 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   const int D = potential->dimension();
   const int threads = resolveThreads(static_cast<int>(config.getInt("sampler.threads")));
   const auto* surface = dynamic_cast<const TabulatedSurface*>(potential.get());
-  std::shared_ptr<QuadratureDenoiser> denoiser;
+  // The exact quadrature denoiser is always built: it is the reference, and with a neural denoiser
+  // the geodesic found is re-evaluated with it (the exact energy reported in the summary).
+  std::shared_ptr<QuadratureDenoiser> exact;
   if (surface) {
-    denoiser = QuadratureDenoiser::fromSurface(*surface, kT, threads);
+    exact = QuadratureDenoiser::fromSurface(*surface, kT, threads);
   } else {
     const auto gs = config.getRealList("denoiser.grid_size");
     Eigen::VectorXi size(D);
     for (int d = 0; d < D; ++d) size[d] = static_cast<int>(gs[d]);
-    denoiser = QuadratureDenoiser::fromPotentialOnBox(
+    exact = QuadratureDenoiser::fromPotentialOnBox(
         *potential, kT, toVector(config.getRealList("denoiser.box_low")),
         toVector(config.getRealList("denoiser.box_high")), size, threads);
+  }
+  std::shared_ptr<Denoiser> denoiser = exact;
+  const bool neural = config.getString("denoiser.type") == "torch";
+  if (neural) {
+    try {
+      denoiser = TorchDenoiser::fromNetwork(loadDenoiser(config.getString("denoiser.model")));
+    } catch (const std::exception& e) {
+      throw ConfigError(fmt::format("{}: key 'denoiser.model': {}", config.sourceName(), e.what()));
+    }
+    if (denoiser->dimension() != D) {
+      throw ConfigError(
+          fmt::format("{}: key 'denoiser.model': the model is for dimension {}, the "
+                      "potential has {}",
+                      config.sourceName(), denoiser->dimension(), D));
+    }
   }
   const Eigen::VectorXd a = toVector(config.getRealList("states.a"));
   const Eigen::VectorXd b = toVector(config.getRealList("states.b"));
@@ -235,6 +254,8 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
                                  geo.iterations, geo.stopReason));
   s.geodesicEnergy = geo.evaluation.energy;
+  s.geodesicEnergyExact =
+      neural ? evaluateCurve(*exact, geo.z, false).energy : geo.evaluation.energy;
   s.geodesicLength = geo.evaluation.length;
   s.straightLineEnergy = geo.initialEnergy;
   s.minL = geo.z.col(0).minCoeff();
@@ -319,7 +340,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   s.samplerEnergyEvaluations = paths.energyEvaluations;
   s.nearestGridLookups = paths.nearestLookups;
   s.denoiserEvaluations = denoiser->evaluationCount();
-  s.energyEvaluations = paths.energyEvaluations + denoiser->potentialEvaluations();
+  s.energyEvaluations = paths.energyEvaluations + exact->potentialEvaluations();
   MinimaxResult bound;
   s.minimaxBound = std::numeric_limits<double>::quiet_NaN();
   if (surface) {
@@ -424,6 +445,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   f.setAttribute(sum, "nearest_grid_lookups", static_cast<std::int64_t>(s.nearestGridLookups));
   f.setAttribute(sum, "denoiser_evaluations", static_cast<std::int64_t>(s.denoiserEvaluations));
   f.setAttribute(sum, "geodesic_energy", s.geodesicEnergy);
+  f.setAttribute(sum, "geodesic_energy_exact", s.geodesicEnergyExact);
   f.setAttribute(sum, "geodesic_length", s.geodesicLength);
   f.setAttribute(sum, "straight_line_energy", s.straightLineEnergy);
   f.setAttribute(sum, "min_l", s.minL);
@@ -470,6 +492,7 @@ JobSummary readSummary(const std::string& path) {
   s.nearestGridLookups = f.readAttributeInt(sum, "nearest_grid_lookups");
   s.denoiserEvaluations = f.readAttributeInt(sum, "denoiser_evaluations");
   s.geodesicEnergy = f.readAttributeDouble(sum, "geodesic_energy");
+  s.geodesicEnergyExact = f.readAttributeDouble(sum, "geodesic_energy_exact");
   s.geodesicLength = f.readAttributeDouble(sum, "geodesic_length");
   s.straightLineEnergy = f.readAttributeDouble(sum, "straight_line_energy");
   s.minL = f.readAttributeDouble(sum, "min_l");
@@ -492,6 +515,11 @@ std::string formatSummary(const JobSummary& s) {
       "lowest l {:.3f}, {} iterations ({})\n",
       s.geodesicEnergy, s.straightLineEnergy, s.geodesicLength, s.minL, s.geodesicIterations,
       s.geodesicStopReason);
+  if (std::abs(s.geodesicEnergyExact - s.geodesicEnergy) > 1e-12 * std::abs(s.geodesicEnergy)) {
+    out += fmt::format(
+        "               energy of this curve with the exact quadrature denoiser {:.4f}\n",
+        s.geodesicEnergyExact);
+  }
   if (std::isfinite(s.minKLToZStar)) {
     out += fmt::format("region         smallest KL(p_z* || p_z) along the curve {:.4f} nats\n",
                        s.minKLToZStar);
@@ -548,7 +576,8 @@ std::string summaryJson(const JobSummary& s) {
       "\"max_energy_interpolated_std\": {}, \"max_energy_cv_mean\": {}, \"max_energy_cv_std\": {}, "
       "\"kind\": {}, \"success_fraction\": {}, \"energy_evaluations\": {}, "
       "\"sampler_energy_evaluations\": {}, \"nearest_grid_lookups\": {}, "
-      "\"denoiser_evaluations\": {}, \"geodesic_energy\": {}, \"geodesic_length\": {}, "
+      "\"denoiser_evaluations\": {}, \"geodesic_energy\": {}, \"geodesic_energy_exact\": {}, "
+      "\"geodesic_length\": {}, "
       "\"straight_line_energy\": {}, \"min_l\": {}, \"geodesic_iterations\": {}, "
       "\"minimax_bound\": {}, \"min_kl_to_z_star\": {}, \"energy_unit\": {}, \"wall_seconds\": {}, "
       "\"stage_seconds\": {{{}}}}}",
@@ -558,9 +587,10 @@ std::string summaryJson(const JobSummary& s) {
       jsonNumber(s.maxEnergyCVMean), jsonNumber(s.maxEnergyCVStd), jsonString(s.kind),
       jsonNumber(s.successFraction), s.energyEvaluations, s.samplerEnergyEvaluations,
       s.nearestGridLookups, s.denoiserEvaluations, jsonNumber(s.geodesicEnergy),
-      jsonNumber(s.geodesicLength), jsonNumber(s.straightLineEnergy), jsonNumber(s.minL),
-      s.geodesicIterations, jsonNumber(s.minimaxBound), jsonNumber(s.minKLToZStar),
-      jsonString(s.energyUnit), jsonNumber(s.wallSeconds), st);
+      jsonNumber(s.geodesicEnergyExact), jsonNumber(s.geodesicLength),
+      jsonNumber(s.straightLineEnergy), jsonNumber(s.minL), s.geodesicIterations,
+      jsonNumber(s.minimaxBound), jsonNumber(s.minKLToZStar), jsonString(s.energyUnit),
+      jsonNumber(s.wallSeconds), st);
 }
 
 }  // namespace geotps

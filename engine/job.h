@@ -38,7 +38,8 @@ struct JobSummary {
   long long samplerEnergyEvaluations = 0;  ///< of which by the sampler (with gradient)
   long long nearestGridLookups = 0;        ///< surface lookups for the nearest-grid MaxEnergy
   long long denoiserEvaluations = 0;       ///< posterior-moment evaluations at spacetime points
-  double geodesicEnergy = 0.0;
+  double geodesicEnergy = 0.0;             ///< with the job's denoiser
+  double geodesicEnergyExact = 0.0;  ///< the same curve's energy with the exact quadrature denoiser
   double geodesicLength = 0.0;
   double straightLineEnergy = 0.0;
   double minL = 0.0;

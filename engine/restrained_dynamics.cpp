@@ -3,14 +3,13 @@
 #include "engine/restrained_dynamics.h"
 
 #include <OpenMM.h>
+#include <fmt/format.h>
 
 #include <cmath>
 #include <mutex>
 #include <numbers>
 #include <sstream>
 #include <stdexcept>
-
-#include <fmt/format.h>
 
 #include "potentials/dihedral.h"
 

@@ -32,13 +32,14 @@ using DihedralAtoms = std::array<int, 4>;
 /// difference wrapped to [0, pi] (smooth and correct across +-pi).
 ///
 /// Dynamics: the LangevinMiddle scheme (as OpenMM's LangevinMiddleIntegrator: v += dt f/m;
-/// x += dt/2 v; v = a v + sqrt(1 - a^2) sqrt(kT/m) R; x += dt/2 v; a = exp(-friction dt)) integrated
-/// here, with OpenMM's Context used only to evaluate the System's energy and forces (one evaluation
-/// per step, which also gives the recorded energy) and the restraint computed analytically. The
-/// random numbers come from our own per-walker stream: OpenMM's Reference platform draws from one
-/// process-wide generator, so walkers integrated by OpenMM on parallel threads are not reproducible.
-/// Minimisation uses OpenMM's LocalEnergyMinimizer with the same restraint as a CustomTorsionForce
-/// (force group 31); reported potential energies always exclude the restraint.
+/// x += dt/2 v; v = a v + sqrt(1 - a^2) sqrt(kT/m) R; x += dt/2 v; a = exp(-friction dt))
+/// integrated here, with OpenMM's Context used only to evaluate the System's energy and forces (one
+/// evaluation per step, which also gives the recorded energy) and the restraint computed
+/// analytically. The random numbers come from our own per-walker stream: OpenMM's Reference
+/// platform draws from one process-wide generator, so walkers integrated by OpenMM on parallel
+/// threads are not reproducible. Minimisation uses OpenMM's LocalEnergyMinimizer with the same
+/// restraint as a CustomTorsionForce (force group 31); reported potential energies always exclude
+/// the restraint.
 class RestrainedDynamics {
  public:
   /// `system` is copied. `temperatureK` in K, `frictionPerPs` in 1/ps, `timeStepPs` in ps.
@@ -68,7 +69,8 @@ class RestrainedDynamics {
   double restraintEnergy(std::vector<double>* forces = nullptr) const;
   /// Velocities, nm/ps (3 * nAtoms).
   const std::vector<double>& velocities() const { return v_; }
-  /// The forces the dynamics uses at the current positions (System + analytic restraint), kJ/mol/nm.
+  /// The forces the dynamics uses at the current positions (System + analytic restraint),
+  /// kJ/mol/nm.
   const std::vector<double>& dynamicsForces() const { return force_; }
   /// Energy-and-force evaluations so far (one per step, plus one per position or restraint change).
   long long forceEvaluations() const { return evaluations_; }
@@ -78,7 +80,7 @@ class RestrainedDynamics {
   std::string platformName() const;
 
  private:
-  void evaluate();          // System energy/forces at x_ (+ restraint forces) into energy_, force_
+  void evaluate();  // System energy/forces at x_ (+ restraint forces) into energy_, force_
   void addRestraintForces();
   int nAtoms_;
   DihedralAtoms phi_, psi_;

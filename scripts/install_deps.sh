@@ -10,6 +10,7 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libfmt-dev liblbfgspp-dev
   libopenmm-dev libopenmm-plugins
+  libtorch-dev libopenblas0-pthread
   libgtest-dev
 )
 if [[ "${1:-}" == "--python" ]]; then

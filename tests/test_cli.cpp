@@ -207,3 +207,17 @@ TEST(Cli, SameSeedGivesIdenticalPaths) {
   EXPECT_EQ(a.readDoubles("/paths/frames"), b.readDoubles("/paths/frames"));
   EXPECT_NE(a.readDoubles("/paths/frames"), c.readDoubles("/paths/frames"));
 }
+
+TEST(Cli, InterruptedRunLeavesNoFile) {
+  const fs::path dir = freshDir("interrupt");
+  // The paper-settings job takes several seconds; interrupt it after one (Ctrl-C = SIGINT).
+  const std::string config = (kSource / "configs/alanine_dipeptide_2d.yaml").string();
+  const std::string cmd =
+      "cd '" + dir.string() + "' && { '" GEOTPS_BINARY "' run '" + config +
+      "' --quiet --out out.h5 > log.txt 2>&1 & pid=$!; sleep 1.5; kill -INT $pid;"
+      " wait $pid; }";
+  const int status = std::system(cmd.c_str());
+  EXPECT_NE(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  fs::remove(dir / "log.txt");
+  EXPECT_TRUE(leftovers(dir).empty()) << "left: " << leftovers(dir).front();
+}

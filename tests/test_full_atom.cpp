@@ -1,6 +1,7 @@
 // Full-atom pieces: the moving dihedral restraint across the +-pi wrap, and a tiny end-to-end
 // full-atom job through the `geotps` binary with export to DCD/PDB read back (and by mdtraj).
 #include <OpenMM.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -13,12 +14,11 @@
 #include "engine/dcd_file.h"
 #include "engine/h5_file.h"
 #include "engine/job.h"
-#include <fmt/format.h>
+#include "engine/restrained_dynamics.h"
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
 #include "potentials/openmm_potential.h"
 #include "potentials/pdb_file.h"
-#include "engine/restrained_dynamics.h"
 
 namespace fs = std::filesystem;
 using namespace geotps;
@@ -89,8 +89,9 @@ TEST(RestrainedDynamics, RestraintEnergyAndForceAcrossTheWrap) {
   // The dynamics computes the restraint analytically: its forces must equal the System's forces
   // (OpenMMPotential, an independent Context) plus OpenMM's CustomTorsionForce restraint forces.
   {
-    OpenMMPotential plain(std::shared_ptr<const OpenMM::System>(loadSystemXml((kData / "system.xml").string())),
-                          "Reference");
+    OpenMMPotential plain(
+        std::shared_ptr<const OpenMM::System>(loadSystemXml((kData / "system.xml").string())),
+        "Reference");
     std::vector<double> grad(66);
     double u = 0.0;
     plain.evaluate(x.data(), 1, &u, grad.data());
@@ -124,7 +125,8 @@ TEST(RestrainedDynamics, StiffRestraintHoldsTheDihedrals) {
 }
 
 TEST(RestrainedDynamics, ThermalisesToTheTemperature) {
-  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
   const auto system = loadSystemXml((kData / "system.xml").string());
   const double T = 300.0, kT = 0.00831446261815324 * T;
   RestrainedDynamics md(*system, kPhi, kPsi, T, 5.0, 0.001, reference(), {}, 11, 0);
@@ -151,7 +153,8 @@ TEST(RestrainedDynamics, ThermalisesToTheTemperature) {
 }
 
 TEST(FullAtomJob, SameSeedSameResultWhateverTheThreadCount) {
-  if (!fs::exists(kData / "system.xml")) GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
   const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom_seed";
   fs::remove_all(dir);
   fs::create_directories(dir);

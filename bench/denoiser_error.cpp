@@ -1,0 +1,70 @@
+// Benchmark helper (not a test): errors of a trained neural denoiser's expectation parameter mu
+// against the exact quadrature denoiser on a grid of spacetime points, by log-SNR band.
+// Usage: geotps_denoiser_error MODEL.pt SURFACE.dat [kT]
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <numbers>
+#include <vector>
+
+#include "engine/denoiser_network.h"
+#include "engine/quadrature_denoiser.h"
+#include "engine/schedule.h"
+#include "engine/torch_denoiser.h"
+#include "potentials/tabulated_surface.h"
+
+using namespace geotps;
+
+namespace {
+double quantile(std::vector<double> v, double q) {
+  std::sort(v.begin(), v.end());
+  return v[static_cast<std::size_t>(q * (v.size() - 1))];
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 3) {
+    std::fprintf(stderr, "usage: %s MODEL.pt SURFACE.dat [kT]\n", argv[0]);
+    return 2;
+  }
+  const double kT = argc > 3 ? std::atof(argv[3]) : 1.0;
+  auto surface = TabulatedSurface::fromFile(argv[2]);
+  auto exact = QuadratureDenoiser::fromSurface(*surface, kT);
+  auto neural = TorchDenoiser::fromNetwork(loadDenoiser(argv[1]));
+  // Spacetime points: l bands, and x = alpha(l) * y with y on a 24 x 24 grid over the data box (the
+  // noisy states a clean datum produces on average; covers the region curves visit).
+  const std::vector<std::pair<double, double>> bands = {{-8, -4}, {-4, -2}, {-2, 0},
+                                                        {0, 2},   {2, 4},   {4, 6}};
+  fmt::print(
+      "| l band | points | median abs error E[x0|z] (rad) | 95th pct | median rel error "
+      "E[|x0|^2|z] | 95th pct |\n| --- | ---: | ---: | ---: | ---: | ---: |\n");
+  for (const auto& [lo, hi] : bands) {
+    Eigen::MatrixXd z;
+    std::vector<Eigen::RowVector3d> rows;
+    for (int il = 0; il < 5; ++il) {
+      const double l = lo + (hi - lo) * (il + 0.5) / 5;
+      for (int i = 0; i < 24; ++i) {
+        for (int j = 0; j < 24; ++j) {
+          const double y0 = -std::numbers::pi + (i + 0.5) * 2 * std::numbers::pi / 24;
+          const double y1 = -std::numbers::pi + (j + 0.5) * 2 * std::numbers::pi / 24;
+          rows.emplace_back(l, alphaOf(l) * y0, alphaOf(l) * y1);
+        }
+      }
+    }
+    z.resize(static_cast<Eigen::Index>(rows.size()), 3);
+    for (std::size_t k = 0; k < rows.size(); ++k) z.row(static_cast<Eigen::Index>(k)) = rows[k];
+    std::vector<PosteriorMoments> a, b;
+    exact->evaluate(z, false, a);
+    neural->evaluate(z, false, b);
+    std::vector<double> ex, e2;
+    for (std::size_t k = 0; k < a.size(); ++k) {
+      ex.push_back((a[k].mu.head(2) - b[k].mu.head(2)).norm());
+      e2.push_back(std::abs(a[k].mu[2] - b[k].mu[2]) / std::max(1e-12, std::abs(a[k].mu[2])));
+    }
+    fmt::print("| [{}, {}) | {} | {:.4f} | {:.4f} | {:.4f} | {:.4f} |\n", lo, hi, ex.size(),
+               quantile(ex, 0.5), quantile(ex, 0.95), quantile(e2, 0.5), quantile(e2, 0.95));
+  }
+  return 0;
+}

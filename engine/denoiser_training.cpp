@@ -1,0 +1,542 @@
+// Denoiser training: sample sources, the importance-sampled weighted denoising loss, and the
+// `geotps train-denoiser` command.
+#include "engine/denoiser_training.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <numbers>
+#include <stdexcept>
+
+#include "engine/annealed_langevin.h"
+#include "engine/full_atom.h"
+#include "engine/h5_file.h"
+#include "engine/parallel.h"
+#include "engine/potential_registry.h"
+#include "engine/progress.h"
+#include "engine/random.h"
+#include "geotps/version.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double secondsSince(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+constexpr int kWarmupSteps = 50;
+constexpr double kFinalLearningRateFraction = 0.05;
+constexpr double kBinLossDecay = 0.05;  // weight of the newest batch in a bin's running loss
+constexpr int kLangevinBatch = 32;      // walkers per potential call
+constexpr double kEmaMaxDecay = 0.999;
+
+/// Fails before minutes of training when the model file cannot be written (saveDenoiser writes
+/// `path + ".tmp"` and renames it).
+void checkWritable(const std::string& path) {
+  const std::filesystem::path p(path);
+  std::error_code ec;
+  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
+  const std::string probe = path + ".tmp";
+  std::FILE* f = std::fopen(probe.c_str(), "wb");
+  if (!f) {
+    throw std::runtime_error(fmt::format(
+        "{}: cannot write the model file here (choose another training.output or --out)", path));
+  }
+  std::fclose(f);
+  std::filesystem::remove(probe, ec);
+}
+
+}  // namespace
+
+DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSettings& s,
+                              const TrainingProgress& progress) {
+  if (samplesIn.dim() != 2 || samplesIn.size(0) < 1 || samplesIn.size(1) < 1) {
+    throw std::invalid_argument("trainDenoiser: samples must be a non-empty [n, D] tensor");
+  }
+  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
+  if (!torch::isfinite(samples).all().item<bool>()) {
+    throw std::invalid_argument("trainDenoiser: the samples contain NaN or infinite values");
+  }
+  if (!(s.lMax > s.lMin) || s.batchSize < 1 || s.maxSteps < 1 || !(s.maxSeconds > 0) ||
+      s.lBins < 1 || !(s.learningRate > 0) || s.uniformFraction < 0 || s.uniformFraction > 1) {
+    throw std::invalid_argument(
+        "trainDenoiser: need l_max > l_min, batch size, max steps, bins >= 1, max seconds > 0, "
+        "learning rate > 0 and a uniform fraction in [0, 1]");
+  }
+  const auto t0 = Clock::now();
+  const long long n = samples.size(0);
+  const int D = static_cast<int>(samples.size(1));
+  torch::set_num_threads(std::max(1, s.threads));
+  torch::manual_seed(s.seed);  // the network's initial weights
+
+  DenoiserMetadata meta;
+  meta.dimension = D;
+  meta.hidden = s.hidden;
+  meta.layers = s.layers;
+  meta.xFrequencies = s.xFrequencies;
+  meta.lFrequencies = s.lFrequencies;
+  meta.lMin = s.lMin;
+  meta.lMax = s.lMax;
+  meta.seed = s.seed;
+  meta.source = s.source;
+  // x is measured in units of the data's RMS spread, so that the embedding frequencies fit the
+  // data.
+  const double spread = std::sqrt((samples - samples.mean(0)).pow(2).mean().item<double>());
+  meta.xScale = spread > 0 ? spread : 1.0;
+  if (!s.dataLow.empty()) {
+    meta.dataLow = s.dataLow;
+    meta.dataHigh = s.dataHigh;
+  } else {
+    const auto lo = std::get<0>(samples.min(0)), hi = std::get<0>(samples.max(0));
+    meta.dataLow.assign(lo.data_ptr<double>(), lo.data_ptr<double>() + D);
+    meta.dataHigh.assign(hi.data_ptr<double>(), hi.data_ptr<double>() + D);
+  }
+
+  DenoiserNetwork net(meta);
+  net->train();
+  torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(s.learningRate));
+  // Exponential moving average of the weights (what is returned): it averages out the minibatch
+  // noise that dominates the late steps. Its decay 1 - 9 / (10 + step), capped at kEmaMaxDecay,
+  // averages over roughly the last 11 % of the steps taken so far.
+  std::vector<torch::Tensor> params = net->parameters(), ema;
+  for (const auto& p : params) ema.push_back(p.detach().clone());
+
+  // The sampling density of l: bins of width h on [lMin, lMax], probability prob[b] each, so
+  // p(l) (lMax - lMin) = prob[b] * nb inside bin b.
+  const int nb = s.lBins;
+  const double range = s.lMax - s.lMin, h = range / nb;
+  std::vector<double> prob(nb, 1.0 / nb), cdf(nb), binLoss(nb, 0.0);
+  std::vector<char> binSeen(nb, 0);
+  Rng rng(s.seed, 0x6c6f7373ULL);  // minibatches, l and noise: independent of torch's generator
+
+  const int B = s.batchSize;
+  std::vector<std::int64_t> index(B);
+  std::vector<double> lv(B), importance(B), eps(static_cast<std::size_t>(B) * D);
+  std::vector<int> bin(B);
+  std::vector<double> binSum(nb), binCount(nb);
+  double intervalSum = 0.0;
+  int intervalCount = 0;
+  long long step = 0;
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+
+  for (; step < s.maxSteps; ++step) {
+    const double elapsed = secondsSince(t0);
+    if (step > 0 && elapsed >= s.maxSeconds) break;
+    const double fraction = std::max(static_cast<double>(step) / static_cast<double>(s.maxSteps),
+                                     elapsed / s.maxSeconds);
+    double lr = s.learningRate * (kFinalLearningRateFraction +
+                                  (1.0 - kFinalLearningRateFraction) * 0.5 *
+                                      (1.0 + std::cos(std::numbers::pi * std::min(1.0, fraction))));
+    if (step < kWarmupSteps) lr *= static_cast<double>(step + 1) / kWarmupSteps;
+    for (auto& group : optimizer.param_groups()) {
+      static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    }
+
+    // Minibatch, l by inverse CDF over the bins, noise.
+    double acc = 0.0;
+    for (int b = 0; b < nb; ++b) cdf[b] = (acc += prob[b]);
+    for (int i = 0; i < B; ++i) {
+      index[i] = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(n));
+      const double u = rng.uniform() * acc;
+      const int k = std::min<int>(
+          nb - 1, static_cast<int>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin()));
+      bin[i] = k;
+      lv[i] = s.lMin + (k + rng.uniform()) * h;
+      importance[i] = 1.0 / (prob[k] * nb);
+    }
+    for (auto& e : eps) e = rng.normal();
+
+    const auto idxT = torch::from_blob(index.data(), {B}, torch::kInt64).clone();
+    const auto lT = torch::from_blob(lv.data(), {B}, f64).clone();
+    const auto wT = torch::from_blob(importance.data(), {B}, f64).clone();
+    const auto epsT = torch::from_blob(eps.data(), {B, D}, f64).clone();
+    const auto x0 = samples.index_select(0, idxT);
+    const auto lc = lT.unsqueeze(-1);
+    const auto x = torch::sqrt(torch::sigmoid(lc)) * x0 + torch::sqrt(torch::sigmoid(-lc)) * epsT;
+    const auto pred = net->forward(x, lT);
+    const auto weighted = torch::sqrt(torch::sigmoid(lT + 2.0)) * (pred - x0).pow(2).sum(1);
+    const auto loss = (weighted * wT).mean();
+
+    optimizer.zero_grad();
+    loss.backward();
+    optimizer.step();
+    {
+      torch::NoGradGuard noGrad;
+      const double decay = std::min(kEmaMaxDecay, 1.0 - 9.0 / (10.0 + static_cast<double>(step)));
+      for (std::size_t k = 0; k < params.size(); ++k) {
+        ema[k].mul_(decay).add_(params[k].detach(), 1.0 - decay);
+      }
+    }
+
+    const double lossValue = loss.item<double>();
+    if (!std::isfinite(lossValue)) {
+      throw std::runtime_error(fmt::format(
+          "trainDenoiser: the loss became {} at step {}; lower training.learning_rate (now {})",
+          lossValue, step, s.learningRate));
+    }
+    intervalSum += lossValue;
+    if (++intervalCount == s.logInterval) {
+      meta.lossCurve.push_back(intervalSum / intervalCount);
+      intervalSum = 0.0;
+      intervalCount = 0;
+    }
+
+    // Running per-bin weighted loss, and the new bin probabilities from it.
+    const auto wl = weighted.detach().contiguous();
+    const double* wlp = wl.data_ptr<double>();
+    std::fill(binSum.begin(), binSum.end(), 0.0);
+    std::fill(binCount.begin(), binCount.end(), 0.0);
+    for (int i = 0; i < B; ++i) {
+      binSum[bin[i]] += wlp[i];
+      binCount[bin[i]] += 1.0;
+    }
+    bool allSeen = true;
+    for (int b = 0; b < nb; ++b) {
+      if (binCount[b] > 0) {
+        const double mean = binSum[b] / binCount[b];
+        binLoss[b] = binSeen[b] ? (1.0 - kBinLossDecay) * binLoss[b] + kBinLossDecay * mean : mean;
+        binSeen[b] = 1;
+      }
+      allSeen = allSeen && binSeen[b];
+    }
+    if (allSeen) {
+      double total = 0.0;
+      for (double v : binLoss) total += v;
+      if (total > 0 && std::isfinite(total)) {
+        for (int b = 0; b < nb; ++b) {
+          prob[b] = (1.0 - s.uniformFraction) * binLoss[b] / total + s.uniformFraction / nb;
+        }
+      }
+    }
+
+    if (progress) {
+      const double shown =
+          meta.lossCurve.empty() ? intervalSum / std::max(1, intervalCount) : meta.lossCurve.back();
+      progress(step + 1,
+               std::max(static_cast<double>(step + 1) / static_cast<double>(s.maxSteps),
+                        secondsSince(t0) / s.maxSeconds),
+               shown);
+    }
+  }
+  // A short run still reports its loss: the last partial interval when no full one was logged.
+  if (meta.lossCurve.empty() && intervalCount > 0) {
+    meta.lossCurve.push_back(intervalSum / intervalCount);
+  }
+
+  {
+    torch::NoGradGuard noGrad;
+    for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(ema[k]);
+  }
+  net->meta = meta;
+  net->meta.steps = step;
+  net->meta.seconds = secondsSince(t0);
+  net->eval();
+  return net;
+}
+
+torch::Tensor langevinSamples(const Potential& potential, double kT,
+                              const std::vector<double>& lowIn, const std::vector<double>& highIn,
+                              long long n, int steps, double stepSize, std::uint64_t seed,
+                              int threads, LangevinStart start) {
+  const int D = potential.dimension();
+  if (n < 1 || steps < 0 || !(stepSize > 0) || !(kT > 0)) {
+    throw std::invalid_argument("langevinSamples: need n >= 1, steps >= 0, ds > 0 and kT > 0");
+  }
+  std::vector<double> low = lowIn, high = highIn;
+  if (low.empty() && high.empty()) {
+    if (!potential.isPeriodic()) {
+      throw std::invalid_argument(
+          "langevinSamples: a non-periodic potential needs the box of the start grid");
+    }
+    for (int d = 0; d < D; ++d) {
+      low.push_back(potential.boxLow(d));
+      high.push_back(potential.boxLow(d) + potential.period(d));
+    }
+  }
+  if (static_cast<int>(low.size()) != D || static_cast<int>(high.size()) != D) {
+    throw std::invalid_argument(
+        fmt::format("langevinSamples: the box needs {} lower and upper bounds", D));
+  }
+  for (int d = 0; d < D; ++d) {
+    if (!(high[d] > low[d])) throw std::invalid_argument("langevinSamples: empty box");
+  }
+
+  // Start grid: g points per dimension at the cell centres, g^D >= n (uniform: walker i takes the
+  // cell i * g^D / n, which spreads the walkers evenly when n is not a perfect power) and, for the
+  // Boltzmann start, g^D >= 40000 so that the resampled density resolves the basins.
+  const double minCells =
+      start == LangevinStart::Boltzmann ? std::max(static_cast<double>(n), 40000.0) : n;
+  long long g = std::max(1LL, static_cast<long long>(std::floor(std::pow(minCells, 1.0 / D))));
+  auto power = [&](long long base) {
+    long long p = 1;
+    for (int d = 0; d < D; ++d) p *= base;
+    return p;
+  };
+  while (static_cast<double>(power(g)) < minCells) ++g;
+  const long long cells = power(g);
+  auto cellCentre = [&](long long cell, double* x) {
+    for (int d = 0; d < D; ++d) {
+      const long long k = cell % g;
+      cell /= g;
+      x[d] = low[d] + (k + 0.5) * (high[d] - low[d]) / g;
+    }
+  };
+  // Start cell of each walker.
+  std::vector<long long> startCell(static_cast<std::size_t>(n));
+  if (start == LangevinStart::UniformGrid) {
+    for (long long i = 0; i < n; ++i) {
+      startCell[i] = static_cast<long long>((static_cast<__int128>(i) * cells) / n);
+    }
+  } else {
+    // Systematic resampling of the grid with weights exp(-(U - U_min)/kT).
+    std::vector<double> energy(static_cast<std::size_t>(cells));
+    parallelFor(static_cast<std::size_t>(cells), resolveThreads(threads),
+                [&](std::size_t begin, std::size_t end, int) {
+                  std::vector<double> x(D);
+                  for (std::size_t c = begin; c < end; ++c) {
+                    cellCentre(static_cast<long long>(c), x.data());
+                    potential.evaluate(x.data(), 1, &energy[c], nullptr);
+                  }
+                });
+    const double uMin = *std::min_element(energy.begin(), energy.end());
+    if (!std::isfinite(uMin)) {
+      throw SamplerError("langevinSamples: the potential is not finite on the start grid");
+    }
+    std::vector<double> cumulative(static_cast<std::size_t>(cells));
+    double total = 0.0;
+    for (long long c = 0; c < cells; ++c) {
+      total += std::isfinite(energy[c]) ? std::exp(-(energy[c] - uMin) / kT) : 0.0;
+      cumulative[c] = total;
+    }
+    Rng rng(seed, 0x7374617274ULL);
+    const double offset = rng.uniform();
+    long long c = 0;
+    for (long long i = 0; i < n; ++i) {
+      const double target = (static_cast<double>(i) + offset) / static_cast<double>(n) * total;
+      while (c + 1 < cells && cumulative[c] <= target) ++c;
+      startCell[i] = c;
+    }
+  }
+
+  auto out = torch::empty({n, D}, torch::TensorOptions().dtype(torch::kFloat64));
+  double* result = out.data_ptr<double>();
+  const double halfDs = 0.5 * stepSize, sqrtDs = std::sqrt(stepSize), invKT = 1.0 / kT;
+  const bool periodic = potential.isPeriodic();
+
+  parallelFor(
+      static_cast<std::size_t>(n), resolveThreads(threads),
+      [&](std::size_t begin, std::size_t end, int) {
+        std::vector<double> x(kLangevinBatch * D), u(kLangevinBatch), grad(kLangevinBatch * D);
+        std::vector<Rng> rngs;
+        for (std::size_t b0 = begin; b0 < end; b0 += kLangevinBatch) {
+          const int nB = static_cast<int>(std::min<std::size_t>(kLangevinBatch, end - b0));
+          rngs.clear();
+          for (int b = 0; b < nB; ++b) {
+            const long long i = static_cast<long long>(b0) + b;
+            rngs.emplace_back(seed, static_cast<std::uint64_t>(i));
+            cellCentre(startCell[i], &x[b * D]);
+          }
+          for (int step = 0; step < steps; ++step) {
+            potential.evaluate(x.data(), nB, u.data(), grad.data());
+            for (int b = 0; b < nB; ++b) {
+              for (int d = 0; d < D; ++d) {
+                x[b * D + d] += -halfDs * grad[b * D + d] * invKT + sqrtDs * rngs[b].normal();
+              }
+            }
+          }
+          for (int b = 0; b < nB; ++b) {
+            for (int d = 0; d < D; ++d) {
+              double v = x[b * D + d];
+              if (!std::isfinite(v)) {
+                throw SamplerError(
+                    fmt::format("langevinSamples: walker {} left the finite range; reduce "
+                                "training.langevin_step_size (now {})",
+                                b0 + b, stepSize));
+              }
+              if (periodic) {
+                const double lo = potential.boxLow(d), p = potential.period(d);
+                v = lo + (v - lo) - p * std::floor((v - lo) / p);
+                if (v >= lo + p) v = lo;  // floating-point edge
+              }
+              result[(b0 + b) * D + d] = v;
+            }
+          }
+        }
+      });
+  return out;
+}
+
+long long cvFrameCount(const std::string& h5path) {
+  H5File f(h5path, H5File::Mode::Read);
+  if (!f.exists("/full_atom/cv")) {
+    throw H5Error(h5path +
+                  ": no /full_atom/cv dataset; CV samples come from a result file written by "
+                  "`geotps run` on an openmm config");
+  }
+  const auto shape = f.shape("/full_atom/cv");
+  if (shape.size() != 3 || shape[2] != 2) {
+    throw H5Error(h5path + ": /full_atom/cv is not an [M, F, 2] array");
+  }
+  return static_cast<long long>(shape[0] * shape[1]);
+}
+
+torch::Tensor cvSamplesFromResult(const std::string& h5path, long long stride) {
+  if (stride < 1) throw std::invalid_argument("cvSamplesFromResult: stride must be >= 1");
+  const long long frames = cvFrameCount(h5path);
+  if (frames == 0) throw H5Error(h5path + ": /full_atom/cv holds no frames");
+  const auto all = H5File(h5path, H5File::Mode::Read).readDoubles("/full_atom/cv");
+  const long long n = (frames + stride - 1) / stride;
+  auto out = torch::empty({n, 2}, torch::TensorOptions().dtype(torch::kFloat64));
+  double* dst = out.data_ptr<double>();
+  const double pi = std::numbers::pi, twoPi = 2.0 * pi;
+  for (long long k = 0; k < n; ++k) {
+    for (int d = 0; d < 2; ++d) {
+      const double v = all[static_cast<std::size_t>(k * stride) * 2 + d];
+      dst[k * 2 + d] = v - twoPi * std::floor((v + pi) / twoPi);
+    }
+  }
+  return out;
+}
+
+TrainingSettings trainingSettingsFromConfig(const Config& c) {
+  TrainingSettings s;
+  s.hidden = static_cast<int>(c.getInt("training.hidden"));
+  s.layers = static_cast<int>(c.getInt("training.layers"));
+  s.xFrequencies = static_cast<int>(c.getInt("training.x_frequencies"));
+  s.lFrequencies = static_cast<int>(c.getInt("training.l_frequencies"));
+  s.lMin = c.getReal("training.l_min");
+  s.lMax = c.getReal("training.l_max");
+  s.batchSize = static_cast<int>(c.getInt("training.batch_size"));
+  s.learningRate = c.getReal("training.learning_rate");
+  s.maxSteps = c.getInt("training.max_steps");
+  s.maxSeconds = c.getReal("training.max_seconds");
+  s.threads = static_cast<int>(c.getInt("training.threads"));
+  s.seed = static_cast<std::uint64_t>(c.getInt("seed"));
+  if (!(s.lMax > s.lMin)) {
+    throw ConfigError(
+        fmt::format("{}: key 'training.l_max': must be larger than training.l_min "
+                    "({} <= {})",
+                    c.sourceName(), s.lMax, s.lMin));
+  }
+  return s;
+}
+
+TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& options, std::FILE* log) {
+  if (options.seed) config.set("seed", std::to_string(*options.seed));
+  if (options.output) config.set("training.output", fmt::format("\"{}\"", *options.output));
+  TrainingSettings settings = trainingSettingsFromConfig(config);
+  TrainingSummary summary;
+  summary.outputFile = config.getString("training.output");
+  if (summary.outputFile.empty()) {
+    summary.outputFile = "results/" + config.getString("name") + "_denoiser.pt";
+  }
+  fmt::print(log, "# geotps {} effective configuration ({})\n{}\n", kVersion, config.sourceName(),
+             config.effectiveYaml());
+  std::fflush(log);
+  checkWritable(summary.outputFile);
+
+  const auto tSample = Clock::now();
+  const std::string sourceKind = config.getString("training.source");
+  const long long nWanted = config.getInt("training.n_samples");
+  torch::Tensor samples;
+  if (sourceKind == "langevin") {
+    // The job's 2D density: the potential itself, or for openmm jobs the CV free-energy surface
+    // in units of kT at dynamics.temperature (what the quadrature denoiser of the job uses).
+    PotentialPtr potential;
+    double kT = config.getReal("kT");
+    std::string what;
+    if (config.getString("potential.type") == "openmm") {
+      const double kTkJ = kBoltzmannKjMolK * config.getReal("dynamics.temperature");
+      try {
+        potential = TabulatedSurface::fromFile(config.getString("cv.surface"), 1.0 / kTkJ);
+      } catch (const std::exception& e) {
+        throw ConfigError(fmt::format("{}: key 'cv.surface': {}", config.sourceName(), e.what()));
+      }
+      kT = 1.0;
+      what = fmt::format("cv.surface {}", config.getString("cv.surface"));
+    } else {
+      potential = makePotential(config);
+      what = potential->name();
+      if (config.getString("potential.type") == "tabulated_surface") {
+        what = fmt::format("{} {}", what, config.getString("potential.file"));
+      }
+    }
+    std::vector<double> low, high;
+    if (!potential->isPeriodic()) {
+      low = config.getRealList("denoiser.box_low");
+      high = config.getRealList("denoiser.box_high");
+    }
+    const int steps = static_cast<int>(config.getInt("training.langevin_steps"));
+    const double ds = config.getReal("training.langevin_step_size");
+    const std::string startKind = config.getString("training.langevin_start");
+    const LangevinStart start =
+        startKind == "boltzmann" ? LangevinStart::Boltzmann : LangevinStart::UniformGrid;
+    if (options.progress) fmt::print(stderr, "sampling: {} Langevin walkers ...\n", nWanted);
+    samples = langevinSamples(*potential, kT, low, high, nWanted, steps, ds, settings.seed,
+                              static_cast<int>(config.getInt("sampler.threads")), start);
+    for (int d = 0; d < potential->dimension(); ++d) {
+      if (potential->isPeriodic()) {
+        settings.dataLow.push_back(potential->boxLow(d));
+        settings.dataHigh.push_back(potential->boxLow(d) + potential->period(d));
+      } else {
+        settings.dataLow.push_back(low[d]);
+        settings.dataHigh.push_back(high[d]);
+      }
+    }
+    settings.source = fmt::format(
+        "langevin: {} walkers from a {} grid, {} steps of ds = {} at kT = {} on {}{}, seed {}",
+        nWanted, startKind == "boltzmann" ? "Boltzmann-resampled" : "uniform", steps, ds, kT, what,
+        potential->isPeriodic() ? " (final positions wrapped into the periodic box)" : "",
+        settings.seed);
+  } else {
+    const std::string file = config.getString("training.result_file");
+    const long long frames = cvFrameCount(file);
+    const long long stride = std::max(1LL, frames / nWanted);
+    samples = cvSamplesFromResult(file, stride);
+    settings.dataLow = {-std::numbers::pi, -std::numbers::pi};
+    settings.dataHigh = {std::numbers::pi, std::numbers::pi};
+    settings.source =
+        fmt::format("result_file: (phi, psi) of every {}-th of the {} full-atom frames of {}",
+                    stride, frames, file);
+  }
+  summary.samplingSeconds = secondsSince(tSample);
+  summary.samples = samples.size(0);
+  summary.source = settings.source;
+  fmt::print(log, "# samples: {} ({}), {:.1f} s\n", summary.samples, settings.source,
+             summary.samplingSeconds);
+  std::fflush(log);
+
+  constexpr long long kTicks = 1000;
+  Progress bar("training", kTicks, options.progress);
+  DenoiserNetwork net =
+      trainDenoiser(samples, settings, [&](long long step, double fraction, double loss) {
+        bar.update(static_cast<long long>(std::min(1.0, fraction) * kTicks),
+                   fmt::format("step {} loss {:.4g}", step, loss));
+      });
+  summary.steps = net->meta.steps;
+  summary.trainingSeconds = net->meta.seconds;
+  summary.finalLoss = net->meta.lossCurve.empty() ? 0.0 : net->meta.lossCurve.back();
+  bar.finish(fmt::format("{} steps, loss {:.4g}", summary.steps, summary.finalLoss));
+  saveDenoiser(summary.outputFile, net);
+  return summary;
+}
+
+std::string formatTrainingSummary(const TrainingSummary& s) {
+  return fmt::format(
+      "samples        {} ({:.1f} s)\n"
+      "source         {}\n"
+      "steps          {} ({:.1f} s)\n"
+      "final loss     {:.5g} (weighted, importance-sampled; mean of the last logged interval)\n"
+      "output         {}\n",
+      s.samples, s.samplingSeconds, s.source, s.steps, s.trainingSeconds, s.finalLoss,
+      s.outputFile);
+}
+
+}  // namespace geotps

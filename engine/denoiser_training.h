@@ -1,0 +1,128 @@
+// Training of the neural denoiser D(x, l) ~ E[x0 | z] (MATH.md section 3) from samples of the data
+// density: the samples (Langevin walkers on a 2D potential, or the CV projections of the frames of
+// a full-atom result file), the weighted denoising loss with adaptive importance sampling of the
+// log-SNR l, and the `geotps train-denoiser` command built on them.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/denoiser_network.h"
+#include "potentials/potential.h"
+
+namespace geotps {
+
+/// Network architecture and optimiser settings (the `training.*` config keys).
+struct TrainingSettings {
+  int hidden = 128;      ///< width of the hidden layers
+  int layers = 3;        ///< hidden layers
+  int xFrequencies = 6;  ///< sinusoidal frequencies per coordinate of x
+  int lFrequencies = 4;  ///< sinusoidal frequencies of l
+  double lMin = -12.0;   ///< training range of the log-SNR l (dimensionless)
+  double lMax = 12.0;
+  int batchSize = 4096;           ///< samples per optimiser step
+  double learningRate = 2e-3;     ///< peak Adam step size; a cosine decays it to 1/20 of this
+  long long maxSteps = 20000;     ///< stop after this many optimiser steps ...
+  double maxSeconds = 240.0;      ///< ... or this many wall-clock seconds, whichever comes first
+  int threads = 1;                ///< torch intra-op threads (torch::set_num_threads)
+  std::uint64_t seed = 0;         ///< network initialisation, minibatches, l and noise draws
+  int lBins = 48;                 ///< bins of the piecewise-constant sampling density of l
+  double uniformFraction = 0.15;  ///< share of the l density kept uniform, so that no bin starves
+  int logInterval = 100;          ///< steps per loss-curve entry (mean of the loss over them)
+  std::string source;             ///< description of the samples, stored in the metadata
+  /// Data box stored in the metadata (units of x); empty = the samples' bounding box.
+  std::vector<double> dataLow, dataHigh;
+};
+
+/// Called after every optimiser step with the step count, the fraction of the budget used
+/// (max of steps / maxSteps and seconds / maxSeconds) and the latest loss-curve value.
+using TrainingProgress = std::function<void(long long step, double fraction, double loss)>;
+
+/// Trains a denoiser on `samples` ([n, D], any floating type; used as float64).
+///
+/// Each step draws a minibatch x0 (uniformly, with replacement), l from an adaptive
+/// piecewise-constant density p(l) on [lMin, lMax], eps ~ N(0, I), and x = alpha(l) x0 + sigma(l)
+/// eps (in R^D: no wrapping, whatever the data box). The loss is the importance-weighted
+///   mean over the batch of w(l) |D(x, l) - x0|^2 / (p(l) (lMax - lMin)),  w(l) = sigmoid(l +
+///   2)^0.5,
+/// an unbiased estimate of the w-weighted loss with l uniform on [lMin, lMax], whatever p. The bin
+/// probabilities of p follow a running mean of w |D - x0|^2 per bin, mixed with `uniformFraction`
+/// of the uniform density. Adam, float64; the learning rate warms up over 50 steps, then follows a
+/// cosine in the budget fraction; the returned weights are an exponential moving average of the
+/// iterates. Bit-reproducible for a seed with threads = 1 when the run stops on maxSteps (with more
+/// threads, parallel reductions may differ in the last bit; a run stopped by maxSeconds depends on
+/// the machine's speed). The returned network is
+/// in eval mode, with its metadata (architecture, data box, seed, source, loss curve, steps,
+/// seconds) filled in.
+DenoiserNetwork trainDenoiser(const torch::Tensor& samples, const TrainingSettings& settings,
+                              const TrainingProgress& progress = {});
+
+/// Where the Langevin walkers of `langevinSamples` start.
+enum class LangevinStart {
+  /// Spread evenly over a uniform grid of the box. Walkers relax into the nearest basin but do not
+  /// cross barriers of many kT, so basins are weighted by their catchment area, not by
+  /// exp(-F/kT) (on the alanine surface: 36 % of walkers at phi > 0, against 0.1 %).
+  UniformGrid,
+  /// Drawn from the same grid with probability ∝ exp(-U/kT) at the grid point (systematic
+  /// resampling): the start is already close to equilibrium, basins included, and the Langevin
+  /// steps remove the grid's discreteness.
+  Boltzmann,
+};
+
+/// Draws `n` samples of exp(-U/kT) by overdamped Langevin dynamics
+/// x <- x - (ds/2) grad U / kT + sqrt(ds) xi. The walkers start on a cell-centred grid of g^D >= n
+/// points over the box [low, high] (units of x; when both are empty, the potential's periodic box),
+/// placed as `start` says, and take `steps` steps of size `stepSize` (units of x^2). Returns their
+/// final positions [n, D] (float64), wrapped into the periodic box when the potential is periodic.
+/// Walker i uses its own random stream, so the result does not depend on `threads` (0 = all
+/// cores). Throws SamplerError when a walker leaves the finite range.
+torch::Tensor langevinSamples(const Potential& potential, double kT, const std::vector<double>& low,
+                              const std::vector<double>& high, long long n, int steps,
+                              double stepSize, std::uint64_t seed, int threads = 0,
+                              LangevinStart start = LangevinStart::UniformGrid);
+
+/// Number of full-atom frames (paths x frames per path) in a result file's /full_atom/cv.
+long long cvFrameCount(const std::string& h5path);
+
+/// The (phi, psi) CV projections of every `stride`-th full-atom frame of a result file written by
+/// `geotps run` on an openmm config (dataset /full_atom/cv [M, F, 2], rad), frames taken in file
+/// order (path by path), wrapped into [-pi, pi). Returns [n, 2] float64.
+torch::Tensor cvSamplesFromResult(const std::string& h5path, long long stride);
+
+/// Settings from the `training.*` keys (and `seed`) of a config.
+TrainingSettings trainingSettingsFromConfig(const Config& config);
+
+/// Options of `geotps train-denoiser` that override the config.
+struct TrainingJobOptions {
+  std::optional<std::string> output;  ///< --out: overrides training.output
+  std::optional<std::uint64_t> seed;  ///< --seed: overrides seed
+  bool progress = true;               ///< progress display on stderr
+};
+
+/// What a training run ends with.
+struct TrainingSummary {
+  std::string outputFile;
+  std::string source;
+  long long samples = 0;
+  long long steps = 0;
+  double finalLoss = 0.0;  ///< last loss-curve value (weighted loss, units of x^2)
+  double samplingSeconds = 0.0;
+  double trainingSeconds = 0.0;
+};
+
+/// `geotps train-denoiser`: draws the samples named by training.source, trains, and saves the
+/// network to training.output (default results/<name>_denoiser.pt). Prints the effective
+/// configuration to `log`.
+TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& options, std::FILE* log);
+
+/// The summary as text lines for the terminal.
+std::string formatTrainingSummary(const TrainingSummary& summary);
+
+}  // namespace geotps

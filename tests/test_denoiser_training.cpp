@@ -1,0 +1,429 @@
+// Tests of denoiser training: a briefly trained network against the closed-form posterior mean of
+// Gaussian and Gaussian-mixture data, reproducibility, the loss curve, the Langevin and result-file
+// sample sources against exact statistics, and the `geotps train-denoiser` command line.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <numbers>
+#include <sstream>
+
+#include "engine/denoiser_training.h"
+#include "engine/h5_file.h"
+#include "engine/random.h"
+
+namespace fs = std::filesystem;
+using namespace geotps;
+
+namespace {
+
+constexpr double kPi = std::numbers::pi;
+
+double alphaOfL(double l) { return std::sqrt(1.0 / (1.0 + std::exp(-l))); }
+double sigmaOfL(double l) { return std::sqrt(1.0 / (1.0 + std::exp(l))); }
+
+/// n samples of an isotropic Gaussian mixture in 2D (components chosen with the given weights).
+torch::Tensor mixtureSamples(const std::vector<std::array<double, 2>>& means,
+                             const std::vector<double>& weights, double s, long long n,
+                             std::uint64_t seed) {
+  Rng rng(seed);
+  auto out = torch::empty({n, 2}, torch::kFloat64);
+  double* p = out.data_ptr<double>();
+  for (long long i = 0; i < n; ++i) {
+    double u = rng.uniform(), acc = 0.0;
+    std::size_t k = 0;
+    for (; k + 1 < weights.size(); ++k) {
+      acc += weights[k];
+      if (u < acc) break;
+    }
+    p[2 * i] = means[k][0] + s * rng.normal();
+    p[2 * i + 1] = means[k][1] + s * rng.normal();
+  }
+  return out;
+}
+
+/// Closed-form E[x0 | x, l] for the mixture: the responsibility-weighted component posterior means
+/// m_k + alpha s^2 / (alpha^2 s^2 + sigma^2) (x - alpha m_k).
+std::array<double, 2> mixturePosteriorMean(const std::vector<std::array<double, 2>>& means,
+                                           const std::vector<double>& weights, double s, double l,
+                                           const std::array<double, 2>& x) {
+  const double a = alphaOfL(l), sg = sigmaOfL(l);
+  const double v = a * a * s * s + sg * sg, gain = a * s * s / v;
+  std::vector<double> logr(means.size());
+  double maxLog = -1e300;
+  for (std::size_t k = 0; k < means.size(); ++k) {
+    const double dx = x[0] - a * means[k][0], dy = x[1] - a * means[k][1];
+    logr[k] = std::log(weights[k]) - 0.5 * (dx * dx + dy * dy) / v;
+    maxLog = std::max(maxLog, logr[k]);
+  }
+  double z = 0.0;
+  std::array<double, 2> m{0.0, 0.0};
+  for (std::size_t k = 0; k < means.size(); ++k) {
+    const double r = std::exp(logr[k] - maxLog);
+    z += r;
+    for (int d = 0; d < 2; ++d) m[d] += r * (means[k][d] + gain * (x[d] - a * means[k][d]));
+  }
+  return {m[0] / z, m[1] / z};
+}
+
+/// RMS over a grid of l in [-4, 4] and, per component, a grid of x around the component's noisy
+/// mean (offsets of -1.5, 0, 1.5 noisy standard deviations per axis) of |D(x, l) - E[x0|x, l]|.
+double rmsPosteriorMeanError(DenoiserNetwork& net, const std::vector<std::array<double, 2>>& means,
+                             const std::vector<double>& weights, double s) {
+  std::vector<double> ls, xs, expected;
+  for (double l = -4.0; l <= 4.0 + 1e-9; l += 1.0) {
+    const double a = alphaOfL(l), sg = sigmaOfL(l), sd = std::sqrt(a * a * s * s + sg * sg);
+    for (const auto& m : means) {
+      for (double cx : {-1.5, 0.0, 1.5}) {
+        for (double cy : {-1.5, 0.0, 1.5}) {
+          const std::array<double, 2> x{a * m[0] + sd * cx, a * m[1] + sd * cy};
+          const auto e = mixturePosteriorMean(means, weights, s, l, x);
+          ls.push_back(l);
+          xs.insert(xs.end(), {x[0], x[1]});
+          expected.insert(expected.end(), {e[0], e[1]});
+        }
+      }
+    }
+  }
+  const long long n = static_cast<long long>(ls.size());
+  torch::NoGradGuard noGrad;
+  const auto pred = net->forward(torch::tensor(xs, torch::kFloat64).view({n, 2}),
+                                 torch::tensor(ls, torch::kFloat64))
+                        .contiguous();
+  const double* p = pred.data_ptr<double>();
+  double sum = 0.0;
+  for (long long i = 0; i < 2 * n; ++i) sum += (p[i] - expected[i]) * (p[i] - expected[i]);
+  return std::sqrt(sum / n);
+}
+
+TrainingSettings smallSettings() {
+  TrainingSettings s;
+  s.hidden = 64;
+  s.layers = 2;
+  s.xFrequencies = 4;
+  s.lFrequencies = 3;
+  s.lMin = -8.0;
+  s.lMax = 8.0;
+  s.batchSize = 512;
+  s.learningRate = 1e-2;
+  s.maxSteps = 3000;
+  s.maxSeconds = 1e6;  // stop on steps only: reproducible
+  s.threads = 1;       // two OpenMP threads busy-wait badly on a loaded two-core machine
+  s.seed = 7;
+  s.logInterval = 20;
+  s.lBins = 32;
+  return s;
+}
+
+bool sameWeights(DenoiserNetwork& a, DenoiserNetwork& b) {
+  const auto pa = a->parameters(), pb = b->parameters();
+  if (pa.size() != pb.size()) return false;
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    if (!torch::equal(pa[i], pb[i])) return false;
+  }
+  return true;
+}
+
+double maxWeightDifference(DenoiserNetwork& a, DenoiserNetwork& b) {
+  const auto pa = a->parameters(), pb = b->parameters();
+  double m = 0.0;
+  for (std::size_t i = 0; i < pa.size(); ++i) {
+    m = std::max(m, (pa[i] - pb[i]).abs().max().item<double>());
+  }
+  return m;
+}
+
+/// U = k/2 |x - c|^2: exp(-U/kT) is N(c, kT/k I).
+class Harmonic final : public Potential {
+ public:
+  Harmonic(double k, std::array<double, 2> c) : k_(k), c_(c) {}
+  int dimension() const override { return 2; }
+  void evaluate(const double* x, std::size_t n, double* energy, double* gradient) const override {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double dx = x[2 * i] - c_[0], dy = x[2 * i + 1] - c_[1];
+      energy[i] = 0.5 * k_ * (dx * dx + dy * dy);
+      if (gradient) {
+        gradient[2 * i] = k_ * dx;
+        gradient[2 * i + 1] = k_ * dy;
+      }
+    }
+  }
+  std::string name() const override { return "harmonic"; }
+
+ private:
+  double k_;
+  std::array<double, 2> c_;
+};
+
+/// U = -k (cos(x - c) + cos(y - c)) on the periodic box [-pi, pi)^2: each angle is von Mises.
+class VonMises final : public Potential {
+ public:
+  VonMises(double k, double c) : k_(k), c_(c) {}
+  int dimension() const override { return 2; }
+  void evaluate(const double* x, std::size_t n, double* energy, double* gradient) const override {
+    for (std::size_t i = 0; i < n; ++i) {
+      energy[i] = -k_ * (std::cos(x[2 * i] - c_) + std::cos(x[2 * i + 1] - c_));
+      if (gradient) {
+        gradient[2 * i] = k_ * std::sin(x[2 * i] - c_);
+        gradient[2 * i + 1] = k_ * std::sin(x[2 * i + 1] - c_);
+      }
+    }
+  }
+  std::string name() const override { return "von_mises"; }
+  bool isPeriodic() const override { return true; }
+  double boxLow(int) const override { return -kPi; }
+  double period(int) const override { return 2.0 * kPi; }
+
+ private:
+  double k_, c_;
+};
+
+/// U = h (x^2 - 1)^2 + delta x + k/2 y^2: two wells at x = -1, +1 separated by a barrier of h kT,
+/// the one at x = +1 higher by about 2 delta.
+class TiltedDoubleWell final : public Potential {
+ public:
+  TiltedDoubleWell(double h, double delta, double k) : h_(h), delta_(delta), k_(k) {}
+  int dimension() const override { return 2; }
+  void evaluate(const double* x, std::size_t n, double* energy, double* gradient) const override {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double a = x[2 * i], y = x[2 * i + 1], q = a * a - 1.0;
+      energy[i] = h_ * q * q + delta_ * a + 0.5 * k_ * y * y;
+      if (gradient) {
+        gradient[2 * i] = 4.0 * h_ * q * a + delta_;
+        gradient[2 * i + 1] = k_ * y;
+      }
+    }
+  }
+  std::string name() const override { return "tilted_double_well"; }
+  double h_, delta_, k_;
+};
+
+struct CommandResult {
+  int exitCode = -1;
+  std::string out, err;
+};
+
+std::string readText(const fs::path& p) {
+  std::ifstream in(p);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+CommandResult runGeotps(const std::string& args, const fs::path& workDir) {
+  const fs::path outFile = workDir / "stdout.txt", errFile = workDir / "stderr.txt";
+  const std::string cmd = std::string("cd '") + workDir.string() + "' && '" GEOTPS_BINARY "' " +
+                          args + " > '" + outFile.string() + "' 2> '" + errFile.string() + "'";
+  const int status = std::system(cmd.c_str());
+  CommandResult r;
+  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = readText(outFile);
+  r.err = readText(errFile);
+  return r;
+}
+
+fs::path freshDir(const std::string& name) {
+  const fs::path d = fs::path(testing::TempDir()) / ("geotps_train_" + name);
+  fs::remove_all(d);
+  fs::create_directories(d);
+  return d;
+}
+
+}  // namespace
+
+TEST(DenoiserTraining, GaussianMatchesClosedFormPosteriorMean) {
+  const double s = 0.5;
+  const std::vector<std::array<double, 2>> means{{0.7, -0.4}};
+  const std::vector<double> weights{1.0};
+  const auto data = mixtureSamples(means, weights, s, 20000, 1);
+  DenoiserNetwork net = trainDenoiser(data, smallSettings());
+  const double rms = rmsPosteriorMeanError(net, means, weights, s);
+  EXPECT_LT(rms, 0.05 * s) << "RMS |D - E[x0|z]| over l in [-4, 4]";
+  EXPECT_EQ(net->meta.steps, 3000);
+  EXPECT_EQ(net->meta.lossCurve.size(), 150u);
+}
+
+TEST(DenoiserTraining, MixtureMatchesClosedFormPosteriorMean) {
+  // Two well-separated components: at high l the posterior mean switches sharply between them.
+  const double s = 0.3;
+  const std::vector<std::array<double, 2>> means{{-1.0, 0.0}, {1.0, 0.5}};
+  const std::vector<double> weights{0.35, 0.65};
+  const auto data = mixtureSamples(means, weights, s, 20000, 2);
+  TrainingSettings settings = smallSettings();
+  settings.maxSteps = 4000;
+  DenoiserNetwork net = trainDenoiser(data, settings);
+  const double rms = rmsPosteriorMeanError(net, means, weights, s);
+  EXPECT_LT(rms, 0.1 * s) << "RMS |D - E[x0|z]| over l in [-4, 4]";
+}
+
+TEST(DenoiserTraining, SameSeedGivesIdenticalWeights) {
+  const auto data = mixtureSamples({{0.0, 0.0}}, {1.0}, 1.0, 2000, 3);
+  TrainingSettings s = smallSettings();
+  s.maxSteps = 40;
+  s.batchSize = 128;
+  DenoiserNetwork a = trainDenoiser(data, s);
+  DenoiserNetwork b = trainDenoiser(data, s);
+  EXPECT_TRUE(sameWeights(a, b));
+  EXPECT_EQ(a->meta.lossCurve, b->meta.lossCurve);
+  // Two torch threads: parallel reductions may round differently in the last bit, no more.
+  s.threads = 2;
+  DenoiserNetwork d = trainDenoiser(data, s);
+  EXPECT_LT(maxWeightDifference(a, d), 1e-9);
+  s.threads = 1;
+  s.seed = 8;
+  DenoiserNetwork c = trainDenoiser(data, s);
+  EXPECT_FALSE(sameWeights(a, c));
+  EXPECT_GT(maxWeightDifference(a, c), 1e-3);
+}
+
+TEST(DenoiserTraining, LossCurveDecreases) {
+  const auto data = mixtureSamples({{2.0, -1.0}}, {1.0}, 0.5, 5000, 4);
+  TrainingSettings s = smallSettings();
+  s.maxSteps = 400;
+  s.logInterval = 10;
+  DenoiserNetwork net = trainDenoiser(data, s);
+  const auto& curve = net->meta.lossCurve;
+  ASSERT_EQ(curve.size(), 40u);
+  double first = 0.0, last = 0.0;
+  for (int i = 0; i < 4; ++i) {
+    first += curve[i];
+    last += curve[curve.size() - 1 - i];
+  }
+  EXPECT_LT(last, first);
+  // The metadata describe the run.
+  EXPECT_EQ(net->meta.dataLow.size(), 2u);
+  EXPECT_LT(net->meta.dataLow[0], 2.0);
+  EXPECT_GT(net->meta.dataHigh[0], 2.0);
+  EXPECT_EQ(net->meta.seed, 7u);
+  EXPECT_GT(net->meta.seconds, 0.0);
+}
+
+TEST(DenoiserTraining, StopsOnWallClockBudget) {
+  const auto data = mixtureSamples({{0.0, 0.0}}, {1.0}, 1.0, 1000, 5);
+  TrainingSettings s = smallSettings();
+  s.maxSteps = 100000000;
+  s.maxSeconds = 0.5;
+  DenoiserNetwork net = trainDenoiser(data, s);
+  EXPECT_LT(net->meta.steps, s.maxSteps);
+  EXPECT_GT(net->meta.steps, 0);
+  EXPECT_LT(net->meta.seconds, 5.0);
+}
+
+TEST(LangevinSamples, HarmonicMeanAndVariance) {
+  // N(c, kT/k I); Euler-Maruyama's stationary variance is kT / (k (1 - ds k / 4)), 0.1 % off here.
+  const double k = 4.0, kT = 1.0;
+  const Harmonic u(k, {0.5, -0.3});
+  const long long n = 10000;
+  const auto x = langevinSamples(u, kT, {-2.0, -2.0}, {2.0, 2.0}, n, 2000, 1e-3, 11, 2);
+  ASSERT_EQ(x.size(0), n);
+  ASSERT_EQ(x.size(1), 2);
+  const auto mean = x.mean(0), var = x.var(0);
+  EXPECT_NEAR(mean[0].item<double>(), 0.5, 0.02);  // standard error 0.005
+  EXPECT_NEAR(mean[1].item<double>(), -0.3, 0.02);
+  EXPECT_NEAR(var[0].item<double>(), kT / k, 0.06 * kT / k);  // relative standard error 1.4 %
+  EXPECT_NEAR(var[1].item<double>(), kT / k, 0.06 * kT / k);
+  // Independent of the thread count.
+  const auto a = langevinSamples(u, kT, {-2.0, -2.0}, {2.0, 2.0}, 1000, 100, 1e-3, 11, 1);
+  const auto b = langevinSamples(u, kT, {-2.0, -2.0}, {2.0, 2.0}, 1000, 100, 1e-3, 11, 2);
+  EXPECT_TRUE(torch::equal(a, b));
+}
+
+TEST(LangevinSamples, PeriodicSamplesAreWrappedIntoTheBox) {
+  // Von Mises angles: E[cos(x - c)] = I1(k) / I0(k); c near the box edge so that walkers cross it.
+  const double k = 2.0, c = 3.0;
+  const VonMises u(k, c);
+  const auto x = langevinSamples(u, 1.0, {}, {}, 10000, 2000, 5e-3, 12, 2);  // time 10
+  EXPECT_GE(x.min().item<double>(), -kPi);
+  EXPECT_LT(x.max().item<double>(), kPi);
+  const double expected = std::cyl_bessel_i(1.0, k) / std::cyl_bessel_i(0.0, k);
+  const double got = torch::cos(x - c).mean().item<double>();
+  EXPECT_NEAR(got, expected, 0.02);  // standard error 0.004
+  // Some walkers did cross the box edge at pi (and were wrapped to near -pi).
+  EXPECT_GT((x < -2.5).to(torch::kFloat64).mean().item<double>(), 0.05);
+}
+
+TEST(LangevinSamples, BoltzmannStartWeightsBasinsLikeTheDensity) {
+  // Barrier 12 kT: no walker crosses it in the run, so the basin populations are set at the start.
+  const TiltedDoubleWell u(12.0, 1.0, 4.0);
+  // Exact P(x > 0) by a 1D quadrature of exp(-U) (y factorises out).
+  double inRight = 0.0, all = 0.0;
+  for (int i = 0; i < 200000; ++i) {
+    const double a = -2.5 + 5.0 * (i + 0.5) / 200000, q = a * a - 1.0;
+    const double w = std::exp(-(12.0 * q * q + a));
+    all += w;
+    if (a > 0) inRight += w;
+  }
+  const double exact = inRight / all;  // about 0.12
+  const long long n = 20000;
+  auto right = [](const torch::Tensor& x) {
+    return (x.select(1, 0) > 0).to(torch::kFloat64).mean().item<double>();
+  };
+  const auto boltzmann = langevinSamples(u, 1.0, {-2.0, -2.0}, {2.0, 2.0}, n, 1000, 1e-3, 13, 2,
+                                         LangevinStart::Boltzmann);
+  EXPECT_NEAR(right(boltzmann), exact, 0.01);  // standard error 0.0023
+  // From a uniform grid, each basin keeps the walkers of its half of the box.
+  const auto uniform = langevinSamples(u, 1.0, {-2.0, -2.0}, {2.0, 2.0}, n, 1000, 1e-3, 13, 2,
+                                       LangevinStart::UniformGrid);
+  EXPECT_NEAR(right(uniform), 0.5, 0.03);
+  // Within the wells the Boltzmann-started walkers are equilibrated too: Var y = kT / k.
+  EXPECT_NEAR(boltzmann.select(1, 1).var().item<double>(), 0.25, 0.0125);
+}
+
+TEST(CvSamples, ReadsStridedWrappedFramesFromAResultFile) {
+  const fs::path dir = freshDir("cv");
+  const std::string path = (dir / "result.h5").string();
+  {
+    std::vector<double> cv;  // [2 paths, 5 frames, 2]: frame value i + 0.1 d, plus 2 pi on some
+    for (int i = 0; i < 10; ++i) {
+      cv.push_back(0.1 * i + (i % 3 == 0 ? 2.0 * kPi : 0.0));
+      cv.push_back(-0.2 * i);
+    }
+    H5File f(path, H5File::Mode::Create);
+    f.writeDoubles("/full_atom/cv", {2, 5, 2}, cv.data(), "rad");
+  }
+  EXPECT_EQ(cvFrameCount(path), 10);
+  const auto x = cvSamplesFromResult(path, 3);  // frames 0, 3, 6, 9
+  ASSERT_EQ(x.size(0), 4);
+  for (int k = 0; k < 4; ++k) {
+    EXPECT_NEAR(x[k][0].item<double>(), 0.1 * 3 * k, 1e-12);
+    EXPECT_NEAR(x[k][1].item<double>(), -0.2 * 3 * k, 1e-12);
+  }
+  const fs::path other = dir / "other.h5";
+  {
+    H5File f(other.string(), H5File::Mode::Create);
+    const double v = 1.0;
+    f.writeDoubles("/curve/l", {1}, &v, "1");
+  }
+  EXPECT_THROW(cvSamplesFromResult(other.string(), 1), H5Error);
+}
+
+TEST(TrainDenoiserCli, RejectsAnUnknownTrainingKey) {
+  const fs::path dir = freshDir("badkey");
+  std::ofstream(dir / "bad.yaml") << "potential:\n  type: double_well\nstates:\n  a: [-1, 0]\n"
+                                     "  b: [1, 0]\ntraining:\n  n_sample: 100\n";
+  const auto r = runGeotps("train-denoiser bad.yaml --quiet", dir);
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("training.n_sample"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("training.n_samples"), std::string::npos) << "suggestion: " << r.err;
+  EXPECT_FALSE(fs::exists(dir / "results"));
+}
+
+TEST(TrainDenoiserCli, TrainsAndSavesASmallModel) {
+  const fs::path dir = freshDir("small");
+  std::ofstream(dir / "dw.yaml") << "name: dw\npotential:\n  type: double_well\nstates:\n"
+                                    "  a: [-1, 0]\n  b: [1, 0]\ntraining:\n  n_samples: 2000\n"
+                                    "  langevin_steps: 200\n  hidden: 16\n  layers: 1\n"
+                                    "  batch_size: 64\n  max_steps: 30\n  threads: 1\n";
+  const auto r = runGeotps("train-denoiser dw.yaml --seed 3 --quiet", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("results/dw_denoiser.pt"), std::string::npos) << r.out;
+  DenoiserNetwork net = loadDenoiser((dir / "results" / "dw_denoiser.pt").string());
+  EXPECT_EQ(net->meta.steps, 30);
+  EXPECT_EQ(net->meta.seed, 3u);
+  EXPECT_EQ(net->meta.hidden, 16);
+  EXPECT_EQ(net->meta.source.rfind("langevin: 2000 walkers", 0), 0u) << net->meta.source;
+  EXPECT_EQ(net->meta.dataLow, (std::vector<double>{-2.0, -1.0}));  // denoiser.box_low
+}
