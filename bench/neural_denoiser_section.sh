@@ -22,7 +22,8 @@ for kind in good poor; do
   "$BIN" train-denoiser "$cfg" --quiet --out "$WORK/$kind.pt" >"$WORK/train_$kind.log" 2>&1
   rc=$?
   t1=$(date +%s.%N)
-  echo "### Training on ${kind}ly equilibrated samples (\`geotps train-denoiser $(basename "$cfg")\`)"
+  label=well; [[ $kind == poor ]] && label=poorly
+  echo "### Training on ${label} equilibrated samples (\`geotps train-denoiser $(basename "$cfg")\`)"
   echo
   if [[ $rc -ne 0 ]]; then
     echo "FAILED (exit $rc): $(tail -2 "$WORK/train_$kind.log")"
