@@ -15,6 +15,8 @@
 #include <stdexcept>
 #include <system_error>
 
+#include "potentials/atomic_file.h"
+
 namespace geotps {
 
 namespace {
@@ -201,28 +203,7 @@ void writeDcd(const std::string& path, const std::vector<std::vector<double>>& f
     }
   }
 
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream file(tmp, std::ios::binary | std::ios::trunc);
-    if (!file)
-      throw std::runtime_error(fmt::format("{}: cannot create temporary file '{}': {}", path, tmp,
-                                           std::strerror(errno)));
-    file.write(out.data(), static_cast<std::streamsize>(out.size()));
-    file.close();
-    if (!file) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error(fmt::format("{}: cannot write temporary file '{}'", path, tmp));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error(
-        fmt::format("{}: cannot rename temporary file '{}' to it: {}", path, tmp, ec.message()));
-  }
+  writeFileAtomically(path, out);
 }
 
 std::vector<std::vector<double>> readDcd(const std::string& path, int& nAtoms) {

@@ -13,6 +13,7 @@
 #include "engine/parallel.h"
 #include "engine/random.h"
 #include "engine/schedule.h"
+#include "potentials/atomic_file.h"
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
 #include "potentials/openmm_potential.h"
@@ -154,24 +155,16 @@ void writeSurfaceFile(const std::string& path, const Grid2D& grid,
                       const std::vector<std::string>& header) {
   const std::filesystem::path p(path);
   if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp);
-    if (!out) throw std::runtime_error(path + ": cannot open for writing");
-    for (const auto& h : header) out << "# " << h << "\n";
-    out << "# phi psi U\n";
-    for (int j = 0; j < grid.ny; ++j) {
-      for (int i = 0; i < grid.nx; ++i) {
-        out << fmt::format("{:.15e} {:.15e} {:.15e}\n", grid.x0 + i * grid.hx,
-                           grid.y0 + j * grid.hy, grid.value(i, j));
-      }
-    }
-    if (!out) {
-      std::filesystem::remove(tmp);
-      throw std::runtime_error(path + ": write failed");
+  std::string text;
+  for (const auto& h : header) text += "# " + h + "\n";
+  text += "# phi psi U\n";
+  for (int j = 0; j < grid.ny; ++j) {
+    for (int i = 0; i < grid.nx; ++i) {
+      text += fmt::format("{:.15e} {:.15e} {:.15e}\n", grid.x0 + i * grid.hx, grid.y0 + j * grid.hy,
+                          grid.value(i, j));
     }
   }
-  std::filesystem::rename(tmp, path);
+  writeFileAtomically(path, text);
 }
 
 FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,

@@ -22,9 +22,6 @@ class Platform;
 
 namespace geotps {
 
-/// Boltzmann constant times Avogadro's number, kJ/mol/K.
-inline constexpr double kBoltzmannKjMolK = 0.00831446261815324;
-
 /// Everything a full-atom job needs before sampling: the System, the end states (minimised), the
 /// platform chosen, and the CV definitions.
 struct FullAtomSetup {

@@ -7,11 +7,8 @@
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <filesystem>
-#include <fstream>
 #include <numbers>
 #include <optional>
-#include <sstream>
 
 #include "engine/annealed_langevin.h"
 #include "engine/denoiser_network.h"
@@ -117,14 +114,8 @@ void writeFullAtom(H5File& f, const FullAtomSetup& atoms, const FullAtomPaths& f
   f.writeDoubles("/full_atom/state_a_positions", {n, 3}, atoms.positionsA.data(), "nm");
   f.writeDoubles("/full_atom/state_b_positions", {n, 3}, atoms.positionsB.data(), "nm");
   // The topology as PDB text (state A, minimised), for `geotps export`.
-  const std::string tmp = f.path() + ".topology.pdb";
-  writePdb(tmp, atoms.topology, {atoms.positionsA}, true);
-  std::ifstream in(tmp);
-  std::stringstream text;
-  text << in.rdbuf();
-  in.close();
-  std::filesystem::remove(tmp);
-  f.writeString("/full_atom/topology_pdb", text.str());
+  f.writeString("/full_atom/topology_pdb",
+                pdbText(atoms.topology, {atoms.positionsA}, true, "topology"));
   f.setAttribute("/full_atom", "temperature", atoms.temperatureK);
   f.setAttribute("/full_atom", "platform", atoms.platform->getName());
   f.setAttribute("/full_atom", "platform_report", atoms.platformReport);

@@ -15,11 +15,6 @@
 
 namespace geotps {
 
-namespace {
-/// Boltzmann constant times Avogadro's number, kJ/mol/K.
-constexpr double kBoltzmann = 0.00831446261815324;
-}  // namespace
-
 std::mutex& openmmSetupMutex() {
   static std::mutex m;
   return m;
@@ -34,7 +29,7 @@ RestrainedDynamics::RestrainedDynamics(const OpenMM::System& system, const Dihed
     : nAtoms_(system.getNumParticles()),
       phi_(phi),
       psi_(psi),
-      kT_(kBoltzmann * temperatureK),
+      kT_(kBoltzmannKjMolK * temperatureK),
       friction_(frictionPerPs),
       dt_(timeStepPs),
       rng_(std::make_unique<Rng>(seed, stream)) {

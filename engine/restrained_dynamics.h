@@ -22,6 +22,9 @@ class Integrator;
 
 namespace geotps {
 
+/// Boltzmann constant times Avogadro's number, kJ/mol/K.
+inline constexpr double kBoltzmannKjMolK = 0.00831446261815324;
+
 /// Serialises OpenMM set-up work (System copies, Context creation) across threads.
 std::mutex& openmmSetupMutex();
 

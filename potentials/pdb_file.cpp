@@ -17,6 +17,8 @@
 #include <string_view>
 #include <system_error>
 
+#include "potentials/atomic_file.h"
+
 namespace geotps {
 
 namespace {
@@ -261,6 +263,11 @@ std::vector<std::vector<double>> readPdbModels(const std::string& path, PdbStruc
 
 void writePdb(const std::string& path, const PdbStructure& topology,
               const std::vector<std::vector<double>>& framesNm, bool writeConect) {
+  writeFileAtomically(path, pdbText(topology, framesNm, writeConect, path));
+}
+
+std::string pdbText(const PdbStructure& topology, const std::vector<std::vector<double>>& framesNm,
+                    bool writeConect, const std::string& path) {
   const std::size_t n = topology.atoms.size();
   if (n == 0) throw std::runtime_error(path + ": cannot write a PDB file without atoms");
   if (n > 99999)
@@ -326,28 +333,7 @@ void writePdb(const std::string& path, const PdbStructure& topology,
   }
   text += "END\n";
 
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error(fmt::format("{}: cannot create temporary file '{}': {}", path, tmp,
-                                           std::strerror(errno)));
-    out.write(text.data(), static_cast<std::streamsize>(text.size()));
-    out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error(fmt::format("{}: cannot write temporary file '{}'", path, tmp));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error(
-        fmt::format("{}: cannot rename temporary file '{}' to it: {}", path, tmp, ec.message()));
-  }
+  return text;
 }
 
 }  // namespace geotps

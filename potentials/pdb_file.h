@@ -59,4 +59,8 @@ std::vector<std::vector<double>> readPdbModels(const std::string& path,
 void writePdb(const std::string& path, const PdbStructure& topology,
               const std::vector<std::vector<double>>& framesNm, bool writeConect = true);
 
+/// The text writePdb writes; `name` labels error messages (a file name, or e.g. "topology").
+std::string pdbText(const PdbStructure& topology, const std::vector<std::vector<double>>& framesNm,
+                    bool writeConect = true, const std::string& name = "PDB");
+
 }  // namespace geotps
