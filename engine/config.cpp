@@ -58,6 +58,8 @@ std::string typeName(KeyType type) {
       return "Path";
     case KeyType::RealList:
       return "RealList";
+    case KeyType::StringList:
+      return "StringList";
   }
   return "?";
 }
@@ -167,6 +169,8 @@ std::string expectedText(const KeySpec& s) {
       if (!s.defaultValue.empty()) text += ", e.g. " + s.defaultValue;
       return text + unitSuffix(s);
     }
+    case KeyType::StringList:
+      return "a non-empty list of distinct values, each one of " + join(s.choices, ", ", "'");
   }
   return "";
 }
@@ -360,6 +364,32 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
       }
       return "[" + join(items, ", ") + "]";
     }
+    case KeyType::StringList: {
+      if (!node.IsSequence()) {
+        std::string got = describe(node);
+        if (node.IsScalar()) got += " (a single value, not a list)";
+        fail(src, line, s.key, got, expected);
+      }
+      if (node.size() == 0) fail(src, line, s.key, "got an empty list", expected);
+      std::vector<std::string> items;
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        const YAML::Node element = node[i];
+        const int elementLine = lineOf(element) > 0 && !element.IsNull() ? lineOf(element) : line;
+        const std::string what = fmt::format("element {}: ", i + 1);
+        if (!element.IsScalar()) fail(src, elementLine, s.key, what + describe(element), expected);
+        const std::string& text = element.Scalar();
+        if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end())
+          fail(src, elementLine, s.key,
+               what + fmt::format("'{}' is not an allowed value{}", text,
+                                  didYouMean(text, s.choices)),
+               expected);
+        if (std::find(items.begin(), items.end(), text) != items.end())
+          fail(src, elementLine, s.key, what + fmt::format("'{}' is listed twice", text),
+               expected);
+        items.push_back(text);
+      }
+      return "[" + join(items, ", ") + "]";
+    }
   }
   throw std::logic_error("config: unhandled key type");
 }
@@ -490,6 +520,8 @@ std::string allowedText(const KeySpec& s) {
       if (hasRange(s)) text += ", each " + rangeText(s);
       return text;
     }
+    case KeyType::StringList:
+      return "list of " + join(s.choices, ", ", "`");
   }
   return "";
 }
@@ -679,6 +711,23 @@ std::vector<double> Config::getRealList(const std::string& key) const {
     std::string item = text.substr(start, end - start);
     item.erase(0, item.find_first_not_of(' '));
     if (!item.empty()) values.push_back(*parseDouble(item));
+    start = end + 1;
+  }
+  return values;
+}
+
+std::vector<std::string> Config::getStringList(const std::string& key) const {
+  const KeySpec& s = spec(key);
+  requireType(s, sourceName_, {KeyType::StringList}, "StringList");
+  const std::string& text = values_.at(key);  // "[a, b, ...]" of plain words
+  std::vector<std::string> values;
+  std::size_t start = 1;
+  while (start < text.size()) {
+    std::size_t end = text.find_first_of(",]", start);
+    if (end == std::string::npos) end = text.size();
+    std::string item = text.substr(start, end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    if (!item.empty()) values.push_back(item);
     start = end + 1;
   }
   return values;

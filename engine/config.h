@@ -24,6 +24,7 @@ enum class KeyType {
   String,    ///< free text, or one of `choices` when that list is not empty
   Path,      ///< a file path; relative paths are resolved against the config file's folder
   RealList,  ///< a YAML sequence of numbers; `listLength` > 0 fixes its length
+  StringList,  ///< a YAML sequence of distinct strings, each one of `choices`
 };
 
 /// One declared key. `key` is dotted ("sampler.step_size"); its YAML form is nested mappings.
@@ -63,6 +64,7 @@ class Config {
   bool getBool(const std::string& key) const;
   std::string getString(const std::string& key) const;  ///< String and Path (Path: resolved)
   std::vector<double> getRealList(const std::string& key) const;
+  std::vector<std::string> getStringList(const std::string& key) const;
   /// True when the key was written in the file (not defaulted).
   bool isSet(const std::string& key) const;
   /// Overrides a value after loading (e.g. from a CLI flag), validated like a file value.

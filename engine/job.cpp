@@ -16,6 +16,7 @@
 #include "engine/geodesic_solver.h"
 #include "engine/h5_file.h"
 #include "engine/minimax.h"
+#include "engine/output_util.h"
 #include "engine/parallel.h"
 #include "engine/potential_registry.h"
 #include "engine/progress.h"
@@ -35,15 +36,6 @@ double secondsSince(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-Eigen::VectorXd toVector(const std::vector<double>& v) {
-  return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
-}
-
-void meanStd(const Eigen::VectorXd& v, double& mean, double& sd) {
-  mean = v.mean();
-  sd = v.size() > 1 ? std::sqrt((v.array() - mean).square().sum() / (v.size() - 1)) : 0.0;
-}
-
 /// Distance with periodic wrapping in the dimensions where the potential is periodic.
 double wrappedDistance(const Potential& p, const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
   double s = 0.0;
@@ -53,33 +45,6 @@ double wrappedDistance(const Potential& p, const Eigen::VectorXd& a, const Eigen
     s += dx * dx;
   }
   return std::sqrt(s);
-}
-
-// Row-major copy for HDF5.
-std::vector<double> rowMajor(const Eigen::MatrixXd& m) {
-  std::vector<double> out(static_cast<std::size_t>(m.size()));
-  for (Eigen::Index i = 0; i < m.rows(); ++i)
-    for (Eigen::Index j = 0; j < m.cols(); ++j) out[i * m.cols() + j] = m(i, j);
-  return out;
-}
-
-void writeMatrix(H5File& f, const std::string& path, const Eigen::MatrixXd& m,
-                 const std::string& units) {
-  const auto data = rowMajor(m);
-  f.writeDoubles(path, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())},
-                 data.data(), units);
-}
-
-void writeVector(H5File& f, const std::string& path, const Eigen::VectorXd& v,
-                 const std::string& units) {
-  f.writeDoubles(path, {static_cast<std::size_t>(v.size())}, v.data(), units);
-}
-
-std::string isoTimeNow() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 std::string jsonNumber(double v) {

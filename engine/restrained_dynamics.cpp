@@ -101,6 +101,15 @@ void RestrainedDynamics::setVelocitiesToTemperature() {
   for (int q = 0; q < 3 * nAtoms_; ++q) v_[q] = sqrtKTOverMass_[q] * rng_->normal();
 }
 
+void RestrainedDynamics::setVelocities(const std::vector<double>& v) {
+  if (v.size() != v_.size()) {
+    throw std::invalid_argument(
+        fmt::format("expected {} velocity components (3 x {} atoms), got {}", v_.size(), nAtoms_,
+                    v.size()));
+  }
+  v_ = v;
+}
+
 void RestrainedDynamics::setRestraint(double stiffness, double phi0, double psi0) {
   k_ = stiffness;
   phi0_ = phi0;

@@ -60,6 +60,8 @@ class RestrainedDynamics {
   void setPositions(const std::vector<double>& positionsNm);
   /// Draws velocities from the Maxwell-Boltzmann distribution at the temperature (own stream).
   void setVelocitiesToTemperature();
+  /// Sets the velocities, nm/ps (3 * nAtoms values), e.g. reversed ones for a backward shot.
+  void setVelocities(const std::vector<double>& velocitiesNmPs);
   /// Restraint stiffness in kJ/mol/rad^2 and centre (phi0, psi0) in rad. k = 0 switches it off.
   void setRestraint(double stiffness, double phi0, double psi0);
   /// Advances `n` Langevin steps.

@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 73u);
+  EXPECT_EQ(schema.size(), 95u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -286,6 +286,9 @@ TEST(Config, EffectiveYamlRoundTrip) {
         break;
       case KeyType::RealList:
         EXPECT_EQ(a.getRealList(s.key), b.getRealList(s.key)) << s.key;
+        break;
+      case KeyType::StringList:
+        EXPECT_EQ(a.getStringList(s.key), b.getStringList(s.key)) << s.key;
         break;
     }
   }

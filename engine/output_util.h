@@ -1,0 +1,52 @@
+// Small helpers shared by the commands that write result files: Eigen <-> std::vector, mean and
+// standard deviation, matrices and vectors as HDF5 datasets, the current time as ISO 8601.
+#pragma once
+
+#include <Eigen/Dense>
+#include <cmath>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "engine/h5_file.h"
+
+namespace geotps {
+
+inline Eigen::VectorXd toVector(const std::vector<double>& v) {
+  return Eigen::Map<const Eigen::VectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+/// Mean and sample standard deviation (0 for fewer than two values).
+inline void meanStd(const Eigen::VectorXd& v, double& mean, double& sd) {
+  mean = v.mean();
+  sd = v.size() > 1 ? std::sqrt((v.array() - mean).square().sum() / (v.size() - 1)) : 0.0;
+}
+
+/// Row-major copy for HDF5.
+inline std::vector<double> rowMajor(const Eigen::MatrixXd& m) {
+  std::vector<double> out(static_cast<std::size_t>(m.size()));
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = 0; j < m.cols(); ++j) out[i * m.cols() + j] = m(i, j);
+  return out;
+}
+
+inline void writeMatrix(H5File& f, const std::string& path, const Eigen::MatrixXd& m,
+                        const std::string& units) {
+  const auto data = rowMajor(m);
+  f.writeDoubles(path, {static_cast<std::size_t>(m.rows()), static_cast<std::size_t>(m.cols())},
+                 data.data(), units);
+}
+
+inline void writeVector(H5File& f, const std::string& path, const Eigen::VectorXd& v,
+                        const std::string& units) {
+  f.writeDoubles(path, {static_cast<std::size_t>(v.size())}, v.data(), units);
+}
+
+inline std::string isoTimeNow() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+}  // namespace geotps
