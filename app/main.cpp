@@ -7,6 +7,7 @@
 #include <exception>
 #include <string>
 
+#include "engine/compare.h"
 #include "engine/config.h"
 #include "engine/denoiser_training.h"
 #include "engine/full_atom_commands.h"
@@ -30,6 +31,21 @@ int main(int argc, char** argv) {
   auto* seedOpt = run->add_option("--seed", seed, "random seed (overrides the config's seed)");
   auto* outOpt = run->add_option("--out,-o", outPath, "output HDF5 file (overrides output.file)");
   run->add_flag("--quiet,-q", quiet, "no progress display");
+
+  std::string compareConfig, compareOut;
+  std::uint64_t compareSeed = 0;
+  bool compareQuiet = false;
+  auto* compare = app.add_subcommand(
+      "compare",
+      "Run the geodesic method and the baselines (MCMC shooting, Doob's Lagrangian) on one "
+      "potential and write a comparison table (Markdown) and HDF5 file");
+  compare->add_option("config", compareConfig, "job configuration (YAML; compare.*, mcmc.*, doob.*)")
+      ->required();
+  auto* compareSeedOpt =
+      compare->add_option("--seed", compareSeed, "random seed (overrides the config's seed)");
+  auto* compareOutOpt = compare->add_option(
+      "--out,-o", compareOut, "comparison HDF5 file (overrides compare.output)");
+  compare->add_flag("--quiet,-q", compareQuiet, "no progress display");
 
   std::string infoPath;
   bool json = false;
@@ -89,6 +105,17 @@ int main(int argc, char** argv) {
       options.progress = !quiet;
       const JobSummary summary = runJob(std::move(config), options, stdout);
       fmt::print("\n{}", formatSummary(summary));
+    } else if (compare->parsed()) {
+      JobOptions options;
+      if (*compareSeedOpt) options.seed = compareSeed;
+      if (*compareOutOpt) options.output = compareOut;
+      options.progress = !compareQuiet;
+      std::string command = "geotps";
+      for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+      const CompareSummary summary =
+          runCompare(Config::load(compareConfig), options, command, stdout);
+      fmt::print("\n{}\nwrote {}\nwrote {}\n", compareMarkdown(summary), summary.outputFile,
+                 summary.tableFile);
     } else if (info->parsed()) {
       const JobSummary summary = readSummary(infoPath);
       if (json) {

@@ -546,9 +546,9 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "states A and B of the shooting moves: balls of these (periodically wrapped) "
                       "radii [r_A, r_B] around states.a and states.b in x, or around the minimised "
                       "end states' (phi, psi) in full atom. On the alanine surface the global "
-                      "minimum C7eq lies between C5 (states.a) and the barrier, so a small A makes "
-                      "every transition path wait there (about 10^5 steps of ds = 4e-4); the "
-                      "compare configs use r_A = 1.8",
+                      "minimum C7eq lies between C5 (states.a) and the barrier, so A must contain "
+                      "it to be a metastable region; the compare configs use r_A = 2.4 "
+                      "(docs/method.md)",
        .min = 0.0,
        .minExclusive = true,
        .listLength = 2},

@@ -1,6 +1,6 @@
 // The Doob's Lagrangian baseline (Du et al., NeurIPS 2024): a Gaussian path trained on the
 // first-order Lagrangian, with the potential's drift as a custom autograd function, and
-// Euler-Maruyama sampling of the path's SDE.
+// sampling of the path's SDE (exponential integrator, exact for the frozen gain).
 #include "engine/doob_lagrangian.h"
 
 #include <fmt/format.h>
@@ -315,7 +315,7 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
   const auto tSample = Clock::now();
   const int K = st.nSteps;
   const double dt = T / K;
-  Eigen::MatrixXd dmuPath, dsigmaPath;
+  Eigen::MatrixXd dsigmaPath;
   {
     torch::NoGradGuard noGrad;
     TorchThreadsGuard torchThreads(1);
@@ -329,14 +329,25 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
     };
     result.meanPath = toEigen(p.mu);
     result.sigmaPath = toEigen(p.sigma);
-    dmuPath = toEigen(p.dmu);
     dsigmaPath = toEigen(p.dsigma);
   }
-  // v_k(x) = dmu_k + gain_k (x - mu_k) at step k, gain = sigma'/sigma - D/sigma^2.
+  // v_k(x) = dmu_k + gain_k (x - mu_k) at step k, gain = sigma'/sigma - D/sigma^2. The SDE is
+  // linear in y = x - mu, so each step is integrated exactly with the gain frozen over the step
+  // (an exponential integrator): y <- e^(g dt) y + sqrt(D (e^(2 g dt) - 1) / g) xi, and x = mu_(k+1)
+  // + y. Unlike Euler-Maruyama this stays stable when dt D / sigma^2 is large (near the end points,
+  // where sigma = sigma_min, and for light atoms in full atom).
   const Eigen::MatrixXd gain = dsigmaPath.cwiseQuotient(result.sigmaPath) -
                                (result.sigmaPath.cwiseProduct(result.sigmaPath)).cwiseInverse() *
                                    dynamics.diffusion.asDiagonal();
-  const Eigen::VectorXd noiseScale = (2.0 * dynamics.diffusion * dt).cwiseSqrt();
+  Eigen::MatrixXd decay(K + 1, D), noiseSd(K + 1, D);
+  for (int k = 0; k <= K; ++k) {
+    for (int d = 0; d < D; ++d) {
+      const double gdt = gain(k, d) * dt, Dd = dynamics.diffusion[d];
+      decay(k, d) = std::exp(gdt);
+      noiseSd(k, d) = std::abs(gdt) < 1e-10 ? std::sqrt(2.0 * Dd * dt)
+                                            : std::sqrt(Dd * std::expm1(2.0 * gdt) / gain(k, d));
+    }
+  }
 
   const int M = st.nPaths;
   const std::size_t framesPerPath = static_cast<std::size_t>(K) + 1;
@@ -384,8 +395,9 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
         for (int w = 0; w < nB; ++w) {
           for (int d = 0; d < D; ++d) {
             double& xd = x[w * D + d];
-            const double v = dmuPath(k, d) + gain(k, d) * (xd - result.meanPath(k, d));
-            xd += v * dt + noiseScale[d] * rngs[w].normal();
+            const double y = decay(k, d) * (xd - result.meanPath(k, d)) +
+                             noiseSd(k, d) * rngs[w].normal();
+            xd = result.meanPath(k + 1, d) + y;
           }
         }
       }

@@ -10,7 +10,8 @@
 // the Lagrangian  L = T * E_{s ~ U(0,1)} E_{x ~ q_s} [ 1/2 sum_d (v_d(x) - b_d(x))^2 / D_d ]  with
 // x = mu + sigma * eps (reparameterised). The gradient through b needs Hessian-vector products of
 // U, taken by central finite differences of the gradient (two extra gradient evaluations per
-// sample). Paths are sampled by Euler-Maruyama of dx = v_t(x) dt + sqrt(2 D) dW from x(0) ~ q_0.
+// sample). Paths are sampled from dx = v_t(x) dt + sqrt(2 D) dW, x(0) ~ q_0, with an exponential
+// integrator: the SDE is linear in x - mu, and each step is solved exactly with the gain frozen.
 #pragma once
 
 #include <Eigen/Dense>
@@ -35,7 +36,7 @@ struct DoobSettings {
   double hvpStep = 1e-4;      ///< finite-difference step of the Hessian-vector product (length unit)
   // sampling
   int nPaths = 1000;
-  int nSteps = 1000;          ///< Euler-Maruyama steps over [0, T]
+  int nSteps = 1000;          ///< integration steps over [0, T]
   int frameStride = 1;        ///< store frames f with (f+1) % stride == 0 (f = 0..nSteps); 0 = none
   std::uint64_t seed = 0;
   int threads = 0;            ///< 0 = all cores (energy evaluations and path sampling)

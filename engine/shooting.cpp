@@ -203,6 +203,30 @@ ShootingPath resamplePath(const ShootingPath& path, int length) {
   return out;
 }
 
+ShootingPath fitPathLength(const ShootingPath& path, int length) {
+  const std::size_t L = path.length();
+  if (L == 0) throw std::invalid_argument("shooting: empty path");
+  if (static_cast<int>(L) >= length) return resamplePath(path, length);
+  const std::size_t S = path.configurations.size() / L;
+  const std::size_t before = (static_cast<std::size_t>(length) - L) / 2;
+  const std::size_t after = static_cast<std::size_t>(length) - L - before;
+  ShootingPath out;
+  for (std::size_t k = 0; k < before; ++k) {
+    out.frames.push_back(path.frames.front());
+    out.configurations.insert(out.configurations.end(), path.configurations.begin(),
+                              path.configurations.begin() + S);
+  }
+  out.frames.insert(out.frames.end(), path.frames.begin(), path.frames.end());
+  out.configurations.insert(out.configurations.end(), path.configurations.begin(),
+                            path.configurations.end());
+  for (std::size_t k = 0; k < after; ++k) {
+    out.frames.push_back(path.frames.back());
+    out.configurations.insert(out.configurations.end(), path.configurations.end() - S,
+                              path.configurations.end());
+  }
+  return out;
+}
+
 // ------------------------------------------------------------------------------------------------
 // The chains
 

@@ -131,6 +131,12 @@ bool extractTransition(const ShootingPath& trajectory, const StateBalls& states,
 /// Resamples a path to exactly `length` frames by nearest index (end points kept).
 ShootingPath resamplePath(const ShootingPath& path, int length);
 
+/// A path of exactly `length` frames for fixed-length shooting: a longer path is resampled
+/// (resamplePath); a shorter one is padded with copies of its first frame before and of its last
+/// frame after, half each, so that its transition sits in the middle and shots from it have time
+/// to reach both states.
+ShootingPath fitPathLength(const ShootingPath& path, int length);
+
 using ShootingProgress = std::function<void(long long evaluationsDone, long long budget)>;
 
 /// Runs the chains from `initial` (which must run from A to B, with L frames for fixed length).

@@ -221,3 +221,111 @@ TEST(Cli, InterruptedRunLeavesNoFile) {
   fs::remove(dir / "log.txt");
   EXPECT_TRUE(leftovers(dir).empty()) << "left: " << leftovers(dir).front();
 }
+
+namespace {
+
+/// Wrapped distance on the (-pi, pi] torus, computed here independently of engine/shooting.
+double torusDistance(double x0, double y0, double x1, double y1) {
+  auto w = [](double d) { return std::remainder(d, 2.0 * M_PI); };
+  return std::hypot(w(x0 - x1), w(y0 - y1));
+}
+
+}  // namespace
+
+TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
+  const fs::path dir = freshDir("compare");
+  const std::string config = (kSource / "tests/data/tiny_compare.yaml").string();
+  const CommandResult r = runGeotps("compare '" + config + "' --out cmp.h5 --quiet", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
+  ASSERT_TRUE(fs::exists(dir / "cmp.h5"));
+  ASSERT_TRUE(fs::exists(dir / "cmp_geodesic.h5"));
+  const std::string table = readText(dir / "cmp.md");
+  for (const char* row : {"| Spacetime geodesic (GeoTPS) |", "| MCMC two-way shooting, fixed length |",
+                          "| MCMC two-way shooting, variable length |", "| Doob's Lagrangian |",
+                          "| Lower bound (minimax barrier on the grid) |"}) {
+    EXPECT_NE(table.find(row), std::string::npos) << row;
+    EXPECT_NE(r.out.find(row), std::string::npos) << "table printed: " << row;
+  }
+  geotps::H5File f((dir / "cmp.h5").string(), geotps::H5File::Mode::Read);
+  EXPECT_EQ(f.readString("/summary/table_markdown"), table);
+  EXPECT_NEAR(f.readAttributeDouble("/summary", "minimax_bound"), 36.336, 1e-3);
+  for (const char* m : {"geodesic", "mcmc_fixed", "mcmc_variable", "doob"}) {
+    const std::string g = std::string("/methods/") + m;
+    ASSERT_EQ(f.readAttributeInt(g, "ok"), 1) << m;
+    // The statistics are those of the stored per-path values.
+    const auto e = f.readDoubles(g + "/max_energy");
+    const auto ok = f.readDoubles(g + "/success");
+    ASSERT_FALSE(e.empty()) << m;
+    ASSERT_EQ(ok.size(), e.size()) << m;
+    double mean = 0, var = 0, mn = 1e300, frac = 0;
+    for (double v : e) mean += v / e.size();
+    for (double v : e) var += (v - mean) * (v - mean) / std::max<std::size_t>(1, e.size() - 1);
+    for (double v : e) mn = std::min(mn, v);
+    for (double v : ok) frac += v / ok.size();
+    EXPECT_EQ(f.readAttributeInt(g, "n_paths"), static_cast<std::int64_t>(e.size())) << m;
+    EXPECT_NEAR(f.readAttributeDouble(g, "max_energy_mean"), mean, 1e-9 * std::abs(mean)) << m;
+    EXPECT_NEAR(f.readAttributeDouble(g, "max_energy_std"), std::sqrt(var), 1e-7) << m;
+    EXPECT_EQ(f.readAttributeDouble(g, "max_energy_min"), mn) << m;
+    EXPECT_NEAR(f.readAttributeDouble(g, "success_fraction"), frac, 1e-12) << m;
+    EXPECT_GT(f.readAttributeInt(g, "energy_evaluations"), 0) << m;
+  }
+  // The geodesic row is the geodesic run's own per-path MaxEnergy.
+  geotps::H5File run((dir / "cmp_geodesic.h5").string(), geotps::H5File::Mode::Read);
+  EXPECT_EQ(f.readDoubles("/methods/geodesic/max_energy"),
+            run.readDoubles("/paths/max_energy_nearest"));
+  // MCMC: every accepted path runs from A (radius 2.4 around (-2.55, 2.7)) to B (radius 0.5
+  // around (0.95, -0.4)); frames are stored at stride 1, so offsets follow the path lengths.
+  for (const char* m : {"mcmc_fixed", "mcmc_variable"}) {
+    const std::string g = std::string("/methods/") + m;
+    const auto frames = f.readDoubles(g + "/path_frames");
+    const auto offsets = f.readDoubles(g + "/path_offsets");
+    const auto length = f.readDoubles(g + "/path_length");
+    ASSERT_EQ(offsets.size(), length.size() + 1) << m;
+    for (std::size_t i = 0; i < length.size(); ++i) {
+      ASSERT_EQ(offsets[i + 1] - offsets[i], length[i]) << m << " path " << i;
+      const auto first = static_cast<std::size_t>(offsets[i]);
+      const auto last = static_cast<std::size_t>(offsets[i + 1]) - 1;
+      EXPECT_LE(torusDistance(frames[2 * first], frames[2 * first + 1], -2.55, 2.7), 2.4 + 1e-5);
+      EXPECT_LE(torusDistance(frames[2 * last], frames[2 * last + 1], 0.95, -0.4), 0.5 + 1e-5);
+      if (std::string(m) == "mcmc_fixed") {
+        EXPECT_EQ(length[i], 1000);
+      }
+    }
+    // The budget is spent: a chain stops in the trial that crosses its share.
+    EXPECT_GE(f.readAttributeInt(g, "energy_evaluations"),
+              std::string(m) == "mcmc_fixed" ? 6000000 : 1000000);
+    const double acceptance = f.readAttributeDouble(g, "acceptance");
+    EXPECT_NEAR(acceptance, static_cast<double>(length.size()) / f.readAttributeInt(g, "trials"),
+                1e-12);
+  }
+  EXPECT_EQ(f.shape("/methods/doob/loss_history"), (std::vector<std::size_t>{30}));
+  EXPECT_EQ(f.shape("/methods/doob/max_energy"), (std::vector<std::size_t>{20}));
+  // Every dataset has units and is documented in docs/output.md (per-method names as
+  // /methods/<method>/..., or under the literal method name).
+  const std::string docs = readText(kSource / "docs/output.md");
+  const std::regex method("^/methods/[a-z_]+/");
+  for (const auto& path : f.datasetPaths()) {
+    EXPECT_TRUE(f.hasAttribute(path, "units")) << path;
+    const std::string generic = std::regex_replace(path, method, "/methods/<method>/");
+    EXPECT_TRUE(docs.find("`" + path + "`") != std::string::npos ||
+                docs.find("`" + generic + "`") != std::string::npos)
+        << path << " missing from docs/output.md";
+  }
+  for (const auto& attr : f.attributeNames("/methods/mcmc_fixed")) {
+    EXPECT_NE(docs.find("`" + attr + "`"), std::string::npos) << attr << " missing from docs";
+  }
+}
+
+TEST(Cli, CompareWithAnUnwritableOutputFailsBeforeWork) {
+  const fs::path dir = freshDir("compare_bad_out");
+  const std::string config = (kSource / "tests/data/tiny_compare.yaml").string();
+  {
+    std::ofstream blocker(dir / "afile");  // a file where the output's folder would have to be
+    blocker << "x";
+  }
+  const CommandResult r = runGeotps("compare '" + config + "' --out afile/cmp.h5 --quiet", dir);
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_NE(r.err.find("afile/cmp"), std::string::npos) << r.err;
+  // Nothing was run: no geodesic result file, no table.
+  EXPECT_EQ(leftovers(dir), std::vector<std::string>{"afile"});
+}

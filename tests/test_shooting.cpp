@@ -199,6 +199,11 @@ TEST(Shooting, ExtractTransitionAndResample) {
   ASSERT_EQ(longer.length(), 10u);
   EXPECT_DOUBLE_EQ(longer.configurations.front(), -0.8);
   EXPECT_DOUBLE_EQ(longer.configurations[18], 0.95);
+  const ShootingPath padded = fitPathLength(cut, 9);  // 4 frames + 2 before + 3 after
+  ASSERT_EQ(padded.length(), 9u);
+  const std::vector<double> expectX = {-0.8, -0.8, -0.8, -0.2, 0.4, 0.95, 0.95, 0.95, 0.95};
+  for (int f = 0; f < 9; ++f) EXPECT_DOUBLE_EQ(padded.configurations[2 * f], expectX[f]) << f;
+  EXPECT_EQ(fitPathLength(cut, 3).length(), 3u);  // longer than asked: resampled
   // U of a frame is the observation's energy (no metric given).
   const double x0[2] = {-0.8, 0.0};
   EXPECT_DOUBLE_EQ(cut.frames[0].energy, well.energy(x0));

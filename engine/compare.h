@@ -1,0 +1,65 @@
+// `geotps compare`: the spacetime-geodesic method side by side with the baselines (two-way-shooting
+// MCMC with fixed and variable path length, Doob's Lagrangian) on one potential, at the budgets
+// of the config, as a Markdown table and an HDF5 file (docs/output.md).
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "engine/config.h"
+#include "engine/job.h"
+
+namespace geotps {
+
+/// A method's own data for the HDF5 file, written as /methods/<method>/<name>.
+struct MethodDataset {
+  std::string name;
+  std::vector<std::size_t> shape;
+  std::vector<double> values;  ///< row-major
+  std::string units;
+  bool single = false;  ///< store as float32 (large frame arrays)
+};
+
+/// One row of the comparison.
+struct MethodResult {
+  std::string method;  ///< geodesic, mcmc_fixed, mcmc_variable, doob
+  std::string label;   ///< human name for the table
+  bool ok = false;
+  std::string error;     ///< why the method failed (ok == false)
+  Eigen::VectorXd maxEnergy;    ///< per path: the table's MaxEnergy (2D: surface at the nearest
+                                ///< grid point; full atom: kJ/mol relative to the lower minimised
+                                ///< end state)
+  Eigen::VectorXd maxEnergyCV;  ///< full atom: per path, MaxEnergy on the CV surface (kJ/mol)
+  Eigen::VectorXd success;      ///< per path: 1 if it ends within metrics.success_radius of B
+  double acceptance = -1.0;     ///< MCMC: accepted / trials (-1 otherwise)
+  long long trials = 0;         ///< MCMC: shooting trials
+  long long energyEvaluations = 0;  ///< energy (and force) evaluations the method spent
+  double wallSeconds = 0.0;
+  std::string settings;  ///< the budget and settings, for the table's notes
+  std::vector<MethodDataset> datasets;
+};
+
+struct CompareSummary {
+  std::string name;
+  std::string kind;  ///< "2d" or "full_atom"
+  std::string energyUnit;
+  double minimaxBound = 0.0;  ///< NaN when not known
+  std::vector<MethodResult> methods;
+  std::string outputFile, tableFile, geodesicFile;
+  std::string command;  ///< the command line, for the table
+  double wallSeconds = 0.0;
+};
+
+/// Runs the config's compare.methods and writes the HDF5 file and the Markdown table (both
+/// atomically). A method that fails is reported in the table and the file with its error, the
+/// others are kept; the function then throws after writing, so the command exits non-zero.
+/// `options.output` overrides compare.output; `options.seed` the seed.
+CompareSummary runCompare(Config config, const JobOptions& options, const std::string& command,
+                          std::FILE* log);
+
+/// The Markdown table (with the notes below it).
+std::string compareMarkdown(const CompareSummary& s);
+
+}  // namespace geotps
