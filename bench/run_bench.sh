@@ -6,7 +6,8 @@
 #
 # Builds nothing. Temporary configs and HDF5 files go to a mktemp directory under /tmp, removed at
 # the end unless GEOTPS_BENCH_KEEP=1. Python: Debian's /usr/bin/python3 (+ python3-h5py/numpy).
-# About 15 minutes on 2 cores (GEOTPS_BENCH_NEURAL=0 skips the neural-denoiser trainings: 5 minutes).
+# About 25 minutes on 2 cores (GEOTPS_BENCH_NEURAL=0 skips the neural-denoiser trainings, 8 minutes;
+# GEOTPS_BENCH_COMPARE=0 skips the comparison with the baselines, 10 minutes).
 set -uo pipefail
 
 INVOKED="bash $0${*:+ $*}"
@@ -145,5 +146,10 @@ log "full-atom section (surface, 100 full-atom paths, export + mdtraj)"
 if [[ "${GEOTPS_BENCH_NEURAL:-1}" == 1 ]]; then
   log "neural-denoiser section (two trainings of about 4 minutes each)"
   { echo; bash "$HERE/neural_denoiser_section.sh" "$(dirname "$BIN")" "$WORK"; } >>"$OUT_MD"
+fi
+# i. comparison with the baselines (appended) ------------------------------------------------------
+if [[ "${GEOTPS_BENCH_COMPARE:-1}" == 1 ]]; then
+  log "comparison section (geotps compare, 2D and full atom: about 10 minutes)"
+  { echo; bash "$HERE/compare_section.sh" "$BIN" "$WORK"; } >>"$OUT_MD"
 fi
 log "wrote $OUT_MD"

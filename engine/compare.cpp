@@ -4,9 +4,11 @@
 #include <OpenMM.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
+#include <map>
 #include <numbers>
 #include <optional>
 
@@ -284,6 +286,64 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   return r;
 }
 
+/// `x` (3n values) rigidly moved onto `ref` (Kabsch: translation and proper rotation minimising the
+/// RMSD), so that a straight line between them does not shrink the molecule. Energies and dihedral
+/// angles are unchanged (vacuum, no external field).
+Eigen::VectorXd alignedTo(const Eigen::VectorXd& x, const Eigen::VectorXd& ref) {
+  const Eigen::Index n = x.size() / 3;
+  const Eigen::Map<const Eigen::Matrix<double, 3, Eigen::Dynamic>> P(x.data(), 3, n);
+  const Eigen::Map<const Eigen::Matrix<double, 3, Eigen::Dynamic>> Q(ref.data(), 3, n);
+  const Eigen::Vector3d cp = P.rowwise().mean(), cq = Q.rowwise().mean();
+  const Eigen::Matrix3d H = (P.colwise() - cp) * (Q.colwise() - cq).transpose();
+  const Eigen::JacobiSVD<Eigen::Matrix3d> svd(H, Eigen::ComputeFullU | Eigen::ComputeFullV);
+  Eigen::Matrix3d d = Eigen::Matrix3d::Identity();
+  d(2, 2) = (svd.matrixV() * svd.matrixU().transpose()).determinant() < 0 ? -1.0 : 1.0;
+  const Eigen::Matrix3d R = svd.matrixV() * d * svd.matrixU().transpose();
+  Eigen::VectorXd out(x.size());
+  Eigen::Map<Eigen::Matrix<double, 3, Eigen::Dynamic>> O(out.data(), 3, n);
+  O = (R * (P.colwise() - cp)).colwise() + cq;
+  return out;
+}
+
+/// Relabels the hydrogens of `x` (3n values) so that each group of hydrogens sharing its nearest
+/// heavy atom (a methyl group, say) is ordered as in `ref`: such hydrogens are equivalent, and two
+/// structures minimised independently may hold them rotated by 120 degrees, which a straight line
+/// between the structures would push through each other. Each group's permutation minimises the
+/// squared distance to `ref`; the permuted structure is used only when `energy` gives it the same
+/// energy (equivalent atoms), within 1e-6 kJ/mol.
+Eigen::VectorXd matchEquivalentHydrogens(const Eigen::VectorXd& x, const Eigen::VectorXd& ref,
+                                         const std::vector<PdbAtom>& atoms,
+                                         const std::function<double(const Eigen::VectorXd&)>& energy) {
+  const int n = static_cast<int>(atoms.size());
+  auto pos = [](const Eigen::VectorXd& v, int i) { return Eigen::Vector3d(v.segment<3>(3 * i)); };
+  std::map<int, std::vector<int>> groups;  // heavy atom -> its hydrogens
+  for (int i = 0; i < n; ++i) {
+    if (atoms[i].element != "H") continue;
+    int best = -1;
+    double bestD = 1e300;
+    for (int j = 0; j < n; ++j) {
+      if (atoms[j].element == "H") continue;
+      const double d = (pos(x, i) - pos(x, j)).norm();
+      if (d < bestD) bestD = d, best = j;
+    }
+    if (best >= 0) groups[best].push_back(i);
+  }
+  Eigen::VectorXd out = x;
+  for (auto& [heavy, h] : groups) {
+    if (h.size() < 2 || h.size() > 4) continue;
+    std::vector<int> perm = h, bestPerm = h;
+    double bestCost = 1e300;
+    do {
+      double cost = 0.0;
+      for (std::size_t k = 0; k < h.size(); ++k) cost += (pos(x, perm[k]) - pos(ref, h[k])).squaredNorm();
+      if (cost < bestCost) bestCost = cost, bestPerm = perm;
+    } while (std::next_permutation(perm.begin(), perm.end()));
+    for (std::size_t k = 0; k < h.size(); ++k) out.segment<3>(3 * h[k]) = x.segment<3>(3 * bestPerm[k]);
+  }
+  if (std::abs(energy(out) - energy(x)) > 1e-6) return x;
+  return out;
+}
+
 MethodResult runDoob(const Config& config, const Problem& pb, std::uint64_t seed,
                      bool showProgress) {
   MethodResult r;
@@ -292,11 +352,14 @@ MethodResult runDoob(const Config& config, const Problem& pb, std::uint64_t seed
   ds.hidden = static_cast<int>(config.getInt("doob.hidden"));
   ds.layers = static_cast<int>(config.getInt("doob.layers"));
   ds.sigmaMin = config.getReal("doob.sigma_min");
+  ds.lengthScale = config.getReal("doob.length_scale");
   ds.timeHorizon = config.getReal("doob.time_horizon");
   ds.iterations = static_cast<int>(config.getInt("doob.iterations"));
   ds.batchSize = static_cast<int>(config.getInt("doob.batch_size"));
   ds.learningRate = config.getReal("doob.learning_rate");
   ds.hvpStep = config.getReal("doob.hvp_step");
+  ds.warmupIterations = static_cast<int>(config.getInt("doob.warmup_iterations"));
+  ds.energyCap = config.getReal("doob.energy_cap");
   ds.nPaths = static_cast<int>(config.getInt("doob.n_paths"));
   ds.nSteps = static_cast<int>(config.getInt("doob.n_steps"));
   ds.frameStride = static_cast<int>(config.getInt("doob.frame_stride"));
@@ -323,7 +386,10 @@ MethodResult runDoob(const Config& config, const Problem& pb, std::uint64_t seed
     }
     dyn.kT = pb.kT;
     a = toVector(at.positionsA);
-    b = toVector(at.positionsB);
+    const auto energyOf = [&](const Eigen::VectorXd& v) { return molecule->energy(v.data()); };
+    b = alignedTo(matchEquivalentHydrogens(alignedTo(toVector(at.positionsB), a), a,
+                                           at.topology.atoms, energyOf),
+                  a);
     lookup = [&pb, &at](const double* x) {
       const std::vector<double> pos(x, x + 3 * at.system->getNumParticles());
       const Eigen::Vector2d cv = computeCVs(pos, at.phiAtoms, at.psiAtoms);
@@ -379,7 +445,7 @@ MethodResult runDoob(const Config& config, const Problem& pb, std::uint64_t seed
   r.settings = fmt::format(
       "Gaussian path, MLP {} x {}, T = {} {}, sigma_min = {}; {} Adam steps x {} samples (3 "
       "gradient evaluations each: drift and finite-difference Hessian-vector product); final "
-      "loss {:.4g}; {} paths of {} Euler-Maruyama steps (their {} energy evaluations for MaxEnergy "
+      "loss {:.4g}; {} paths of {} integration steps (their {} energy evaluations for MaxEnergy "
       "not counted)",
       ds.layers, ds.hidden, ds.timeHorizon, pb.fullAtom ? "ps" : "(units of ds)", ds.sigmaMin,
       ds.iterations, ds.batchSize, dr.lossHistory.empty() ? kNaN : dr.lossHistory.back(), M,

@@ -624,6 +624,16 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "standard deviation of the Gaussian path at A and B",
        .min = 0.0,
        .minExclusive = true},
+      {.key = "doob.length_scale",
+       .type = KeyType::Real,
+       .defaultValue = "1.0",
+       .unit = "rad (2D) or nm (full atom)",
+       .description = "unit of the network's corrections to the mean and of the standard "
+                      "deviation's bump (about the size of the expected detour; in full atom a "
+                      "tenth of a nanometre, so that the untrained path does not tear molecules "
+                      "apart)",
+       .min = 0.0,
+       .minExclusive = true},
       {.key = "doob.hidden",
        .type = KeyType::Int,
        .defaultValue = "128",
@@ -665,6 +675,22 @@ const std::vector<KeySpec>& jobSchema() {
        .defaultValue = "1e-4",
        .unit = "rad (2D) or nm (full atom)",
        .description = "finite-difference step of the Hessian-vector products of U",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "doob.warmup_iterations",
+       .type = KeyType::Int,
+       .defaultValue = "0",
+       .unit = "1",
+       .description = "continuation for stiff potentials: the first Adam steps train on the "
+                      "softened energy U0 + c asinh((U - U0) / c), whose forces stay finite where "
+                      "atoms overlap (a straight line between two conformations can push atoms "
+                      "through each other); the remaining steps on U itself",
+       .min = 0.0},
+      {.key = "doob.energy_cap",
+       .type = KeyType::Real,
+       .defaultValue = "100.0",
+       .unit = "energy unit of the potential",
+       .description = "c of the softened energy of the warm-up steps",
        .min = 0.0,
        .minExclusive = true},
       {.key = "doob.n_paths",

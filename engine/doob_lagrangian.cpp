@@ -116,8 +116,11 @@ torch::Tensor potentialDrift(const torch::Tensor& x, DriftContext& ctx) {
 
 DoobPathModelImpl::DoobPathModelImpl(const Eigen::VectorXd& aIn, const Eigen::VectorXd& bIn,
                                      int hidden, int layers, double sigmaMinIn,
-                                     double timeHorizonIn)
-    : dimension(static_cast<int>(aIn.size())), sigmaMin(sigmaMinIn), timeHorizon(timeHorizonIn) {
+                                     double timeHorizonIn, double lengthScaleIn)
+    : dimension(static_cast<int>(aIn.size())),
+      sigmaMin(sigmaMinIn),
+      timeHorizon(timeHorizonIn),
+      lengthScale(lengthScaleIn) {
   const Eigen::VectorXd ac = aIn, bc = bIn;
   a = register_buffer("a",
                       torch::from_blob(const_cast<double*>(ac.data()), {dimension}, kF64).clone());
@@ -150,16 +153,16 @@ PathState DoobPathModelImpl::forward(const torch::Tensor& sIn) {
   const auto s = sIn.reshape({-1, 1});
   const auto [out, dout] = network(s);
   const int D = dimension;
-  const auto nnMu = out.slice(1, 0, D), dnnMu = dout.slice(1, 0, D);
+  const auto nnMu = lengthScale * out.slice(1, 0, D), dnnMu = lengthScale * dout.slice(1, 0, D);
   const auto nnSig = out.slice(1, D, 2 * D), dnnSig = dout.slice(1, D, 2 * D);
   const auto bump = s * (1.0 - s), dbump = 1.0 - 2.0 * s;
-  const auto sp = torch::softplus(nnSig);
+  const auto sp = lengthScale * torch::softplus(nnSig);
   PathState p;
   p.mu = (1.0 - s) * a + s * b + bump * nnMu;
   p.sigma = sigmaMin + bump * sp;
   const double invT = 1.0 / timeHorizon;
   p.dmu = (b - a + dbump * nnMu + bump * dnnMu) * invT;
-  p.dsigma = (dbump * sp + bump * torch::sigmoid(nnSig) * dnnSig) * invT;
+  p.dsigma = (dbump * sp + bump * lengthScale * torch::sigmoid(nnSig) * dnnSig) * invT;
   return p;
 }
 
@@ -218,6 +221,12 @@ void validate(const Potential& potential, const Eigen::VectorXd& a, const Eigen:
   require(s.layers > 0, "layers", fmt::format("must be >= 1 (got {})", s.layers));
   require(std::isfinite(s.sigmaMin) && s.sigmaMin > 0, "sigmaMin",
           fmt::format("must be > 0 (got {})", s.sigmaMin));
+  require(s.warmupIterations >= 0, "warmupIterations",
+          fmt::format("must be >= 0 (got {})", s.warmupIterations));
+  require(std::isfinite(s.energyCap) && s.energyCap > 0, "energyCap",
+          fmt::format("must be > 0 (got {})", s.energyCap));
+  require(std::isfinite(s.lengthScale) && s.lengthScale > 0, "lengthScale",
+          fmt::format("must be > 0 (got {})", s.lengthScale));
   require(std::isfinite(s.timeHorizon) && s.timeHorizon > 0, "timeHorizon",
           fmt::format("must be > 0 (got {})", s.timeHorizon));
   require(s.iterations > 0, "iterations", fmt::format("must be >= 1 (got {})", s.iterations));
@@ -248,6 +257,31 @@ class TorchThreadsGuard {
   int saved_;
 };
 
+/// U0 + c asinh((U - U0) / c): equal to U near U0, logarithmic far above it (see warmupIterations).
+class SoftenedPotential final : public Potential {
+ public:
+  SoftenedPotential(const Potential& inner, double u0, double cap)
+      : inner_(inner), u0_(u0), cap_(cap) {}
+  int dimension() const override { return inner_.dimension(); }
+  void evaluate(const double* x, std::size_t n, double* energy, double* gradient) const override {
+    inner_.evaluate(x, n, energy, gradient);
+    const int D = inner_.dimension();
+    for (std::size_t i = 0; i < n; ++i) {
+      const double r = (energy[i] - u0_) / cap_;
+      if (gradient) {
+        const double f = 1.0 / std::sqrt(1.0 + r * r);
+        for (int d = 0; d < D; ++d) gradient[i * D + d] *= f;
+      }
+      energy[i] = u0_ + cap_ * std::asinh(r);
+    }
+  }
+  std::string name() const override { return "softened " + inner_.name(); }
+
+ private:
+  const Potential& inner_;
+  double u0_, cap_;
+};
+
 }  // namespace
 
 DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& a,
@@ -268,11 +302,14 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
   {
     TorchThreadsGuard torchThreads(1);
     torch::manual_seed(st.seed);  // the network's initial weights
-    model = detail::DoobPathModel(a, b, st.hidden, st.layers, st.sigmaMin, T);
+    model = detail::DoobPathModel(a, b, st.hidden, st.layers, st.sigmaMin, T, st.lengthScale);
     model->train();
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(st.learningRate));
     detail::DriftContext ctx;
-    ctx.potential = &potential;
+    const SoftenedPotential softened(potential, std::min(potential.energy(a.data()),
+                                                         potential.energy(b.data())),
+                                     st.energyCap);
+    ctx.potential = st.warmupIterations > 0 ? static_cast<const Potential*>(&softened) : &potential;
     ctx.diffusion = dynamics.diffusion;
     ctx.kT = dynamics.kT;
     ctx.hvpStep = st.hvpStep;
@@ -284,6 +321,7 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
     const int every = std::max(1, st.iterations / kProgressUpdates);
     result.lossHistory.reserve(st.iterations);
     for (int step = 0; step < st.iterations; ++step) {
+      if (step == st.warmupIterations) ctx.potential = &potential;
       // s stratified over [0, 1) (one uniform draw per 1/B interval): still uniform marginally,
       // with less variance of the time integral than independent draws.
       for (int i = 0; i < B; ++i) sv[i] = (i + rng.uniform()) / B;

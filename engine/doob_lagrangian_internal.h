@@ -35,12 +35,12 @@ struct PathState {
 };
 
 /// The Gaussian path of the header: mu(s) = (1 - s) A + s B + s (1 - s) NN_mu(s),
-/// sigma(s) = sigma_min + s (1 - s) softplus(NN_sigma(s)), with an MLP (SiLU) of s whose exact
+/// sigma(s) = sigma_min + s (1 - s) ell softplus(NN_sigma(s)) (mu's correction is also scaled by ell), with an MLP (SiLU) of s whose exact
 /// derivative in s is propagated alongside the forward pass (forward-mode, differentiable in the
 /// weights by ordinary autograd).
 struct DoobPathModelImpl : torch::nn::Module {
   DoobPathModelImpl(const Eigen::VectorXd& a, const Eigen::VectorXd& b, int hidden, int layers,
-                    double sigmaMin, double timeHorizon);
+                    double sigmaMin, double timeHorizon, double lengthScale = 1.0);
   /// s [B] (float64, in [0, 1]) -> the path at t = s T.
   PathState forward(const torch::Tensor& s);
   /// The raw network output [NN_mu, NN_sigma] [B, 2D] and its derivative in s.
@@ -48,6 +48,7 @@ struct DoobPathModelImpl : torch::nn::Module {
 
   int dimension;
   double sigmaMin, timeHorizon;
+  double lengthScale;  ///< the network's outputs are in units of this length
   torch::Tensor a, b;  // buffers [D]
   std::vector<torch::nn::Linear> linears;
 };

@@ -447,6 +447,9 @@ TEST(DoobLagrangian, BadSettingsThrowNamingTheSetting) {
   withSetting("nSteps", [](DoobSettings& s) { s.nSteps = 0; });
   withSetting("frameStride", [](DoobSettings& s) { s.frameStride = -1; });
   withSetting("threads", [](DoobSettings& s) { s.threads = -1; });
+  withSetting("lengthScale", [](DoobSettings& s) { s.lengthScale = 0.0; });
+  withSetting("warmupIterations", [](DoobSettings& s) { s.warmupIterations = -1; });
+  withSetting("energyCap", [](DoobSettings& s) { s.energyCap = 0.0; });
   expectThrow("diffusion", mbSettings(), DoobDynamics{vec({0.1}), 1.0}, kMbA, kMbB);
   expectThrow("diffusion", mbSettings(), DoobDynamics{vec({0.1, 0.0}), 1.0}, kMbA, kMbB);
   expectThrow("kT", mbSettings(), DoobDynamics{vec({0.1, 0.1}), 0.0}, kMbA, kMbB);
@@ -522,6 +525,37 @@ TEST(DoobLagrangian, DISABLED_AlanineDipeptide2DMeasurement) {
         sE, mL, sL, pathMax, static_cast<double>(hits) / st.nPaths, r.trainingEnergyEvaluations,
         r.samplingEnergyEvaluations, r.trainSeconds, r.sampleSeconds, wall);
   }
+}
+
+}  // namespace
+}  // namespace geotps
+
+namespace geotps {
+namespace {
+
+// The warm-up trains on U0 + c asinh((U - U0) / c): with c far above every energy seen it is U
+// itself to rounding (identical training); with a small c the warm-up steps see other forces, so
+// the loss differs from the first step on, at the same number of gradient evaluations.
+TEST(DoobLagrangian, WarmupSoftensTheEnergyOnlyWhereItIsHigh) {
+  const MuellerBrown potential(0.1);
+  const DoobDynamics dyn{vec({0.1, 0.1}), 1.0};
+  DoobSettings st = mbSettings();
+  st.iterations = 40;
+  st.nPaths = 4;
+  st.nSteps = 20;
+  const DoobResult plain = runDoobLagrangian(potential, kMbA, kMbB, dyn, st);
+  st.warmupIterations = 20;
+  st.energyCap = 1e12;
+  const DoobResult hugeCap = runDoobLagrangian(potential, kMbA, kMbB, dyn, st);
+  ASSERT_EQ(plain.lossHistory.size(), hugeCap.lossHistory.size());
+  for (std::size_t i = 0; i < plain.lossHistory.size(); ++i) {
+    EXPECT_NEAR(hugeCap.lossHistory[i], plain.lossHistory[i], 1e-9 * std::abs(plain.lossHistory[i]));
+  }
+  st.energyCap = 0.5;  // kT; Mueller-Brown (scale 0.1) spans about 20 kT along the path
+  const DoobResult smallCap = runDoobLagrangian(potential, kMbA, kMbB, dyn, st);
+  EXPECT_GT(std::abs(smallCap.lossHistory[0] - plain.lossHistory[0]),
+            1e-3 * std::abs(plain.lossHistory[0]));
+  EXPECT_EQ(smallCap.trainingEnergyEvaluations, plain.trainingEnergyEvaluations);
 }
 
 }  // namespace
