@@ -13,8 +13,12 @@
 
 #include "engine/dcd_file.h"
 #include "engine/h5_file.h"
+#include "engine/config.h"
 #include "engine/job.h"
 #include "engine/restrained_dynamics.h"
+#include "engine/full_atom.h"
+#include "engine/random.h"
+#include "engine/shooting.h"
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
 #include "potentials/openmm_potential.h"
@@ -251,4 +255,47 @@ TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
   EXPECT_EQ(nf, 32);
   EXPECT_EQ(na, 22);
   EXPECT_NEAR(y, frames[(32 + 5) * 66 + 8 * 3 + 1], 1e-4);
+}
+
+// Full-atom shooting dynamics (engine/shooting.h): the observation of a configuration is OpenMM's
+// energy (relative to the reference) and the dihedral CVs; fresh momenta are Maxwell-Boltzmann
+// (equipartition: mean kinetic energy 3N/2 kT); one force evaluation per step and per setState.
+TEST(FullAtomShooting, ObservationsMomentaAndEvaluationCounts) {
+  const Config config = Config::load((kSource / "tests/data/tiny_full_atom.yaml").string());
+  const FullAtomSetup setup = prepareFullAtom(config);
+  const double reference = std::min(setup.energyA, setup.energyB);
+  auto dyn = makeFullAtomDynamics(setup, 1.0, 0.001, 9, 0, reference);
+  const long long e0 = dyn->evaluations();
+  dyn->setState(setup.positionsA.data(), {}, 1.0);
+  FrameObservation o = dyn->observe();
+  OpenMMPotential omm(setup.system, "Reference");
+  EXPECT_NEAR(o.energy, omm.energy(setup.positionsA.data()) - reference, 1e-6);
+  EXPECT_NEAR(o.cv[0], dihedralAngle(setup.positionsA.data(), kPhi, nullptr), 1e-12);
+  EXPECT_NEAR(o.cv[1], dihedralAngle(setup.positionsA.data(), kPsi, nullptr), 1e-12);
+  EXPECT_TRUE(std::isnan(o.energy2));  // no CV surface given
+
+  const int n = setup.system->getNumParticles();
+  Rng rng(1);
+  double kinetic = 0.0;
+  const int draws = 400;
+  for (int k = 0; k < draws; ++k) {
+    const std::vector<double> v = dyn->drawMomenta(rng);
+    ASSERT_EQ(v.size(), 3u * n);
+    for (int i = 0; i < n; ++i) {
+      const double m = setup.system->getParticleMass(i);
+      for (int d = 0; d < 3; ++d) kinetic += 0.5 * m * v[3 * i + d] * v[3 * i + d] / draws;
+    }
+  }
+  const double expected = 1.5 * n * setup.kT();  // kJ/mol
+  // Standard error of the mean of a chi-square with 3N dof: expected * sqrt(2 / (3N draws)).
+  EXPECT_NEAR(kinetic, expected, 5.0 * expected * std::sqrt(2.0 / (3.0 * n * draws)));
+
+  const std::vector<double> p = dyn->drawMomenta(rng);
+  dyn->setState(setup.positionsA.data(), p, -1.0);
+  for (int s = 0; s < 25; ++s) dyn->step(rng);
+  o = dyn->observe();
+  std::vector<double> x(dyn->configuration(), dyn->configuration() + 3 * n);
+  EXPECT_NEAR(o.energy, omm.energy(x.data()) - reference, 1e-6);
+  EXPECT_GT(o.energy, 0.0);  // thermal motion away from the minimum
+  EXPECT_EQ(dyn->evaluations() - e0, 2 + 25);  // two setState calls and 25 steps
 }
