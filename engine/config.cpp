@@ -289,6 +289,21 @@ double readReal(const KeySpec& s, const YAML::Node& node, const Source& src, int
   return *v;
 }
 
+/// A list key's node: a non-empty sequence, of `listLength` elements when that is set.
+void requireList(const KeySpec& s, const YAML::Node& node, const Source& src, int line,
+                 const std::string& expected) {
+  if (!node.IsSequence()) {
+    std::string got = describe(node);
+    if (node.IsScalar()) got += " (a single value, not a list)";
+    fail(src, line, s.key, got, expected);
+  }
+  if (node.size() == 0) fail(src, line, s.key, "got an empty list", expected);
+  if (s.listLength > 0 && node.size() != static_cast<std::size_t>(s.listLength))
+    fail(src, line, s.key,
+         fmt::format("got a list of {} value{}", node.size(), node.size() == 1 ? "" : "s"),
+         expected);
+}
+
 /// Validates `node` as a value of `s` and returns its canonical text (see Config::values_).
 /// `keyLine` is the line of the key, used when the value itself has no useful mark.
 std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Source& src,
@@ -342,16 +357,7 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
       return node.Scalar();
     }
     case KeyType::RealList: {
-      if (!node.IsSequence()) {
-        std::string got = describe(node);
-        if (node.IsScalar()) got += " (a single value, not a list)";
-        fail(src, line, s.key, got, expected);
-      }
-      if (node.size() == 0) fail(src, line, s.key, "got an empty list", expected);
-      if (s.listLength > 0 && node.size() != static_cast<std::size_t>(s.listLength))
-        fail(src, line, s.key,
-             fmt::format("got a list of {} value{}", node.size(), node.size() == 1 ? "" : "s"),
-             expected);
+      requireList(s, node, src, line, expected);
       std::vector<std::string> items;
       for (std::size_t i = 0; i < node.size(); ++i) {
         const YAML::Node element = node[i];
@@ -365,12 +371,7 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
       return "[" + join(items, ", ") + "]";
     }
     case KeyType::StringList: {
-      if (!node.IsSequence()) {
-        std::string got = describe(node);
-        if (node.IsScalar()) got += " (a single value, not a list)";
-        fail(src, line, s.key, got, expected);
-      }
-      if (node.size() == 0) fail(src, line, s.key, "got an empty list", expected);
+      requireList(s, node, src, line, expected);
       std::vector<std::string> items;
       for (std::size_t i = 0; i < node.size(); ++i) {
         const YAML::Node element = node[i];
