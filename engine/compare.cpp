@@ -123,13 +123,17 @@ MethodResult runGeodesic(Config config, const JobOptions& options, const std::st
   r.success = toVector(f.readDoubles("/paths/success"));
   r.energyEvaluations = js.energyEvaluations;
   r.wallSeconds = js.wallSeconds;
+  const long long table = js.energyEvaluations - js.samplerEnergyEvaluations;
+  const long long K = f.readAttributeInt("/paths", "steps_per_point");
   r.settings = fmt::format(
-      "geodesic energy {:.3f} (L-BFGS, {} iterations, lowest l {:.2f}); {} paths, N = {} curve "
-      "points x K = {} steps; evaluations: {} by the sampler + {} for the exact denoiser's table",
-      js.geodesicEnergy, js.geodesicIterations, js.minL, js.nPaths,
-      f.readAttributeInt("/paths", "frames_per_path") / f.readAttributeInt("/paths", "steps_per_point"),
-      f.readAttributeInt("/paths", "steps_per_point"), js.samplerEnergyEvaluations,
-      js.energyEvaluations - js.samplerEnergyEvaluations);
+      "geodesic energy {:.3f} ({}, {} iterations, lowest l {:.2f}); {} paths, N = {} curve points "
+      "x K = {} steps; evaluations: {} by the sampler{}",
+      js.geodesicEnergy, f.readAttributeString("/curve", "optimizer"), js.geodesicIterations,
+      js.minL, js.nPaths, f.readAttributeInt("/paths", "frames_per_path") / K, K,
+      js.samplerEnergyEvaluations,
+      table > 0 ? fmt::format(" + {} to tabulate the density for the quadrature denoiser", table)
+                : std::string(" (the quadrature denoiser reads the tabulated surface: no further "
+                              "evaluations)"));
   r.ok = true;
   return r;
 }
