@@ -191,6 +191,7 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   ss.seed = seed * 4 + (variable ? 2 : 1);
   ss.frameStride = static_cast<int>(config.getInt("mcmc.frame_stride"));
   ss.storeEvery = static_cast<int>(config.getInt("mcmc.store_every"));
+  ss.storeConfigurations = pb.fullAtom;  // 2D: the configuration is the CV
 
   double ds = config.getReal("mcmc.step_size");
   if (ds == 0.0) ds = config.getReal("sampler.step_size");
@@ -277,6 +278,15 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   r.datasets.push_back({"path_length", {n}, length, "frames"});
   r.datasets.push_back({"path_offsets", {n + 1}, offsets, "row of path_frames"});
   r.datasets.push_back({"path_frames", {frames.size() / 2, 2}, frames, xu, true});
+  if (pb.fullAtom) {
+    std::vector<double> positions;
+    for (const auto& a : sr.accepted) {
+      positions.insert(positions.end(), a.configurationFrames.begin(), a.configurationFrames.end());
+    }
+    const std::size_t atoms = static_cast<std::size_t>(pb.atoms->system->getNumParticles());
+    r.datasets.push_back(
+        {"path_positions", {positions.size() / (3 * atoms), atoms, 3}, positions, "nm", true});
+  }
   {
     std::vector<double> init;
     for (const auto& o : initial.frames) {

@@ -281,7 +281,8 @@ void join(const Segment& back, const ShootingPath& path, std::size_t i, const Se
                             fwd.configurations.end());
 }
 
-AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int stride) {
+AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int stride,
+                       bool configurations) {
   AcceptedPath a;
   a.chain = chain;
   a.trial = trial;
@@ -298,6 +299,12 @@ AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int st
     for (std::size_t f = stride - 1; f < p.length(); f += stride) {
       a.cvFrames.push_back(static_cast<float>(p.frames[f].cv[0]));
       a.cvFrames.push_back(static_cast<float>(p.frames[f].cv[1]));
+      if (configurations) {
+        const std::size_t S = p.configurations.size() / p.length();
+        a.configurationFrames.insert(a.configurationFrames.end(),
+                                     p.configurations.begin() + f * S,
+                                     p.configurations.begin() + (f + 1) * S);
+      }
     }
   }
   return a;
@@ -366,7 +373,8 @@ ShootingResult runShooting(const std::function<std::unique_ptr<ShootingDynamics>
               join(back, path, i, fwd, S, trialPath);
               std::swap(path, trialPath);
               perChain[c].push_back(
-                  summarise(path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0));
+                  summarise(path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0,
+                          s.storeConfigurations));
             }
           }
         } else {
@@ -388,7 +396,8 @@ ShootingResult runShooting(const std::function<std::unique_ptr<ShootingDynamics>
                 join(back, path, i, fwd, S, trialPath);
                 std::swap(path, trialPath);
                 perChain[c].push_back(
-                    summarise(path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0));
+                    summarise(path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0,
+                          s.storeConfigurations));
               }
             }
           }

@@ -98,6 +98,7 @@ struct ShootingSettings {
   std::uint64_t seed = 0;
   int frameStride = 10;        ///< store the CVs of every stride-th frame of accepted paths (0 = none)
   int storeEvery = 1;          ///< store frames of every storeEvery-th accepted path of a chain
+  bool storeConfigurations = false;  ///< also store the configurations of those frames
 };
 
 /// One accepted path.
@@ -108,6 +109,7 @@ struct AcceptedPath {
   double maxEnergy = 0.0, maxEnergy2 = 0.0;
   Eigen::Vector2d firstCV, lastCV;
   std::vector<float> cvFrames;  ///< stored frames (stride frameStride), 2 values each; may be empty
+  std::vector<float> configurationFrames;  ///< the same frames' configurations (if requested)
 };
 
 struct ShootingResult {

@@ -299,3 +299,47 @@ TEST(FullAtomShooting, ObservationsMomentaAndEvaluationCounts) {
   EXPECT_GT(o.energy, 0.0);  // thermal motion away from the minimum
   EXPECT_EQ(dyn->evaluations() - e0, 2 + 25);  // two setState calls and 25 steps
 }
+
+// `geotps compare` in full atom: MCMC (variable length) and Doob's Lagrangian on OpenMM. The stored
+// MCMC positions have the stored (phi, psi), and no stored frame (MCMC or Doob) has an energy above
+// its path's MaxEnergy (energies recomputed here with OpenMM from the stored positions).
+TEST(FullAtomCli, TinyCompareStoresPathsConsistentWithTheirMaxEnergy) {
+  const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom_compare";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const std::string config = (kSource / "tests/data/tiny_compare_full_atom.yaml").string();
+  ASSERT_EQ(run("cd '" + dir.string() + "' && '" GEOTPS_BINARY "' compare '" + config +
+                "' -q --out cmp.h5 > run.log 2>&1"),
+            0)
+      << readText(dir / "run.log");
+  H5File f((dir / "cmp.h5").string(), H5File::Mode::Read);
+  H5File g((dir / "cmp_geodesic.h5").string(), H5File::Mode::Read);
+  const double ref = g.readAttributeDouble("/full_atom", "reference_energy");
+  auto system = std::shared_ptr<OpenMM::System>(loadSystemXml((kData / "system.xml").string()));
+  OpenMMPotential omm(system, "Reference");
+
+  const std::string m = "/methods/mcmc_variable";
+  const auto positions = f.readDoubles(m + "/path_positions");
+  const auto cvs = f.readDoubles(m + "/path_frames");
+  const auto offsets = f.readDoubles(m + "/path_offsets");
+  const auto maxE = f.readDoubles(m + "/max_energy");
+  ASSERT_EQ(positions.size(), cvs.size() / 2 * 66);
+  ASSERT_FALSE(maxE.empty());
+  for (std::size_t p = 0; p < maxE.size(); ++p) {
+    for (auto r = static_cast<std::size_t>(offsets[p]); r < offsets[p + 1]; ++r) {
+      const double* x = &positions[r * 66];
+      EXPECT_NEAR(dihedralAngle(x, kPhi, nullptr), cvs[2 * r], 1e-4);
+      EXPECT_NEAR(dihedralAngle(x, kPsi, nullptr), cvs[2 * r + 1], 1e-4);
+      EXPECT_LE(omm.energy(x) - ref, maxE[p] + 0.05) << "path " << p << " row " << r;
+    }
+  }
+  const auto doobFrames = f.readDoubles("/methods/doob/frames");
+  const auto doobMax = f.readDoubles("/methods/doob/max_energy");
+  ASSERT_EQ(f.shape("/methods/doob/frames"), (std::vector<std::size_t>{4, 5, 66}));
+  for (std::size_t p = 0; p < 4; ++p) {
+    for (std::size_t k = 0; k < 5; ++k) {
+      const double e = omm.energy(&doobFrames[(p * 5 + k) * 66]) - ref;
+      EXPECT_LE(e, doobMax[p] + 1e-3 * std::abs(doobMax[p]) + 0.05) << p << " " << k;
+    }
+  }
+}
