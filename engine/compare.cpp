@@ -249,18 +249,19 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
       pb.fullAtom ? fmt::format("Langevin {} fs, friction {}/ps", 1000 * dt, friction)
                   : fmt::format("overdamped Langevin ds = {}", ds);
   r.settings = fmt::format(
-      "{}; budget {} evaluations in {} chains; {}; states: balls of radius {} around A and {} around B; initial path "
-      "cut from the geodesic run ({} frames{}); {} trials, mean accepted length {:.0f} frames; "
-      "statistics over the {} accepted paths",
+      "{}; budget {} evaluations in {} chains; {}; states: balls of radius {} around A and {} "
+      "around B; initial path cut from the geodesic run ({} frames{}, MaxEnergy {:.2f}); {} "
+      "trials, mean accepted length {:.0f} frames; statistics over the {} accepted paths",
       dyn, ss.maxEvaluations, ss.chains,
       variable ? fmt::format("max length {} frames", ss.maxLength)
                : fmt::format("length {} frames", ss.pathLength),
-      states.radiusA, states.radiusB, cut, variable ? ""
+      states.radiusA, states.radiusB, cut,
+      variable ? ""
                : fmt::format(fmt::runtime(cut < ss.pathLength
                                               ? ", padded with copies of its end frames to {}"
                                               : ", resampled to {}"),
                              ss.pathLength),
-      sr.trials, meanLength, n);
+      sr.initialMaxEnergy, sr.trials, meanLength, n);
   // The accepted paths for the file: per path its chain, trial, length and MaxEnergy, and the
   // stored CV frames of all of them concatenated (path_offsets[i] = first row of path i).
   std::vector<double> chain(n), trial(n), length(n), offsets(n + 1, 0.0), frames;
