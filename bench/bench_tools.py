@@ -311,7 +311,7 @@ def report(work, out_md):
     w("# GeoTPS benchmark results")
     w("")
     w(f"- Command: `{meta.get('command')}`")
-    w(f"- Date: {meta.get('date')} (total benchmark wall time {float(meta.get('total_s', 'nan')):.0f} s)")
+    w(f"- Date: {meta.get('date')} (sections a-e: {float(meta.get('total_s', 'nan')):.0f} s wall; sections g-i time themselves)")
     w(f"- Machine: {meta.get('nproc')} cores (nproc), CPU `{meta.get('cpu')}`, memory {meta.get('mem')}")
     w(f"- Git commit: `{meta.get('commit')}`{meta.get('dirty', '')}")
     w(f"- Binary: `{meta.get('binary')}` ({meta.get('version')}, built {meta.get('binary_mtime')})")

@@ -152,4 +152,5 @@ if [[ "${GEOTPS_BENCH_COMPARE:-1}" == 1 ]]; then
   log "comparison section (geotps compare, 2D and full atom: about 10 minutes)"
   { echo; bash "$HERE/compare_section.sh" "$BIN" "$WORK"; } >>"$OUT_MD"
 fi
+printf '\nWhole benchmark run: %d s wall.\n' "$SECONDS" >>"$OUT_MD"
 log "wrote $OUT_MD"
