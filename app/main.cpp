@@ -39,12 +39,13 @@ int main(int argc, char** argv) {
       "compare",
       "Run the geodesic method and the baselines (MCMC shooting, Doob's Lagrangian) on one "
       "potential and write a comparison table (Markdown) and HDF5 file");
-  compare->add_option("config", compareConfig, "job configuration (YAML; compare.*, mcmc.*, doob.*)")
+  compare
+      ->add_option("config", compareConfig, "job configuration (YAML; compare.*, mcmc.*, doob.*)")
       ->required();
   auto* compareSeedOpt =
       compare->add_option("--seed", compareSeed, "random seed (overrides the config's seed)");
-  auto* compareOutOpt = compare->add_option(
-      "--out,-o", compareOut, "comparison HDF5 file (overrides compare.output)");
+  auto* compareOutOpt = compare->add_option("--out,-o", compareOut,
+                                            "comparison HDF5 file (overrides compare.output)");
   compare->add_flag("--quiet,-q", compareQuiet, "no progress display");
 
   std::string infoPath;

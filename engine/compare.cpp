@@ -183,8 +183,8 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   ss.variableLength = variable;
   ss.pathLength = static_cast<int>(config.getInt("mcmc.path_length"));
   ss.maxLength = static_cast<int>(config.getInt("mcmc.max_length"));
-  ss.maxEvaluations = config.getInt(variable ? "mcmc.variable_max_evaluations"
-                                             : "mcmc.fixed_max_evaluations");
+  ss.maxEvaluations =
+      config.getInt(variable ? "mcmc.variable_max_evaluations" : "mcmc.fixed_max_evaluations");
   ss.chains = static_cast<int>(config.getInt("mcmc.chains"));
   ss.threads = pb.threads;
   // Distinct streams for the two variants.
@@ -199,8 +199,8 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   const double dt = config.getReal("dynamics.time_step");
   const auto make = [&](int chain) -> std::unique_ptr<ShootingDynamics> {
     if (pb.fullAtom) {
-      return makeFullAtomDynamics(*pb.atoms, friction, dt, ss.seed, static_cast<std::uint64_t>(chain),
-                                  pb.referenceEnergy,
+      return makeFullAtomDynamics(*pb.atoms, friction, dt, ss.seed,
+                                  static_cast<std::uint64_t>(chain), pb.referenceEnergy,
                                   [&pb](double phi, double psi) { return pb.cvEnergy(phi, psi); });
     }
     return makeOverdampedDynamics(*pb.potential, ds, pb.kT,
@@ -218,10 +218,9 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   const long long initialEvaluations = observer->evaluations() - e0;
 
   Progress progress(variable ? "mcmc variable" : "mcmc fixed", ss.maxEvaluations, showProgress);
-  const ShootingResult sr =
-      runShooting(make, initial, states, ss, [&](long long d, long long n) {
-        progress.update(std::min(d, n));
-      });
+  const ShootingResult sr = runShooting(make, initial, states, ss, [&](long long d, long long n) {
+    progress.update(std::min(d, n));
+  });
   const std::size_t n = sr.accepted.size();
   progress.finish(fmt::format("{} accepted of {} trials", n, sr.trials));
   if (n == 0) {
@@ -245,9 +244,9 @@ MethodResult runMcmc(const Config& config, const Problem& pb, bool variable,
   double meanLength = 0.0;
   for (const auto& a : sr.accepted) meanLength += a.length;
   meanLength /= static_cast<double>(n);
-  const std::string dyn =
-      pb.fullAtom ? fmt::format("Langevin {} fs, friction {}/ps", 1000 * dt, friction)
-                  : fmt::format("overdamped Langevin ds = {}", ds);
+  const std::string dyn = pb.fullAtom
+                              ? fmt::format("Langevin {} fs, friction {}/ps", 1000 * dt, friction)
+                              : fmt::format("overdamped Langevin ds = {}", ds);
   r.settings = fmt::format(
       "{}; budget {} evaluations in {} chains; {}; states: balls of radius {} around A and {} "
       "around B; initial path cut from the geodesic run ({} frames{}, MaxEnergy {:.2f}); {} "
@@ -326,9 +325,9 @@ Eigen::VectorXd alignedTo(const Eigen::VectorXd& x, const Eigen::VectorXd& ref) 
 /// between the structures would push through each other. Each group's permutation minimises the
 /// squared distance to `ref`; the permuted structure is used only when `energy` gives it the same
 /// energy (equivalent atoms), within 1e-6 kJ/mol.
-Eigen::VectorXd matchEquivalentHydrogens(const Eigen::VectorXd& x, const Eigen::VectorXd& ref,
-                                         const std::vector<PdbAtom>& atoms,
-                                         const std::function<double(const Eigen::VectorXd&)>& energy) {
+Eigen::VectorXd matchEquivalentHydrogens(
+    const Eigen::VectorXd& x, const Eigen::VectorXd& ref, const std::vector<PdbAtom>& atoms,
+    const std::function<double(const Eigen::VectorXd&)>& energy) {
   const int n = static_cast<int>(atoms.size());
   auto pos = [](const Eigen::VectorXd& v, int i) { return Eigen::Vector3d(v.segment<3>(3 * i)); };
   std::map<int, std::vector<int>> groups;  // heavy atom -> its hydrogens
@@ -350,10 +349,12 @@ Eigen::VectorXd matchEquivalentHydrogens(const Eigen::VectorXd& x, const Eigen::
     double bestCost = 1e300;
     do {
       double cost = 0.0;
-      for (std::size_t k = 0; k < h.size(); ++k) cost += (pos(x, perm[k]) - pos(ref, h[k])).squaredNorm();
+      for (std::size_t k = 0; k < h.size(); ++k)
+        cost += (pos(x, perm[k]) - pos(ref, h[k])).squaredNorm();
       if (cost < bestCost) bestCost = cost, bestPerm = perm;
     } while (std::next_permutation(perm.begin(), perm.end()));
-    for (std::size_t k = 0; k < h.size(); ++k) out.segment<3>(3 * h[k]) = x.segment<3>(3 * bestPerm[k]);
+    for (std::size_t k = 0; k < h.size(); ++k)
+      out.segment<3>(3 * h[k]) = x.segment<3>(3 * bestPerm[k]);
   }
   if (std::abs(energy(out) - energy(x)) > 1e-6) return x;
   return out;
@@ -388,9 +389,8 @@ MethodResult runDoob(const Config& config, const Problem& pb, std::uint64_t seed
   std::shared_ptr<OpenMMPotential> molecule;
   if (pb.fullAtom) {
     const auto& at = *pb.atoms;
-    molecule = std::make_shared<OpenMMPotential>(at.system, at.platform->getName(),
-                                                 config.getString("potential.precision"),
-                                                 pb.threads);
+    molecule = std::make_shared<OpenMMPotential>(
+        at.system, at.platform->getName(), config.getString("potential.precision"), pb.threads);
     potential = molecule;
     const int n = at.system->getNumParticles();
     dyn.diffusion.resize(3 * n);
@@ -467,19 +467,23 @@ MethodResult runDoob(const Config& config, const Problem& pb, std::uint64_t seed
       ds.nSteps, dr.samplingEnergyEvaluations);
   const std::string xu = pb.fullAtom ? "nm" : pb.potential->coordinateUnit();
   r.datasets.push_back({"loss_history", {dr.lossHistory.size()}, dr.lossHistory, "1"});
-  r.datasets.push_back({"mean_path",
-                        {static_cast<std::size_t>(dr.meanPath.rows()),
-                         static_cast<std::size_t>(dr.meanPath.cols())},
-                        rowMajor(dr.meanPath), xu});
+  r.datasets.push_back(
+      {"mean_path",
+       {static_cast<std::size_t>(dr.meanPath.rows()), static_cast<std::size_t>(dr.meanPath.cols())},
+       rowMajor(dr.meanPath),
+       xu});
   r.datasets.push_back({"sigma_path",
                         {static_cast<std::size_t>(dr.sigmaPath.rows()),
                          static_cast<std::size_t>(dr.sigmaPath.cols())},
-                        rowMajor(dr.sigmaPath), xu});
+                        rowMajor(dr.sigmaPath),
+                        xu});
   if (dr.storedPerPath > 0) {
-    r.datasets.push_back({"frames",
-                          {static_cast<std::size_t>(M), dr.storedPerPath,
-                           static_cast<std::size_t>(D)},
-                          std::vector<double>(dr.frames.begin(), dr.frames.end()), xu, true});
+    r.datasets.push_back(
+        {"frames",
+         {static_cast<std::size_t>(M), dr.storedPerPath, static_cast<std::size_t>(D)},
+         std::vector<double>(dr.frames.begin(), dr.frames.end()),
+         xu,
+         true});
   }
   r.wallSeconds = secondsSince(t0);
   r.ok = true;
@@ -548,7 +552,8 @@ std::string compareMarkdown(const CompareSummary& s) {
               "wall s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const auto& m : s.methods) {
     if (!m.ok) {
-      out += fmt::format("| {} | failed: {} |{}\n", m.label, m.error, fa ? " | | | | | | |" : " | | | | | |");
+      out += fmt::format("| {} | failed: {} |{}\n", m.label, m.error,
+                         fa ? " | | | | | | |" : " | | | | | |");
       continue;
     }
     double mean, sd, meanCV = kNaN, sdCV = kNaN;
@@ -556,9 +561,10 @@ std::string compareMarkdown(const CompareSummary& s) {
     if (m.maxEnergyCV.size()) meanStd(m.maxEnergyCV, meanCV, sdCV);
     const std::string acc = m.acceptance >= 0 ? fmt::format("{:.3f}", m.acceptance) : "-";
     if (fa) {
-      out += fmt::format("| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.2f} ± {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
-                         m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), meanCV,
-                         sdCV, m.success.mean(), acc, human(m.energyEvaluations), m.wallSeconds);
+      out += fmt::format(
+          "| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.2f} ± {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
+          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), meanCV, sdCV,
+          m.success.mean(), acc, human(m.energyEvaluations), m.wallSeconds);
     } else {
       out += fmt::format("| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
                          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(),
@@ -623,7 +629,8 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     order.insert(order.begin(), "geodesic");  // the MCMC chains start from its paths
   }
   // The geodesic first: the MCMC methods need its paths.
-  std::stable_partition(order.begin(), order.end(), [](const std::string& m) { return m == "geodesic"; });
+  std::stable_partition(order.begin(), order.end(),
+                        [](const std::string& m) { return m == "geodesic"; });
   bool geodesicOk = false;
   for (const auto& m : order) {
     MethodResult r;
@@ -634,7 +641,8 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
         r = runGeodesic(config, options, s.geodesicFile, log);
         geodesicOk = true;
       } else if (m == "mcmc_fixed" || m == "mcmc_variable") {
-        if (!geodesicOk) throw std::runtime_error("the geodesic run, which gives the initial path, failed");
+        if (!geodesicOk)
+          throw std::runtime_error("the geodesic run, which gives the initial path, failed");
         r = runMcmc(config, pb, m == "mcmc_variable", s.geodesicFile, seed, options.progress);
       } else {
         r = runDoob(config, pb, seed, options.progress);
@@ -678,9 +686,9 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   writeFileAtomically(s.tableFile, table);
   for (const auto& r : s.methods) {
     if (!r.ok) {
-      throw std::runtime_error(fmt::format(
-          "{} failed ({}); the other methods' results are in {} and {}", r.label, r.error,
-          s.outputFile, s.tableFile));
+      throw std::runtime_error(
+          fmt::format("{} failed ({}); the other methods' results are in {} and {}", r.label,
+                      r.error, s.outputFile, s.tableFile));
     }
   }
   return s;

@@ -27,7 +27,7 @@ struct MethodResult {
   std::string method;  ///< geodesic, mcmc_fixed, mcmc_variable, doob
   std::string label;   ///< human name for the table
   bool ok = false;
-  std::string error;     ///< why the method failed (ok == false)
+  std::string error;            ///< why the method failed (ok == false)
   Eigen::VectorXd maxEnergy;    ///< per path: the table's MaxEnergy (2D: surface at the nearest
                                 ///< grid point; full atom: kJ/mol relative to the lower minimised
                                 ///< end state)

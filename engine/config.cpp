@@ -381,12 +381,11 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
         const std::string& text = element.Scalar();
         if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end())
           fail(src, elementLine, s.key,
-               what + fmt::format("'{}' is not an allowed value{}", text,
-                                  didYouMean(text, s.choices)),
+               what +
+                   fmt::format("'{}' is not an allowed value{}", text, didYouMean(text, s.choices)),
                expected);
         if (std::find(items.begin(), items.end(), text) != items.end())
-          fail(src, elementLine, s.key, what + fmt::format("'{}' is listed twice", text),
-               expected);
+          fail(src, elementLine, s.key, what + fmt::format("'{}' is listed twice", text), expected);
         items.push_back(text);
       }
       return "[" + join(items, ", ") + "]";

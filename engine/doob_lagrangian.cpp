@@ -306,9 +306,8 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
     model->train();
     torch::optim::Adam optimizer(model->parameters(), torch::optim::AdamOptions(st.learningRate));
     detail::DriftContext ctx;
-    const SoftenedPotential softened(potential, std::min(potential.energy(a.data()),
-                                                         potential.energy(b.data())),
-                                     st.energyCap);
+    const SoftenedPotential softened(
+        potential, std::min(potential.energy(a.data()), potential.energy(b.data())), st.energyCap);
     ctx.potential = st.warmupIterations > 0 ? static_cast<const Potential*>(&softened) : &potential;
     ctx.diffusion = dynamics.diffusion;
     ctx.kT = dynamics.kT;
@@ -371,7 +370,8 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
   }
   // v_k(x) = dmu_k + gain_k (x - mu_k) at step k, gain = sigma'/sigma - D/sigma^2. The SDE is
   // linear in y = x - mu, so each step is integrated exactly with the gain frozen over the step
-  // (an exponential integrator): y <- e^(g dt) y + sqrt(D (e^(2 g dt) - 1) / g) xi, and x = mu_(k+1)
+  // (an exponential integrator): y <- e^(g dt) y + sqrt(D (e^(2 g dt) - 1) / g) xi, and x =
+  // mu_(k+1)
   // + y. Unlike Euler-Maruyama this stays stable when dt D / sigma^2 is large (near the end points,
   // where sigma = sigma_min, and for light atoms in full atom).
   const Eigen::MatrixXd gain = dsigmaPath.cwiseQuotient(result.sigmaPath) -
@@ -433,8 +433,8 @@ DoobResult runDoobLagrangian(const Potential& potential, const Eigen::VectorXd& 
         for (int w = 0; w < nB; ++w) {
           for (int d = 0; d < D; ++d) {
             double& xd = x[w * D + d];
-            const double y = decay(k, d) * (xd - result.meanPath(k, d)) +
-                             noiseSd(k, d) * rngs[w].normal();
+            const double y =
+                decay(k, d) * (xd - result.meanPath(k, d)) + noiseSd(k, d) * rngs[w].normal();
             xd = result.meanPath(k + 1, d) + y;
           }
         }

@@ -35,9 +35,9 @@ struct PathState {
 };
 
 /// The Gaussian path of the header: mu(s) = (1 - s) A + s B + s (1 - s) NN_mu(s),
-/// sigma(s) = sigma_min + s (1 - s) ell softplus(NN_sigma(s)) (mu's correction is also scaled by ell), with an MLP (SiLU) of s whose exact
-/// derivative in s is propagated alongside the forward pass (forward-mode, differentiable in the
-/// weights by ordinary autograd).
+/// sigma(s) = sigma_min + s (1 - s) ell softplus(NN_sigma(s)) (mu's correction is also scaled by
+/// ell), with an MLP (SiLU) of s whose exact derivative in s is propagated alongside the forward
+/// pass (forward-mode, differentiable in the weights by ordinary autograd).
 struct DoobPathModelImpl : torch::nn::Module {
   DoobPathModelImpl(const Eigen::VectorXd& a, const Eigen::VectorXd& b, int hidden, int layers,
                     double sigmaMin, double timeHorizon, double lengthScale = 1.0);

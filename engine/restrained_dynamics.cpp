@@ -103,9 +103,8 @@ void RestrainedDynamics::setVelocitiesToTemperature() {
 
 void RestrainedDynamics::setVelocities(const std::vector<double>& v) {
   if (v.size() != v_.size()) {
-    throw std::invalid_argument(
-        fmt::format("expected {} velocity components (3 x {} atoms), got {}", v_.size(), nAtoms_,
-                    v.size()));
+    throw std::invalid_argument(fmt::format(
+        "expected {} velocity components (3 x {} atoms), got {}", v_.size(), nAtoms_, v.size()));
   }
   v_ = v;
 }

@@ -153,9 +153,9 @@ double StateBalls::distance(const Eigen::Vector2d& cv, const Eigen::Vector2d& ce
 ShootingPath observePath(ShootingDynamics& dynamics, const std::vector<double>& configurations) {
   const std::size_t S = static_cast<std::size_t>(dynamics.configurationSize());
   if (S == 0 || configurations.size() % S != 0) {
-    throw std::invalid_argument(fmt::format(
-        "shooting: {} values are not a whole number of configurations of size {}",
-        configurations.size(), S));
+    throw std::invalid_argument(
+        fmt::format("shooting: {} values are not a whole number of configurations of size {}",
+                    configurations.size(), S));
   }
   ShootingPath path;
   path.configurations = configurations;
@@ -301,8 +301,7 @@ AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int st
       a.cvFrames.push_back(static_cast<float>(p.frames[f].cv[1]));
       if (configurations) {
         const std::size_t S = p.configurations.size() / p.length();
-        a.configurationFrames.insert(a.configurationFrames.end(),
-                                     p.configurations.begin() + f * S,
+        a.configurationFrames.insert(a.configurationFrames.end(), p.configurations.begin() + f * S,
                                      p.configurations.begin() + (f + 1) * S);
       }
     }
@@ -312,9 +311,10 @@ AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int st
 
 }  // namespace
 
-ShootingResult runShooting(const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
-                           const ShootingPath& initial, const StateBalls& states,
-                           const ShootingSettings& s, const ShootingProgress& progress) {
+ShootingResult runShooting(
+    const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
+    const ShootingPath& initial, const StateBalls& states, const ShootingSettings& s,
+    const ShootingProgress& progress) {
   if (s.chains < 1) throw std::invalid_argument("shooting: chains must be >= 1");
   if (s.maxEvaluations < 1) throw std::invalid_argument("shooting: budget must be >= 1");
   if (s.storeEvery < 1) throw std::invalid_argument("shooting: storeEvery must be >= 1");
@@ -328,9 +328,9 @@ ShootingResult runShooting(const std::function<std::unique_ptr<ShootingDynamics>
         "shooting: the initial path has {} frames, the fixed length is {}", L0, s.pathLength));
   }
   if (s.variableLength && static_cast<int>(L0) > s.maxLength) {
-    throw std::invalid_argument(fmt::format(
-        "shooting: the initial path has {} frames, more than the maximum length {}", L0,
-        s.maxLength));
+    throw std::invalid_argument(
+        fmt::format("shooting: the initial path has {} frames, more than the maximum length {}", L0,
+                    s.maxLength));
   }
 
   std::vector<std::vector<AcceptedPath>> perChain(s.chains);
@@ -338,78 +338,83 @@ ShootingResult runShooting(const std::function<std::unique_ptr<ShootingDynamics>
   std::atomic<long long> done{0};
   const long long chainBudget = std::max<long long>(1, s.maxEvaluations / s.chains);
 
-  parallelFor(static_cast<std::size_t>(s.chains), resolveThreads(s.threads),
-              [&](std::size_t begin, std::size_t end, int worker) {
-    for (std::size_t c = begin; c < end; ++c) {
-      const int chain = static_cast<int>(c);
-      auto dyn = makeDynamics(chain);
-      const int S = dyn->configurationSize();
-      if (initial.configurations.size() != L0 * static_cast<std::size_t>(S)) {
-        throw std::invalid_argument("shooting: initial path configurations have the wrong size");
-      }
-      Rng rng(s.seed, c);
-      ShootingPath path = initial, trialPath;
-      Segment back, fwd;
-      const long long e0 = dyn->evaluations();
-      long long reported = 0, accepted = 0;
-      for (long long trial = 0; dyn->evaluations() - e0 < chainBudget; ++trial) {
-        ++trials[c];
-        const std::size_t L = path.length();
-        back.clear();
-        fwd.clear();
-        if (!s.variableLength) {
-          const auto i = static_cast<std::size_t>(rng.uniform() * L);
-          const std::vector<double> p = dyn->drawMomenta(rng);
-          dyn->setState(&path.configurations[i * S], p, -1.0);
-          integrate(*dyn, rng, static_cast<long long>(i), [](const FrameObservation&) { return false; },
-                    back);
-          const FrameObservation& first = i > 0 ? back.frames.back() : path.frames[i];
-          if (states.inA(first.cv)) {
-            dyn->setState(&path.configurations[i * S], p, 1.0);
-            integrate(*dyn, rng, static_cast<long long>(L - 1 - i),
-                      [](const FrameObservation&) { return false; }, fwd);
-            const FrameObservation& last = i + 1 < L ? fwd.frames.back() : path.frames[i];
-            if (states.inB(last.cv)) {
-              join(back, path, i, fwd, S, trialPath);
-              std::swap(path, trialPath);
-              perChain[c].push_back(
-                  summarise(path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0,
-                          s.storeConfigurations));
-            }
+  parallelFor(
+      static_cast<std::size_t>(s.chains), resolveThreads(s.threads),
+      [&](std::size_t begin, std::size_t end, int worker) {
+        for (std::size_t c = begin; c < end; ++c) {
+          const int chain = static_cast<int>(c);
+          auto dyn = makeDynamics(chain);
+          const int S = dyn->configurationSize();
+          if (initial.configurations.size() != L0 * static_cast<std::size_t>(S)) {
+            throw std::invalid_argument(
+                "shooting: initial path configurations have the wrong size");
           }
-        } else {
-          const auto i = 1 + static_cast<std::size_t>(rng.uniform() * (L - 2));
-          const auto inState = [&](const FrameObservation& o) {
-            return states.inA(o.cv) || states.inB(o.cv);
-          };
-          const std::vector<double> p = dyn->drawMomenta(rng);
-          dyn->setState(&path.configurations[i * S], p, -1.0);
-          integrate(*dyn, rng, s.maxLength - 2, inState, back);
-          if (states.inA(back.frames.back().cv)) {
-            dyn->setState(&path.configurations[i * S], p, 1.0);
-            integrate(*dyn, rng, s.maxLength - 1 - static_cast<long long>(back.frames.size()),
-                      inState, fwd);
-            if (!fwd.frames.empty() && states.inB(fwd.frames.back().cv)) {
-              const double Lnew = static_cast<double>(back.frames.size() + 1 + fwd.frames.size());
-              const double ratio = (static_cast<double>(L) - 2.0) / (Lnew - 2.0);
-              if (ratio >= 1.0 || rng.uniform() < ratio) {
-                join(back, path, i, fwd, S, trialPath);
-                std::swap(path, trialPath);
-                perChain[c].push_back(
-                    summarise(path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0,
-                          s.storeConfigurations));
+          Rng rng(s.seed, c);
+          ShootingPath path = initial, trialPath;
+          Segment back, fwd;
+          const long long e0 = dyn->evaluations();
+          long long reported = 0, accepted = 0;
+          for (long long trial = 0; dyn->evaluations() - e0 < chainBudget; ++trial) {
+            ++trials[c];
+            const std::size_t L = path.length();
+            back.clear();
+            fwd.clear();
+            if (!s.variableLength) {
+              const auto i = static_cast<std::size_t>(rng.uniform() * L);
+              const std::vector<double> p = dyn->drawMomenta(rng);
+              dyn->setState(&path.configurations[i * S], p, -1.0);
+              integrate(
+                  *dyn, rng, static_cast<long long>(i),
+                  [](const FrameObservation&) { return false; }, back);
+              const FrameObservation& first = i > 0 ? back.frames.back() : path.frames[i];
+              if (states.inA(first.cv)) {
+                dyn->setState(&path.configurations[i * S], p, 1.0);
+                integrate(
+                    *dyn, rng, static_cast<long long>(L - 1 - i),
+                    [](const FrameObservation&) { return false; }, fwd);
+                const FrameObservation& last = i + 1 < L ? fwd.frames.back() : path.frames[i];
+                if (states.inB(last.cv)) {
+                  join(back, path, i, fwd, S, trialPath);
+                  std::swap(path, trialPath);
+                  perChain[c].push_back(summarise(
+                      path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0,
+                      s.storeConfigurations));
+                }
+              }
+            } else {
+              const auto i = 1 + static_cast<std::size_t>(rng.uniform() * (L - 2));
+              const auto inState = [&](const FrameObservation& o) {
+                return states.inA(o.cv) || states.inB(o.cv);
+              };
+              const std::vector<double> p = dyn->drawMomenta(rng);
+              dyn->setState(&path.configurations[i * S], p, -1.0);
+              integrate(*dyn, rng, s.maxLength - 2, inState, back);
+              if (states.inA(back.frames.back().cv)) {
+                dyn->setState(&path.configurations[i * S], p, 1.0);
+                integrate(*dyn, rng, s.maxLength - 1 - static_cast<long long>(back.frames.size()),
+                          inState, fwd);
+                if (!fwd.frames.empty() && states.inB(fwd.frames.back().cv)) {
+                  const double Lnew =
+                      static_cast<double>(back.frames.size() + 1 + fwd.frames.size());
+                  const double ratio = (static_cast<double>(L) - 2.0) / (Lnew - 2.0);
+                  if (ratio >= 1.0 || rng.uniform() < ratio) {
+                    join(back, path, i, fwd, S, trialPath);
+                    std::swap(path, trialPath);
+                    perChain[c].push_back(summarise(
+                        path, chain, trial, accepted++ % s.storeEvery == 0 ? s.frameStride : 0,
+                        s.storeConfigurations));
+                  }
+                }
               }
             }
+            const long long used = dyn->evaluations() - e0;
+            const long long now = done.fetch_add(used - reported) + (used - reported);
+            reported = used;
+            if (worker == 0 && progress) progress(now, s.maxEvaluations);
           }
+          evaluations[c] = dyn->evaluations() - e0;
         }
-        const long long used = dyn->evaluations() - e0;
-        const long long now = done.fetch_add(used - reported) + (used - reported);
-        reported = used;
-        if (worker == 0 && progress) progress(now, s.maxEvaluations);
-      }
-      evaluations[c] = dyn->evaluations() - e0;
-    }
-  });
+      });
 
   ShootingResult r;
   r.initialLength = static_cast<int>(L0);

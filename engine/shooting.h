@@ -90,14 +90,14 @@ struct ShootingPath {
 
 struct ShootingSettings {
   bool variableLength = false;
-  int pathLength = 1000;       ///< fixed length: frames L per path
-  int maxLength = 100000;      ///< variable length: longest path allowed (frames)
+  int pathLength = 1000;               ///< fixed length: frames L per path
+  int maxLength = 100000;              ///< variable length: longest path allowed (frames)
   long long maxEvaluations = 1000000;  ///< budget over all chains (energy evaluations)
-  int chains = 1;              ///< independent chains, each with budget maxEvaluations / chains
-  int threads = 0;             ///< 0 = all cores; results do not depend on it
+  int chains = 1;   ///< independent chains, each with budget maxEvaluations / chains
+  int threads = 0;  ///< 0 = all cores; results do not depend on it
   std::uint64_t seed = 0;
-  int frameStride = 10;        ///< store the CVs of every stride-th frame of accepted paths (0 = none)
-  int storeEvery = 1;          ///< store frames of every storeEvery-th accepted path of a chain
+  int frameStride = 10;  ///< store the CVs of every stride-th frame of accepted paths (0 = none)
+  int storeEvery = 1;    ///< store frames of every storeEvery-th accepted path of a chain
   bool storeConfigurations = false;  ///< also store the configurations of those frames
 };
 
@@ -127,8 +127,7 @@ ShootingPath observePath(ShootingDynamics& dynamics, const std::vector<double>& 
 
 /// Cuts an A -> B path out of a trajectory: from its last frame in A before its first frame in B
 /// to that frame. Returns false when the trajectory never goes from A to B.
-bool extractTransition(const ShootingPath& trajectory, const StateBalls& states,
-                       ShootingPath& out);
+bool extractTransition(const ShootingPath& trajectory, const StateBalls& states, ShootingPath& out);
 
 /// Resamples a path to exactly `length` frames by nearest index (end points kept).
 ShootingPath resamplePath(const ShootingPath& path, int length);
@@ -144,8 +143,9 @@ using ShootingProgress = std::function<void(long long evaluationsDone, long long
 /// Runs the chains from `initial` (which must run from A to B, with L frames for fixed length).
 /// `makeDynamics(chain)` creates chain `chain`'s dynamics; chain c draws from Rng(seed, c).
 /// Throws std::invalid_argument for a bad initial path or settings.
-ShootingResult runShooting(const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
-                           const ShootingPath& initial, const StateBalls& states,
-                           const ShootingSettings& settings, const ShootingProgress& progress = {});
+ShootingResult runShooting(
+    const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
+    const ShootingPath& initial, const StateBalls& states, const ShootingSettings& settings,
+    const ShootingProgress& progress = {});
 
 }  // namespace geotps

@@ -240,9 +240,10 @@ TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
   ASSERT_TRUE(fs::exists(dir / "cmp.h5"));
   ASSERT_TRUE(fs::exists(dir / "cmp_geodesic.h5"));
   const std::string table = readText(dir / "cmp.md");
-  for (const char* row : {"| Spacetime geodesic (GeoTPS) |", "| MCMC two-way shooting, fixed length |",
-                          "| MCMC two-way shooting, variable length |", "| Doob's Lagrangian |",
-                          "| Lower bound (minimax barrier on the grid) |"}) {
+  for (const char* row :
+       {"| Spacetime geodesic (GeoTPS) |", "| MCMC two-way shooting, fixed length |",
+        "| MCMC two-way shooting, variable length |", "| Doob's Lagrangian |",
+        "| Lower bound (minimax barrier on the grid) |"}) {
     EXPECT_NE(table.find(row), std::string::npos) << row;
     EXPECT_NE(r.out.find(row), std::string::npos) << "table printed: " << row;
   }

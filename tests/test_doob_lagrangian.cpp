@@ -549,7 +549,8 @@ TEST(DoobLagrangian, WarmupSoftensTheEnergyOnlyWhereItIsHigh) {
   const DoobResult hugeCap = runDoobLagrangian(potential, kMbA, kMbB, dyn, st);
   ASSERT_EQ(plain.lossHistory.size(), hugeCap.lossHistory.size());
   for (std::size_t i = 0; i < plain.lossHistory.size(); ++i) {
-    EXPECT_NEAR(hugeCap.lossHistory[i], plain.lossHistory[i], 1e-9 * std::abs(plain.lossHistory[i]));
+    EXPECT_NEAR(hugeCap.lossHistory[i], plain.lossHistory[i],
+                1e-9 * std::abs(plain.lossHistory[i]));
   }
   st.energyCap = 0.5;  // kT; Mueller-Brown (scale 0.1) spans about 20 kT along the path
   const DoobResult smallCap = runDoobLagrangian(potential, kMbA, kMbB, dyn, st);

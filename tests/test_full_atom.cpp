@@ -11,13 +11,13 @@
 #include <numbers>
 #include <sstream>
 
-#include "engine/dcd_file.h"
-#include "engine/h5_file.h"
 #include "engine/config.h"
-#include "engine/job.h"
-#include "engine/restrained_dynamics.h"
+#include "engine/dcd_file.h"
 #include "engine/full_atom.h"
+#include "engine/h5_file.h"
+#include "engine/job.h"
 #include "engine/random.h"
+#include "engine/restrained_dynamics.h"
 #include "engine/shooting.h"
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
@@ -296,7 +296,7 @@ TEST(FullAtomShooting, ObservationsMomentaAndEvaluationCounts) {
   o = dyn->observe();
   std::vector<double> x(dyn->configuration(), dyn->configuration() + 3 * n);
   EXPECT_NEAR(o.energy, omm.energy(x.data()) - reference, 1e-6);
-  EXPECT_GT(o.energy, 0.0);  // thermal motion away from the minimum
+  EXPECT_GT(o.energy, 0.0);                    // thermal motion away from the minimum
   EXPECT_EQ(dyn->evaluations() - e0, 2 + 25);  // two setState calls and 25 steps
 }
 

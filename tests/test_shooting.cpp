@@ -63,9 +63,9 @@ TEST(Shooting, FixedLengthPathsConnectStatesAndCountSteps) {
   s.threads = 2;
   s.seed = 7;
   s.frameStride = 1;
-  const ShootingResult r = runShooting(
-      [&](int) { return makeOverdampedDynamics(counting, kDs, 1.0); },
-      straightPath(*observer, L), states, s);
+  const ShootingResult r =
+      runShooting([&](int) { return makeOverdampedDynamics(counting, kDs, 1.0); },
+                  straightPath(*observer, L), states, s);
   ASSERT_GT(r.accepted.size(), 20u);
   EXPECT_LT(r.accepted.size(), static_cast<std::size_t>(r.trials));
   for (const auto& a : r.accepted) {
@@ -107,9 +107,9 @@ TEST(Shooting, VariableLengthPathsStopOnEnteringAState) {
   s.threads = 1;
   s.seed = 3;
   s.frameStride = 1;
-  const ShootingResult r = runShooting(
-      [&](int) { return makeOverdampedDynamics(counting, kDs, 1.0); },
-      straightPath(*observer, 200), states, s);
+  const ShootingResult r =
+      runShooting([&](int) { return makeOverdampedDynamics(counting, kDs, 1.0); },
+                  straightPath(*observer, 200), states, s);
   ASSERT_GT(r.accepted.size(), 20u);
   bool lengthsDiffer = false;
   for (const auto& a : r.accepted) {
@@ -146,8 +146,8 @@ TEST(Shooting, ReproducibleAcrossThreadCounts) {
   s.seed = 11;
   auto run = [&](int threads) {
     s.threads = threads;
-    return runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, initial,
-                       states, s);
+    return runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, initial, states,
+                       s);
   };
   const ShootingResult one = run(1), two = run(2);
   ASSERT_EQ(one.accepted.size(), two.accepted.size());
@@ -169,13 +169,13 @@ TEST(Shooting, RejectsAnInitialPathThatDoesNotConnectTheStates) {
   half.configurations.assign(line.configurations.begin(), line.configurations.begin() + 100);
   ShootingSettings s;
   s.pathLength = 50;
-  EXPECT_THROW(runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, half,
-                           states, s),
-               std::invalid_argument);
+  EXPECT_THROW(
+      runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, half, states, s),
+      std::invalid_argument);
   s.pathLength = 99;  // wrong length for fixed-length shooting
-  EXPECT_THROW(runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, line,
-                           states, s),
-               std::invalid_argument);
+  EXPECT_THROW(
+      runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, line, states, s),
+      std::invalid_argument);
 }
 
 TEST(Shooting, ExtractTransitionAndResample) {
