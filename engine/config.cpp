@@ -699,38 +699,37 @@ std::string Config::getString(const std::string& key) const {
   return (fs::path(baseDir_) / path).lexically_normal().string();
 }
 
-std::vector<double> Config::getRealList(const std::string& key) const {
-  const KeySpec& s = spec(key);
-  requireType(s, sourceName_, {KeyType::RealList}, "RealList");
-  const std::string& text = values_.at(key);  // "[a, b, ...]"
-  std::vector<double> values;
+namespace {
+
+/// The items of a canonical list value "[a, b, ...]" (numbers or plain words, no commas inside).
+std::vector<std::string> splitList(const std::string& text) {
+  std::vector<std::string> items;
   std::size_t start = 1;
   while (start < text.size()) {
     std::size_t end = text.find_first_of(",]", start);
     if (end == std::string::npos) end = text.size();
     std::string item = text.substr(start, end - start);
     item.erase(0, item.find_first_not_of(' '));
-    if (!item.empty()) values.push_back(*parseDouble(item));
+    if (!item.empty()) items.push_back(item);
     start = end + 1;
   }
+  return items;
+}
+
+}  // namespace
+
+std::vector<double> Config::getRealList(const std::string& key) const {
+  const KeySpec& s = spec(key);
+  requireType(s, sourceName_, {KeyType::RealList}, "RealList");
+  std::vector<double> values;
+  for (const auto& item : splitList(values_.at(key))) values.push_back(*parseDouble(item));
   return values;
 }
 
 std::vector<std::string> Config::getStringList(const std::string& key) const {
   const KeySpec& s = spec(key);
   requireType(s, sourceName_, {KeyType::StringList}, "StringList");
-  const std::string& text = values_.at(key);  // "[a, b, ...]" of plain words
-  std::vector<std::string> values;
-  std::size_t start = 1;
-  while (start < text.size()) {
-    std::size_t end = text.find_first_of(",]", start);
-    if (end == std::string::npos) end = text.size();
-    std::string item = text.substr(start, end - start);
-    item.erase(0, item.find_first_not_of(' '));
-    if (!item.empty()) values.push_back(item);
-    start = end + 1;
-  }
-  return values;
+  return splitList(values_.at(key));
 }
 
 bool Config::isSet(const std::string& key) const {
