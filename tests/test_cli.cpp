@@ -12,41 +12,17 @@
 #include <string>
 
 #include "engine/h5_file.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct CommandResult {
-  int exitCode = -1;
-  std::string out, err;
-};
+using geotps::test::CommandResult;
+using geotps::test::readText;
+using geotps::test::runGeotps;
 
-std::string readText(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CommandResult runGeotps(const std::string& args, const fs::path& workDir) {
-  const fs::path outFile = workDir / "stdout.txt", errFile = workDir / "stderr.txt";
-  const std::string cmd = std::string("cd '") + workDir.string() + "' && '" GEOTPS_BINARY "' " +
-                          args + " > '" + outFile.string() + "' 2> '" + errFile.string() + "'";
-  const int status = std::system(cmd.c_str());
-  CommandResult r;
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = readText(outFile);
-  r.err = readText(errFile);
-  return r;
-}
-
-fs::path freshDir(const std::string& name) {
-  const fs::path d = fs::path(testing::TempDir()) / ("geotps_cli_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+fs::path freshDir(const std::string& name) { return geotps::test::freshDir("geotps_cli_" + name); }
 
 std::string expectedSubstring(const fs::path& config) {
   std::ifstream in(config);

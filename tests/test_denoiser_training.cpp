@@ -14,6 +14,7 @@
 #include "engine/denoiser_training.h"
 #include "engine/h5_file.h"
 #include "engine/random.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace geotps;
@@ -201,35 +202,10 @@ class TiltedDoubleWell final : public Potential {
   double h_, delta_, k_;
 };
 
-struct CommandResult {
-  int exitCode = -1;
-  std::string out, err;
-};
-
-std::string readText(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-CommandResult runGeotps(const std::string& args, const fs::path& workDir) {
-  const fs::path outFile = workDir / "stdout.txt", errFile = workDir / "stderr.txt";
-  const std::string cmd = std::string("cd '") + workDir.string() + "' && '" GEOTPS_BINARY "' " +
-                          args + " > '" + outFile.string() + "' 2> '" + errFile.string() + "'";
-  const int status = std::system(cmd.c_str());
-  CommandResult r;
-  r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = readText(outFile);
-  r.err = readText(errFile);
-  return r;
-}
+using geotps::test::runGeotps;
 
 fs::path freshDir(const std::string& name) {
-  const fs::path d = fs::path(testing::TempDir()) / ("geotps_train_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
+  return geotps::test::freshDir("geotps_train_" + name);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "potentials/openmm_platform.h"
 #include "potentials/openmm_potential.h"
 #include "potentials/pdb_file.h"
+#include "tests/test_support.h"
 
 namespace fs = std::filesystem;
 using namespace geotps;
@@ -38,12 +39,7 @@ OpenMM::Platform& reference() {
   return OpenMM::Platform::getPlatformByName("Reference");
 }
 
-std::string readText(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+using geotps::test::readText;
 
 int run(const std::string& cmd) {
   const int status = std::system(cmd.c_str());
