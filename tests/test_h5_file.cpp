@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "engine/h5_file.h"
+#include "tests/test_support.h"
 
 namespace geotps {
 namespace {
@@ -23,26 +24,7 @@ namespace fs = std::filesystem;
 
 /// A file name unique to the running test (tests may run in parallel processes).
 std::string tempFile(const std::string& suffix = ".h5") {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  const std::string dir = testing::TempDir();
-  std::string name = std::string("geotps_h5_") + info->test_suite_name() + "_" + info->name() +
-                     "_" + std::to_string(::getpid()) + suffix;
-  for (char& c : name) {
-    if (c == '/') c = '_';
-  }
-  const std::string path = (fs::path(dir) / name).string();
-  fs::remove_all(path);
-  // Removed when the test program exits.
-  struct Cleanup {
-    std::vector<std::string> paths;
-    ~Cleanup() {
-      std::error_code ec;
-      for (const auto& p : paths) fs::remove_all(p, ec);
-    }
-  };
-  static Cleanup cleanup;
-  cleanup.paths.push_back(path);
-  return path;
+  return geotps::test::tempPath("geotps_h5_", suffix);
 }
 
 /// Runs `f`, expects an H5Error, returns its message.

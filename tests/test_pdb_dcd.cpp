@@ -20,6 +20,7 @@
 
 #include "engine/dcd_file.h"
 #include "potentials/pdb_file.h"
+#include "tests/test_support.h"
 
 namespace geotps {
 namespace {
@@ -28,24 +29,7 @@ namespace fs = std::filesystem;
 
 /// A file name unique to the running test; removed when the test program exits.
 std::string tempFile(const std::string& suffix) {
-  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string("geotps_io_") + info->test_suite_name() + "_" + info->name() +
-                     "_" + std::to_string(::getpid()) + suffix;
-  for (char& c : name) {
-    if (c == '/') c = '_';
-  }
-  const std::string path = (fs::path(testing::TempDir()) / name).string();
-  fs::remove_all(path);
-  struct Cleanup {
-    std::vector<std::string> paths;
-    ~Cleanup() {
-      std::error_code ec;
-      for (const auto& p : paths) fs::remove_all(p, ec);
-    }
-  };
-  static Cleanup cleanup;
-  cleanup.paths.push_back(path);
-  return path;
+  return geotps::test::tempPath("geotps_io_", suffix);
 }
 
 std::string alaninePdb(const std::string& name) {

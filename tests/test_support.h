@@ -1,15 +1,18 @@
-// Helpers shared by the tests that run the `geotps` binary: read a file, run a command in a fresh
-// folder and capture its exit code, stdout and stderr.
+// Helpers shared by the tests: read a file, run the `geotps` binary in a fresh folder and capture
+// its exit code, stdout and stderr, and temporary paths unique to the running test.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <system_error>
+#include <vector>
 
 namespace geotps::test {
 
@@ -45,6 +48,29 @@ inline std::filesystem::path freshDir(const std::string& name) {
   std::filesystem::remove_all(d);
   std::filesystem::create_directories(d);
   return d;
+}
+
+/// A path unique to the running test and process (`prefix`, suite, test, pid, `suffix`) under the
+/// test temporary directory, removed first and again when the test program exits.
+inline std::string tempPath(const std::string& prefix, const std::string& suffix) {
+  const auto* info = testing::UnitTest::GetInstance()->current_test_info();
+  std::string name = prefix + info->test_suite_name() + "_" + info->name() + "_" +
+                     std::to_string(::getpid()) + suffix;
+  for (char& c : name) {
+    if (c == '/') c = '_';
+  }
+  const std::string path = (std::filesystem::path(testing::TempDir()) / name).string();
+  std::filesystem::remove_all(path);
+  struct Cleanup {
+    std::vector<std::string> paths;
+    ~Cleanup() {
+      std::error_code ec;
+      for (const auto& p : paths) std::filesystem::remove_all(p, ec);
+    }
+  };
+  static Cleanup cleanup;
+  cleanup.paths.push_back(path);
+  return path;
 }
 
 }  // namespace geotps::test
