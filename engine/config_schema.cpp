@@ -285,12 +285,69 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "number of hidden layers",
        .min = 1.0,
        .max = 32.0},
+      {.key = "training.features",
+       .type = KeyType::String,
+       .defaultValue = "natural",
+       .unit = "",
+       .description =
+           "network input: `natural` feeds the scaled natural parameter u = sd eta_x / (1 + sd^2 "
+           "SNR) (sd the data spread; u -> x / (alpha sd) at high l) and saturating functions "
+           "sigmoid(l - c) of the log-SNR, so that posteriors with the same natural parameters "
+           "look alike at every low l (tilted posteriors far from the forward process's noisy "
+           "states are then an interpolation, not an extrapolation); `edm` feeds x / sigma "
+           "(EDM preconditioning) and sinusoids of l (the earlier design)",
+       .choices = {"natural", "edm"}},
+      {.key = "training.posterior_bank",
+       .type = KeyType::Int,
+       .defaultValue = "60000",
+       .unit = "1",
+       .description =
+           "spacetime points drawn once, off the forward process (half with the tether centre "
+           "x / alpha uniform over the data box enlarged by 10 % per side, half with the natural "
+           "parameter eta_x uniform in [-bank_eta, bank_eta]^D), whose regression target is the "
+           "posterior mean over all training samples (self-normalised weights exp(eta . T(x0))); "
+           "points with an effective sample size below training.bank_min_ess are dropped. "
+           "0 = plain denoising score matching only",
+       .min = 0.0,
+       .max = 10000000.0},
+      {.key = "training.bank_fraction",
+       .type = KeyType::Real,
+       .defaultValue = "0.5",
+       .unit = "1",
+       .description = "bank points per optimiser step, as a fraction of training.batch_size "
+                      "(their loss is added to the denoising loss with the same weight "
+                      "sigmoid(l + 2)^0.5)",
+       .min = 0.0,
+       .max = 4.0,
+       .minExclusive = true},
+      {.key = "training.bank_eta",
+       .type = KeyType::Real,
+       .defaultValue = "10.0",
+       .unit = "1 / length unit",
+       .description = "half-width of the range of the natural parameter eta_x = alpha x / sigma^2 "
+                      "of the tilted bank points",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "training.bank_l_range",
+       .type = KeyType::RealList,
+       .defaultValue = "[-8.0, 8.0]",
+       .unit = "1",
+       .description = "log-SNR range [low, high] of the bank points (drawn uniformly)",
+       .listLength = 2},
+      {.key = "training.bank_min_ess",
+       .type = KeyType::Real,
+       .defaultValue = "1.0",
+       .unit = "samples",
+       .description = "smallest effective sample size 1 / sum w_i^2 of a bank point's posterior "
+                      "weights; points below it (where the samples say little) are dropped",
+       .min = 1.0},
       {.key = "training.x_frequencies",
        .type = KeyType::Int,
-       .defaultValue = "6",
+       .defaultValue = "1",
        .unit = "1",
-       .description = "sinusoidal embedding frequencies per coordinate of x (0.5, 1, 2, ... per "
-                      "RMS data spread)",
+       .description = "sinusoidal embedding frequencies per coordinate of the network's x input "
+                      "(0.5, 1, 2, ... per unit; few frequencies keep mu smooth along curves, "
+                      "which the curve energy's differences of mu need)",
        .min = 0.0,
        .max = 16.0},
       {.key = "training.l_frequencies",
@@ -341,8 +398,9 @@ const std::vector<KeySpec>& jobSchema() {
        .type = KeyType::Real,
        .defaultValue = "240.0",
        .unit = "s",
-       .description = "wall-clock budget of the optimisation (sampling not included); a run that "
-                      "stops on it is not bit-reproducible",
+       .description =
+           "wall-clock budget of the optimisation, the posterior bank included (sampling "
+           "not included); a run that stops on it is not bit-reproducible",
        .min = 0.0,
        .minExclusive = true},
       {.key = "training.threads",
@@ -710,8 +768,9 @@ const std::vector<KeySpec>& jobSchema() {
        .type = KeyType::Int,
        .defaultValue = "10",
        .unit = "1",
-       .description = "store the (phi, psi) or x of every stride-th frame of the sampled paths (0 = "
-                      "none)",
+       .description =
+           "store the (phi, psi) or x of every stride-th frame of the sampled paths (0 = "
+           "none)",
        .min = 0.0},
 
       // --- output ----------------------------------------------------------------------------

@@ -10,7 +10,8 @@
 namespace geotps {
 
 namespace {
-constexpr std::int64_t kFormatVersion = 3;
+// Version 4 added the input features (ints[7]: 0 edm, 1 natural); version 3 files are edm.
+constexpr std::int64_t kFormatVersion = 4;
 
 torch::Tensor embed(const torch::Tensor& v, const torch::Tensor& freq) {
   // v [B, k] -> [B, k * 2F]: sin and cos of v * freq.
@@ -27,6 +28,19 @@ DenoiserNetworkImpl::DenoiserNetworkImpl(const DenoiserMetadata& m) : meta(m) {
   for (int k = 0; k < m.lFrequencies; ++k) fl[k] = std::pow(2.0, k) * 0.5;
   xFreq = register_buffer("x_freq", torch::tensor(fx, torch::kFloat64));
   lFreq = register_buffer("l_freq", torch::tensor(fl, torch::kFloat64));
+  if (m.features != "natural" && m.features != "edm") {
+    throw std::invalid_argument("DenoiserNetwork: features must be 'natural' or 'edm', not '" +
+                                m.features + "'");
+  }
+  // Centres of the sigmoid features of l (natural): 2F + 1 points evenly over [0, max(l_max, 1)].
+  // (Registered only for natural features, so that version-3 (edm) files still load.)
+  if (m.features == "natural") {
+    std::vector<double> lc(2 * m.lFrequencies + 1, 0.0);
+    for (int k = 1; k <= 2 * m.lFrequencies; ++k) {
+      lc[k] = std::max(m.lMax, 1.0) * k / (2.0 * m.lFrequencies);
+    }
+    lCentres = register_buffer("l_centres", torch::tensor(lc, torch::kFloat64).unsqueeze(0));
+  }
   const int in = m.dimension * 2 * m.xFrequencies + 2 * m.lFrequencies + m.dimension + 1;
   mlp = torch::nn::Sequential();
   int width = in;
@@ -54,6 +68,15 @@ torch::Tensor DenoiserNetworkImpl::forward(const torch::Tensor& x, const torch::
   const auto cSkip = sd * sd / (s2 + sd * sd);
   const auto cOut = torch::sqrt(s2) * sd / norm;
   const auto yin = y / norm;
+  if (meta.features == "natural") {
+    // u depends on (x, l) only through the natural parameters: at low l it is sigma_d eta_x, so a
+    // posterior tilted far beyond the noisy states of the forward process (large x at low l) has
+    // the input of a covered posterior at a slightly higher l. The log-SNR enters through
+    // sigmoids that saturate at low l, where the posterior no longer depends on l.
+    const auto u = cSkip * y / sd;
+    const auto h = torch::cat({embed(u, xFreq), torch::sigmoid(lc - lCentres), u}, -1);
+    return cSkip * y + cOut * mlp->forward(h);
+  }
   const auto ls = lc / std::max(std::abs(meta.lMin), std::abs(meta.lMax));
   const auto h = torch::cat({embed(yin, xFreq), embed(ls, lFreq), yin, ls}, -1);
   return cSkip * y + cOut * mlp->forward(h);
@@ -74,7 +97,8 @@ void saveDenoiser(const std::string& path, DenoiserNetwork& net) {
                                           m.xFrequencies,
                                           m.lFrequencies,
                                           static_cast<std::int64_t>(m.seed),
-                                          static_cast<std::int64_t>(m.steps)};
+                                          static_cast<std::int64_t>(m.steps),
+                                          m.features == "natural" ? 1 : 0};
   archive.write("meta_ints", torch::tensor(ints, torch::kInt64));
   put("reals", {m.xScale, m.lMin, m.lMax, m.seconds});
   put("data_low", m.dataLow);
@@ -120,16 +144,17 @@ DenoiserNetwork loadDenoiser(const std::string& path) {
   };
   torch::Tensor version;
   if (!archive.try_read("geotps_format_version", version) ||
-      version.item<std::int64_t>() != kFormatVersion) {
+      (version.item<std::int64_t>() != kFormatVersion && version.item<std::int64_t>() != 3)) {
     throw std::runtime_error(
         fmt::format("{}: unsupported denoiser file format (this build reads "
-                    "version {})",
+                    "versions 3 and {})",
                     path, kFormatVersion));
   }
   DenoiserMetadata m;
   const auto ints = getInts("ints");
   const auto reals = get("reals");
-  if (ints.size() != 7 || reals.size() != 4) {
+  const std::size_t nInts = version.item<std::int64_t>() == 3 ? 7 : 8;
+  if (ints.size() != nInts || reals.size() != 4) {
     throw std::runtime_error(path + ": denoiser metadata has the wrong size");
   }
   m.dimension = static_cast<int>(ints[0]);
@@ -139,6 +164,7 @@ DenoiserNetwork loadDenoiser(const std::string& path) {
   m.lFrequencies = static_cast<int>(ints[4]);
   m.seed = static_cast<std::uint64_t>(ints[5]);
   m.steps = static_cast<long long>(ints[6]);
+  m.features = nInts == 8 && ints[7] == 1 ? "natural" : "edm";
   m.xScale = reals[0];
   m.lMin = reals[1];
   m.lMax = reals[2];

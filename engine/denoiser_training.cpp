@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <numbers>
 #include <stdexcept>
+#include <thread>
 
 #include "engine/annealed_langevin.h"
 #include "engine/full_atom.h"
@@ -18,6 +19,7 @@
 #include "engine/potential_registry.h"
 #include "engine/progress.h"
 #include "engine/random.h"
+#include "engine/schedule.h"
 #include "geotps/version.h"
 #include "potentials/tabulated_surface.h"
 
@@ -55,6 +57,70 @@ void checkWritable(const std::string& path) {
 
 }  // namespace
 
+PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<double>& low,
+                            const std::vector<double>& high, long long count, double etaHalfWidth,
+                            double lLow, double lHigh, double minEss, std::uint64_t seed) {
+  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
+  const int D = static_cast<int>(samples.size(1));
+  if (samples.dim() != 2 || samples.size(0) < 1 || static_cast<int>(low.size()) != D ||
+      static_cast<int>(high.size()) != D || count < 0 || !(etaHalfWidth > 0) || !(lHigh >= lLow) ||
+      !(minEss >= 1)) {
+    throw std::invalid_argument(
+        "posteriorBank: need [n, D] samples, a D-dimensional box, count >= 0, bank_eta > 0, "
+        "l_low <= l_high and min_ess >= 1");
+  }
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  PosteriorBank bank;
+  bank.drawn = count;
+  Rng rng(seed, 0x62616e6bULL);
+  std::vector<double> lv(static_cast<std::size_t>(count)), xv(static_cast<std::size_t>(count) * D);
+  for (long long i = 0; i < count; ++i) {
+    const double l = lLow + (lHigh - lLow) * rng.uniform();
+    lv[i] = l;
+    const double alpha = alphaOf(l), sigma2 = sigmaSquared(l);
+    const bool tilted = rng.uniform() < 0.5;
+    for (int d = 0; d < D; ++d) {
+      if (tilted) {  // eta_x = alpha x / sigma^2 uniform in [-eta, eta]
+        xv[i * D + d] = etaHalfWidth * (2.0 * rng.uniform() - 1.0) * sigma2 / alpha;
+      } else {  // tether centre x / alpha uniform over the box enlarged by 10 % per side
+        const double w = high[d] - low[d];
+        xv[i * D + d] = alpha * (low[d] - 0.1 * w + 1.2 * w * rng.uniform());
+      }
+    }
+  }
+  const auto L = torch::from_blob(lv.data(), {count}, f64).clone();
+  const auto X = torch::from_blob(xv.data(), {count, D}, f64).clone();
+  const auto r2 = samples.pow(2).sum(1);
+  std::vector<torch::Tensor> keepL, keepX, keepT;
+  torch::NoGradGuard noGrad;
+  const int threadsBefore = torch::get_num_threads();
+  torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+  constexpr long long kChunk = 32;  // bank points per pass over the samples
+  for (long long b0 = 0; b0 < count; b0 += kChunk) {
+    const long long c = std::min(kChunk, count - b0);
+    const auto l = L.slice(0, b0, b0 + c), x = X.slice(0, b0, b0 + c);
+    // eta = (alpha x / sigma^2, -exp(l)/2); weights ∝ exp(eta . T(x0_j)) over the samples.
+    const auto etaX = x * (torch::sqrt(torch::sigmoid(l)) / torch::sigmoid(-l)).unsqueeze(1);
+    const auto eta2 = -0.5 * torch::exp(l);
+    const auto w = torch::softmax(torch::matmul(etaX, samples.t()) + eta2.unsqueeze(1) * r2, 1);
+    const auto keep = (1.0 / w.pow(2).sum(1)) >= minEss;
+    keepL.push_back(l.index({keep}));
+    keepX.push_back(x.index({keep}));
+    keepT.push_back(torch::matmul(w, samples).index({keep}));
+  }
+  torch::set_num_threads(threadsBefore);
+  if (count > 0) {
+    bank.l = torch::cat(keepL);
+    bank.x = torch::cat(keepX);
+    bank.target = torch::cat(keepT);
+  } else {
+    bank.l = torch::empty({0}, f64);
+    bank.x = torch::empty({0, D}, f64);
+    bank.target = torch::empty({0, D}, f64);
+  }
+  return bank;
+}
+
 DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSettings& s,
                               const TrainingProgress& progress) {
   if (samplesIn.dim() != 2 || samplesIn.size(0) < 1 || samplesIn.size(1) < 1) {
@@ -82,6 +148,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   meta.layers = s.layers;
   meta.xFrequencies = s.xFrequencies;
   meta.lFrequencies = s.lFrequencies;
+  meta.features = s.features;
   meta.lMin = s.lMin;
   meta.lMax = s.lMax;
   meta.seed = s.seed;
@@ -115,6 +182,19 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   std::vector<double> prob(nb, 1.0 / nb), cdf(nb), binLoss(nb, 0.0);
   std::vector<char> binSeen(nb, 0);
   Rng rng(s.seed, 0x6c6f7373ULL);  // minibatches, l and noise: independent of torch's generator
+
+  // Off-distribution points with empirical posterior-mean targets (part of the time budget).
+  PosteriorBank bank;
+  long long bankKept = 0;
+  if (s.bankPoints > 0) {
+    const auto tBank = Clock::now();
+    bank = posteriorBank(samples, meta.dataLow, meta.dataHigh, s.bankPoints, s.bankEta, s.bankLLow,
+                         s.bankLHigh, s.bankMinEss, s.seed);
+    bankKept = bank.l.size(0);
+    meta.source += fmt::format(
+        "; posterior bank: {} of {} points kept (effective sample size >= {}), {:.1f} s", bankKept,
+        s.bankPoints, s.bankMinEss, secondsSince(tBank));
+  }
 
   const int B = s.batchSize;
   std::vector<std::int64_t> index(B);
@@ -162,7 +242,20 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     const auto x = torch::sqrt(torch::sigmoid(lc)) * x0 + torch::sqrt(torch::sigmoid(-lc)) * epsT;
     const auto pred = net->forward(x, lT);
     const auto weighted = torch::sqrt(torch::sigmoid(lT + 2.0)) * (pred - x0).pow(2).sum(1);
-    const auto loss = (weighted * wT).mean();
+    auto loss = (weighted * wT).mean();
+    if (bankKept > 0) {
+      // Bank points: same weight w(l) as the denoising loss (l is uniform on the bank's range).
+      const int Bb = std::max(1, static_cast<int>(std::lround(s.bankFraction * B)));
+      std::vector<std::int64_t> bi(Bb);
+      for (auto& v : bi)
+        v = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(bankKept));
+      const auto biT = torch::from_blob(bi.data(), {Bb}, torch::kInt64).clone();
+      const auto bL = bank.l.index_select(0, biT);
+      const auto bPred = net->forward(bank.x.index_select(0, biT), bL);
+      loss = loss + (torch::sqrt(torch::sigmoid(bL + 2.0)) *
+                     (bPred - bank.target.index_select(0, biT)).pow(2).sum(1))
+                        .mean();
+    }
 
     optimizer.zero_grad();
     loss.backward();
@@ -411,6 +504,19 @@ TrainingSettings trainingSettingsFromConfig(const Config& c) {
   s.layers = static_cast<int>(c.getInt("training.layers"));
   s.xFrequencies = static_cast<int>(c.getInt("training.x_frequencies"));
   s.lFrequencies = static_cast<int>(c.getInt("training.l_frequencies"));
+  s.features = c.getString("training.features");
+  s.bankPoints = c.getInt("training.posterior_bank");
+  s.bankFraction = c.getReal("training.bank_fraction");
+  s.bankEta = c.getReal("training.bank_eta");
+  const auto bankRange = c.getRealList("training.bank_l_range");
+  s.bankLLow = bankRange[0];
+  s.bankLHigh = bankRange[1];
+  s.bankMinEss = c.getReal("training.bank_min_ess");
+  if (!(s.bankLHigh >= s.bankLLow)) {
+    throw ConfigError(fmt::format(
+        "{}: key 'training.bank_l_range': expected [low, high] with low <= high, got [{}, {}]",
+        c.sourceName(), s.bankLLow, s.bankLHigh));
+  }
   s.lMin = c.getReal("training.l_min");
   s.lMax = c.getReal("training.l_max");
   s.batchSize = static_cast<int>(c.getInt("training.batch_size"));
@@ -520,6 +626,7 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
         bar.update(static_cast<long long>(std::min(1.0, fraction) * kTicks),
                    fmt::format("step {} loss {:.4g}", step, loss));
       });
+  summary.source = net->meta.source;  // with the posterior bank's size
   summary.steps = net->meta.steps;
   summary.trainingSeconds = net->meta.seconds;
   summary.finalLoss = net->meta.lossCurve.empty() ? 0.0 : net->meta.lossCurve.back();

@@ -21,11 +21,19 @@ namespace geotps {
 
 /// Network architecture and optimiser settings (the `training.*` config keys).
 struct TrainingSettings {
-  int hidden = 128;      ///< width of the hidden layers
-  int layers = 3;        ///< hidden layers
-  int xFrequencies = 6;  ///< sinusoidal frequencies per coordinate of x
-  int lFrequencies = 4;  ///< sinusoidal frequencies of l
-  double lMin = -12.0;   ///< training range of the log-SNR l (dimensionless)
+  int hidden = 128;                  ///< width of the hidden layers
+  int layers = 3;                    ///< hidden layers
+  int xFrequencies = 6;              ///< sinusoidal frequencies per coordinate of x
+  int lFrequencies = 4;              ///< sinusoidal frequencies of l
+  std::string features = "natural";  ///< network input features: "natural" or "edm"
+  /// Posterior bank (see posteriorBank): points drawn (0 = none), their share of each step's
+  /// batch, the half-width of eta_x of the tilted points, their l range and the smallest ESS kept.
+  long long bankPoints = 0;
+  double bankFraction = 0.5;
+  double bankEta = 10.0;
+  double bankLLow = -8.0, bankLHigh = 8.0;
+  double bankMinEss = 1.0;
+  double lMin = -12.0;  ///< training range of the log-SNR l (dimensionless)
   double lMax = 12.0;
   int batchSize = 4096;           ///< samples per optimiser step
   double learningRate = 2e-3;     ///< peak Adam step size; a cosine decays it to 1/20 of this
@@ -41,11 +49,36 @@ struct TrainingSettings {
   std::vector<double> dataLow, dataHigh;
 };
 
+/// Spacetime points off the forward process with their empirical posterior means.
+struct PosteriorBank {
+  torch::Tensor l;       ///< [m] log-SNR
+  torch::Tensor x;       ///< [m, D] noisy state (units of x)
+  torch::Tensor target;  ///< [m, D] sum_j w_j x0_j, w ∝ exp(eta(z) . T(x0_j)) over the samples
+  long long drawn = 0;   ///< points drawn before the effective-sample-size filter
+};
+
+/// Draws `count` spacetime points z = (l, x), l uniform on [lLow, lHigh]; half of them (at random)
+/// with the natural parameter eta_x = alpha x / sigma^2 uniform in [-etaHalfWidth,
+/// etaHalfWidth]^D (posteriors tilted far beyond what the forward process produces at low l), the
+/// others with the tether centre x / alpha uniform over the box [low, high] enlarged by 10 % per
+/// side. Each point's target is the posterior mean of the samples' empirical distribution,
+/// self-normalised weights w_j ∝ exp(eta(z) . T(x0_j)) over every sample (the optimal denoiser
+/// of the samples, which is what denoising score matching converges to where it has data). Points
+/// whose effective sample size 1 / sum_j w_j^2 is below `minEss` are dropped: there the samples
+/// say too little. Deterministic for a seed; cost count x n x D.
+PosteriorBank posteriorBank(const torch::Tensor& samples, const std::vector<double>& low,
+                            const std::vector<double>& high, long long count, double etaHalfWidth,
+                            double lLow, double lHigh, double minEss, std::uint64_t seed);
+
 /// Called after every optimiser step with the step count, the fraction of the budget used
 /// (max of steps / maxSteps and seconds / maxSeconds) and the latest loss-curve value.
 using TrainingProgress = std::function<void(long long step, double fraction, double loss)>;
 
 /// Trains a denoiser on `samples` ([n, D], any floating type; used as float64).
+///
+/// With settings.bankPoints > 0 a posteriorBank is drawn first (inside the time budget) and every
+/// step adds round(bankFraction * batchSize) bank points to the loss: the mean over them of
+/// w(l) |D(x, l) - target|^2.
 ///
 /// Each step draws a minibatch x0 (uniformly, with replacement), l from an adaptive
 /// piecewise-constant density p(l) on [lMin, lMax], eps ~ N(0, I), and x = alpha(l) x0 + sigma(l)

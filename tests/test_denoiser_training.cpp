@@ -235,6 +235,112 @@ TEST(DenoiserTraining, MixtureMatchesClosedFormPosteriorMean) {
   EXPECT_LT(rms, 0.1 * s) << "RMS |D - E[x0|z]| over l in [-4, 4]";
 }
 
+// The bank's targets are the posterior means of the samples' empirical distribution, recomputed
+// here point by point from eta = (alpha x / sigma^2, -exp(l)/2); the ESS filter keeps exactly the
+// points whose recomputed effective sample size reaches the threshold.
+TEST(PosteriorBank, TargetsArePosteriorMeansOfTheSamples) {
+  const auto data = mixtureSamples({{-1.0, 0.5}, {1.2, -0.3}}, {0.7, 0.3}, 0.4, 80, 11);
+  const std::vector<double> low{-2.0, -1.5}, high{2.5, 1.0};
+  const double etaMax = 3.0;
+  const PosteriorBank all = posteriorBank(data, low, high, 400, etaMax, -6.0, 6.0, 1.0, 5);
+  ASSERT_EQ(all.drawn, 400);
+  ASSERT_EQ(all.l.size(0), 400);
+  const double* x0 = data.data_ptr<double>();
+  const auto lA = all.l.contiguous(), xA = all.x.contiguous(), tA = all.target.contiguous();
+  int tilted = 0, centred = 0, essAbove20 = 0;
+  double maxError = 0.0;
+  for (int i = 0; i < 400; ++i) {
+    const double l = lA.data_ptr<double>()[i];
+    const double x[2] = {xA.data_ptr<double>()[2 * i], xA.data_ptr<double>()[2 * i + 1]};
+    EXPECT_GE(l, -6.0);
+    EXPECT_LE(l, 6.0);
+    const double a = alphaOfL(l), s2 = sigmaOfL(l) * sigmaOfL(l);
+    const double e0 = a * x[0] / s2, e1 = a * x[1] / s2, e2 = -0.5 * std::exp(l);
+    // Either the natural parameter or the tether centre is in its range.
+    const bool inEta = std::abs(e0) <= etaMax && std::abs(e1) <= etaMax;
+    const bool inBox =
+        x[0] / a >= -2.45 && x[0] / a <= 2.95 && x[1] / a >= -1.75 && x[1] / a <= 1.25;
+    EXPECT_TRUE(inEta || inBox) << "point " << i;
+    tilted += inEta && !inBox;
+    centred += inBox && !inEta;
+    std::vector<double> logw(80);
+    double top = -1e300;
+    for (int j = 0; j < 80; ++j) {
+      const double p = x0[2 * j], q = x0[2 * j + 1];
+      logw[j] = e0 * p + e1 * q + e2 * (p * p + q * q);
+      top = std::max(top, logw[j]);
+    }
+    double z = 0.0, m0 = 0.0, m1 = 0.0, w2 = 0.0;
+    for (int j = 0; j < 80; ++j) {
+      const double w = std::exp(logw[j] - top);
+      z += w;
+      m0 += w * x0[2 * j];
+      m1 += w * x0[2 * j + 1];
+      w2 += w * w;
+    }
+    maxError = std::max({maxError, std::abs(m0 / z - tA.data_ptr<double>()[2 * i]),
+                         std::abs(m1 / z - tA.data_ptr<double>()[2 * i + 1])});
+    essAbove20 += z * z / w2 >= 20.0;
+  }
+  EXPECT_LT(maxError, 1e-10);
+  // Either kind may fall in the other's range too (e.g. a centred point at low l has a small eta).
+  EXPECT_GT(tilted, 50);
+  EXPECT_GT(centred, 50);
+  const PosteriorBank filtered = posteriorBank(data, low, high, 400, etaMax, -6.0, 6.0, 20.0, 5);
+  EXPECT_EQ(filtered.l.size(0), essAbove20);
+  EXPECT_GT(essAbove20, 20);
+  EXPECT_LT(essAbove20, 400);
+  EXPECT_THROW(posteriorBank(data, low, high, 10, 0.0, -6.0, 6.0, 1.0, 5), std::invalid_argument);
+  EXPECT_THROW(posteriorBank(data, {0.0}, high, 10, 1.0, -6.0, 6.0, 1.0, 5), std::invalid_argument);
+}
+
+// Denoising score matching alone barely sees posteriors tilted far beyond the forward process's
+// noisy states (low l, large x); the bank's targets teach them. RMS error of D against the closed
+// form at tilted points (l in [-6, -3], eta_x in [-3, 3]^2) of a two-component mixture.
+TEST(DenoiserTraining, PosteriorBankTeachesTiltedPosteriors) {
+  const double s = 0.4;
+  const std::vector<std::array<double, 2>> means{{-1.0, 0.0}, {1.0, 0.5}};
+  const std::vector<double> weights{0.8, 0.2};
+  const auto data = mixtureSamples(means, weights, s, 5000, 12);
+  std::vector<double> ls, xs, expected;
+  for (double l = -6.0; l <= -3.0 + 1e-9; l += 1.0) {
+    const double a = alphaOfL(l), s2 = sigmaOfL(l) * sigmaOfL(l);
+    for (double e0 = -3.0; e0 <= 3.0 + 1e-9; e0 += 1.5) {
+      for (double e1 = -3.0; e1 <= 3.0 + 1e-9; e1 += 1.5) {
+        const std::array<double, 2> x{e0 * s2 / a, e1 * s2 / a};
+        const auto e = mixturePosteriorMean(means, weights, s, l, x);
+        ls.push_back(l);
+        xs.insert(xs.end(), {x[0], x[1]});
+        expected.insert(expected.end(), {e[0], e[1]});
+      }
+    }
+  }
+  const long long n = static_cast<long long>(ls.size());
+  auto rms = [&](DenoiserNetwork& net) {
+    torch::NoGradGuard noGrad;
+    const auto pred = net->forward(torch::tensor(xs, torch::kFloat64).view({n, 2}),
+                                   torch::tensor(ls, torch::kFloat64))
+                          .contiguous();
+    double sum = 0.0;
+    for (long long i = 0; i < 2 * n; ++i) {
+      sum += std::pow(pred.data_ptr<double>()[i] - expected[i], 2);
+    }
+    return std::sqrt(sum / n);
+  };
+  TrainingSettings settings = smallSettings();
+  settings.maxSteps = 1500;
+  DenoiserNetwork plain = trainDenoiser(data, settings);
+  settings.bankPoints = 4000;
+  settings.bankEta = 4.0;
+  DenoiserNetwork banked = trainDenoiser(data, settings);
+  const double plainError = rms(plain), bankError = rms(banked);
+  std::printf("tilted posteriors: RMS error %.4f (plain DSM) vs %.4f (with bank)\n", plainError,
+              bankError);
+  EXPECT_LT(bankError, 0.1) << "plain DSM: " << plainError;
+  EXPECT_LT(bankError, 0.5 * plainError);
+  EXPECT_NE(banked->meta.source.find("posterior bank"), std::string::npos);
+}
+
 TEST(DenoiserTraining, SameSeedGivesIdenticalWeights) {
   const auto data = mixtureSamples({{0.0, 0.0}}, {1.0}, 1.0, 2000, 3);
   TrainingSettings s = smallSettings();

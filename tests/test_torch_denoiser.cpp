@@ -514,6 +514,7 @@ void expectSameMetadata(const DenoiserMetadata& a, const DenoiserMetadata& b) {
   EXPECT_EQ(a.layers, b.layers);
   EXPECT_EQ(a.xFrequencies, b.xFrequencies);
   EXPECT_EQ(a.lFrequencies, b.lFrequencies);
+  EXPECT_EQ(a.features, b.features);
   EXPECT_EQ(a.xScale, b.xScale);
   EXPECT_EQ(a.lMin, b.lMin);
   EXPECT_EQ(a.lMax, b.lMax);
@@ -568,6 +569,34 @@ TEST(DenoiserNetworkFile, SaveLoadRoundTripIsExact) {
   torch::NoGradGuard noGrad;
   net->eval();
   EXPECT_TRUE(torch::equal(net->forward(x, l), loaded->forward(x, l)));
+}
+
+// Both input-feature designs survive a round trip and give different functions of (x, l).
+TEST(DenoiserNetworkFile, FeaturesAreSavedAndChangeTheFunction) {
+  TempDir dir;
+  DenoiserMetadata meta;
+  meta.xScale = 1.3;
+  meta.dataLow = {-3.0, -3.0};
+  meta.dataHigh = {3.0, 3.0};
+  const auto x = torch::randn({32, 2}, torch::kFloat64);
+  const auto l = torch::linspace(-8.0, 8.0, 32, torch::kFloat64);
+  torch::NoGradGuard noGrad;
+  std::vector<torch::Tensor> outputs;
+  for (const std::string features : {"natural", "edm"}) {
+    meta.features = features;
+    torch::manual_seed(5);
+    DenoiserNetwork net(meta);
+    net->eval();
+    const std::string path = dir.file(features + ".pt");
+    saveDenoiser(path, net);
+    DenoiserNetwork loaded = loadDenoiser(path);
+    EXPECT_EQ(loaded->meta.features, features);
+    EXPECT_TRUE(torch::equal(net->forward(x, l), loaded->forward(x, l))) << features;
+    outputs.push_back(loaded->forward(x, l));
+  }
+  EXPECT_FALSE(torch::allclose(outputs[0], outputs[1]));
+  meta.features = "fourier";
+  EXPECT_THROW(DenoiserNetwork{meta}, std::invalid_argument);
 }
 
 // Metadata that the file format must carry unchanged as well: empty lists and a 64-bit seed.
