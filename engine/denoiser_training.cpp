@@ -60,9 +60,10 @@ void checkWritable(const std::string& path) {
 PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<double>& low,
                             const std::vector<double>& high, long long count, double etaHalfWidth,
                             double lLow, double lHigh, double minEss, std::uint64_t seed) {
+  if (samplesIn.dim() != 2) throw std::invalid_argument("posteriorBank: samples must be [n, D]");
   const auto samples = samplesIn.to(torch::kFloat64).contiguous();
   const int D = static_cast<int>(samples.size(1));
-  if (samples.dim() != 2 || samples.size(0) < 1 || static_cast<int>(low.size()) != D ||
+  if (samples.size(0) < 1 || static_cast<int>(low.size()) != D ||
       static_cast<int>(high.size()) != D || count < 0 || !(etaHalfWidth > 0) || !(lHigh >= lLow) ||
       !(minEss >= 1)) {
     throw std::invalid_argument(
