@@ -70,8 +70,8 @@ int main(int argc, char** argv) {
 
   // Along the exact geodesic (paper settings: alanine states at l = 4, 10 nodes, 128 points): does
   // the network see the exact geodesic as short, and how far off is mu where the curve goes?
-  const Eigen::Vector3d zA(4.0, alphaOf(4.0) * -2.55, alphaOf(4.0) * 2.7);
-  const Eigen::Vector3d zB(4.0, alphaOf(4.0) * 0.95, alphaOf(4.0) * -0.4);
+  const Eigen::VectorXd zA = spacetimePoint(4.0, Eigen::Vector2d(-2.55, 2.7));
+  const Eigen::VectorXd zB = spacetimePoint(4.0, Eigen::Vector2d(0.95, -0.4));
   GeodesicSettings gs;
   gs.maxIterations = 2000;
   const GeodesicResult geo = solveGeodesic(*exact, zA, zB, gs);

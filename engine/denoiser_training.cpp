@@ -39,6 +39,10 @@ constexpr double kBinLossDecay = 0.05;  // weight of the newest batch in a bin's
 constexpr int kLangevinBatch = 32;      // walkers per potential call
 constexpr double kEmaMaxDecay = 0.999;
 
+/// Weight w(l) = sigmoid(l + 2)^0.5 of a point's squared error, for the denoising loss and the
+/// posterior bank alike.
+torch::Tensor lossWeight(const torch::Tensor& l) { return torch::sqrt(torch::sigmoid(l + 2.0)); }
+
 /// Fails before minutes of training when the model file cannot be written (saveDenoiser writes
 /// `path + ".tmp"` and renames it).
 void checkWritable(const std::string& path) {
@@ -74,10 +78,12 @@ PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<do
   PosteriorBank bank;
   bank.drawn = count;
   Rng rng(seed, 0x62616e6bULL);
-  std::vector<double> lv(static_cast<std::size_t>(count)), xv(static_cast<std::size_t>(count) * D);
+  std::vector<double> lv(static_cast<std::size_t>(count)), av(lv.size()),
+      xv(static_cast<std::size_t>(count) * D);
   for (long long i = 0; i < count; ++i) {
     const double l = lLow + (lHigh - lLow) * rng.uniform();
     lv[i] = l;
+    av[i] = etaScale(l);  // eta_x = a(l) x
     const double alpha = alphaOf(l), sigma2 = sigmaSquared(l);
     const bool tilted = rng.uniform() < 0.5;
     for (int d = 0; d < D; ++d) {
@@ -90,6 +96,7 @@ PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<do
     }
   }
   const auto L = torch::from_blob(lv.data(), {count}, f64).clone();
+  const auto A = torch::from_blob(av.data(), {count}, f64).clone();
   const auto X = torch::from_blob(xv.data(), {count, D}, f64).clone();
   const auto r2 = samples.pow(2).sum(1);
   std::vector<torch::Tensor> keepL, keepX, keepT;
@@ -101,7 +108,7 @@ PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<do
     const long long c = std::min(kChunk, count - b0);
     const auto l = L.slice(0, b0, b0 + c), x = X.slice(0, b0, b0 + c);
     // eta = (alpha x / sigma^2, -exp(l)/2); weights ∝ exp(eta . T(x0_j)) over the samples.
-    const auto etaX = x * (torch::sqrt(torch::sigmoid(l)) / torch::sigmoid(-l)).unsqueeze(1);
+    const auto etaX = x * A.slice(0, b0, b0 + c).unsqueeze(1);
     const auto eta2 = -0.5 * torch::exp(l);
     const auto w = torch::softmax(torch::matmul(etaX, samples.t()) + eta2.unsqueeze(1) * r2, 1);
     const auto keep = (1.0 / w.pow(2).sum(1)) >= minEss;
@@ -242,7 +249,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     const auto lc = lT.unsqueeze(-1);
     const auto x = torch::sqrt(torch::sigmoid(lc)) * x0 + torch::sqrt(torch::sigmoid(-lc)) * epsT;
     const auto pred = net->forward(x, lT);
-    const auto weighted = torch::sqrt(torch::sigmoid(lT + 2.0)) * (pred - x0).pow(2).sum(1);
+    const auto weighted = lossWeight(lT) * (pred - x0).pow(2).sum(1);
     auto loss = (weighted * wT).mean();
     if (bankKept > 0) {
       // Bank points: same weight w(l) as the denoising loss (l is uniform on the bank's range).
@@ -253,9 +260,8 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
       const auto biT = torch::from_blob(bi.data(), {Bb}, torch::kInt64).clone();
       const auto bL = bank.l.index_select(0, biT);
       const auto bPred = net->forward(bank.x.index_select(0, biT), bL);
-      loss = loss + (torch::sqrt(torch::sigmoid(bL + 2.0)) *
-                     (bPred - bank.target.index_select(0, biT)).pow(2).sum(1))
-                        .mean();
+      loss =
+          loss + (lossWeight(bL) * (bPred - bank.target.index_select(0, biT)).pow(2).sum(1)).mean();
     }
 
     optimizer.zero_grad();
