@@ -62,3 +62,18 @@ print(f"| this network | {d['geodesic_energy']:.3f} | {d['geodesic_energy_exact'
 PY
   echo
 done
+
+EMP="$BUILD/geotps_empirical_geodesic"
+echo "### What the samples themselves say: geodesics of the samples' empirical distribution"
+echo
+echo "\`geotps_empirical_geodesic SURFACE N STEPS F\`: the samples drawn as \`train-denoiser\` draws them"
+echo "(walkers at F kT, reweighted to kT), the geodesic computed with their empirical distribution"
+echo "(point masses; the denoiser a perfectly trained network converges to) and re-evaluated with the"
+echo "exact quadrature denoiser; and the exact geodesic evaluated with the empirical distribution."
+echo
+echo "| samples | Langevin steps | temperature factor F | weights' ESS | empirical geodesic: energy (empirical) | same curve, exact energy | lowest l | exact geodesic: energy (exact) | same curve, empirical energy | s |"
+echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+for f in 1 3; do
+  "$EMP" "$SURFACE" 100000 2000 "$f" 0 || echo "| FAILED (F = $f) |"
+done
+echo

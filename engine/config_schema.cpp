@@ -258,6 +258,19 @@ const std::vector<KeySpec>& jobSchema() {
                       "barriers) or `boltzmann` (grid points drawn with probability proportional "
                       "to exp(-U/kT), so basins get their equilibrium weight) (langevin only)",
        .choices = {"uniform", "boltzmann"}},
+      {.key = "training.langevin_temperature_factor",
+       .type = KeyType::Real,
+       .defaultValue = "1.0",
+       .unit = "1",
+       .description =
+           "the Langevin walkers run at this multiple f of kT, and each sample carries the "
+           "importance weight exp(-U (1 - 1/f) / kT) that makes the set a sample of exp(-U/kT) "
+           "(minibatches draw samples by weight; the posterior bank's means are weighted). f > 1 "
+           "puts samples into high-energy regions that strongly tilted posteriors reach (the "
+           "geodesic's metric there depends on them); the log states the weights' effective "
+           "sample size",
+       .min = 1.0,
+       .max = 100.0},
       {.key = "training.langevin_step_size",
        .type = KeyType::Real,
        .defaultValue = "1e-3",
@@ -341,6 +354,58 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "smallest effective sample size 1 / sum w_i^2 of a bank point's posterior "
                       "weights; points below it (where the samples say little) are dropped",
        .min = 1.0},
+      {.key = "training.refine_rounds",
+       .type = KeyType::Int,
+       .defaultValue = "0",
+       .unit = "1",
+       .description =
+           "geodesic-guided refinement: during training, this many times (evenly spaced over "
+           "training.refine_range of the budget) the job's geodesic (states.*, geodesic.*, "
+           "penalty.*) is computed with the network as it stands, and points around it, with the "
+           "samples' posterior means as targets (like the posterior bank), join the loss of every "
+           "later step. The geodesic optimiser seeks out places where the network under-estimates "
+           "the metric; this teaches the network the samples' answer there. 0 = off",
+       .min = 0.0,
+       .max = 100.0},
+      {.key = "training.refine_range",
+       .type = KeyType::RealList,
+       .defaultValue = "[0.4, 0.85]",
+       .unit = "1",
+       .description = "fractions of the training budget (steps or seconds) at which the first and "
+                      "the last refinement round run",
+       .listLength = 2},
+      {.key = "training.refine_fraction",
+       .type = KeyType::Real,
+       .defaultValue = "0.25",
+       .unit = "1",
+       .description = "refinement points per optimiser step, as a fraction of "
+                      "training.batch_size (same loss weight as the bank)",
+       .min = 0.0,
+       .max = 4.0,
+       .minExclusive = true},
+      {.key = "training.refine_points",
+       .type = KeyType::Int,
+       .defaultValue = "32",
+       .unit = "1",
+       .description = "refinement points per geodesic point and round: the point itself and "
+                      "neighbours with l + refine_l_jitter N(0,1) and eta_x + refine_eta_jitter "
+                      "(1 + |eta_x|) N(0,1) per coordinate",
+       .min = 1.0,
+       .max = 100000.0},
+      {.key = "training.refine_l_jitter",
+       .type = KeyType::Real,
+       .defaultValue = "0.5",
+       .unit = "1",
+       .description = "standard deviation of the log-SNR of refinement points around a geodesic "
+                      "point",
+       .min = 0.0},
+      {.key = "training.refine_eta_jitter",
+       .type = KeyType::Real,
+       .defaultValue = "0.2",
+       .unit = "1",
+       .description = "relative standard deviation of the natural parameter eta_x of refinement "
+                      "points around a geodesic point (times 1 + |eta_x|)",
+       .min = 0.0},
       {.key = "training.x_frequencies",
        .type = KeyType::Int,
        .defaultValue = "1",
@@ -372,6 +437,14 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "highest log-SNR l trained on (must exceed training.l_min)",
        .min = -30.0,
        .max = 30.0},
+      {.key = "training.precision",
+       .type = KeyType::String,
+       .defaultValue = "float32",
+       .unit = "",
+       .description = "arithmetic of the optimisation: float32 (about twice the steps per second "
+                      "on a CPU) or float64; the saved network and everything that uses it are "
+                      "float64 either way",
+       .choices = {"float32", "float64"}},
       {.key = "training.batch_size",
        .type = KeyType::Int,
        .defaultValue = "2048",

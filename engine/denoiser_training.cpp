@@ -14,12 +14,17 @@
 
 #include "engine/annealed_langevin.h"
 #include "engine/full_atom.h"
+#include "engine/geodesic_solver.h"
 #include "engine/h5_file.h"
+#include "engine/job.h"
+#include "engine/output_util.h"
 #include "engine/parallel.h"
 #include "engine/potential_registry.h"
 #include "engine/progress.h"
+#include "engine/quadrature_denoiser.h"
 #include "engine/random.h"
 #include "engine/schedule.h"
+#include "engine/torch_denoiser.h"
 #include "geotps/version.h"
 #include "potentials/tabulated_surface.h"
 
@@ -63,7 +68,8 @@ void checkWritable(const std::string& path) {
 
 PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<double>& low,
                             const std::vector<double>& high, long long count, double etaHalfWidth,
-                            double lLow, double lHigh, double minEss, std::uint64_t seed) {
+                            double lLow, double lHigh, double minEss, std::uint64_t seed,
+                            const torch::Tensor& logWeights) {
   if (samplesIn.dim() != 2) throw std::invalid_argument("posteriorBank: samples must be [n, D]");
   const auto samples = samplesIn.to(torch::kFloat64).contiguous();
   const int D = static_cast<int>(samples.size(1));
@@ -75,15 +81,11 @@ PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<do
         "l_low <= l_high and min_ess >= 1");
   }
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
-  PosteriorBank bank;
-  bank.drawn = count;
   Rng rng(seed, 0x62616e6bULL);
-  std::vector<double> lv(static_cast<std::size_t>(count)), av(lv.size()),
-      xv(static_cast<std::size_t>(count) * D);
+  std::vector<double> lv(static_cast<std::size_t>(count)), xv(static_cast<std::size_t>(count) * D);
   for (long long i = 0; i < count; ++i) {
     const double l = lLow + (lHigh - lLow) * rng.uniform();
     lv[i] = l;
-    av[i] = etaScale(l);  // eta_x = a(l) x
     const double alpha = alphaOf(l), sigma2 = sigmaSquared(l);
     const bool tilted = rng.uniform() < 0.5;
     for (int d = 0; d < D; ++d) {
@@ -96,41 +98,114 @@ PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<do
     }
   }
   const auto L = torch::from_blob(lv.data(), {count}, f64).clone();
-  const auto A = torch::from_blob(av.data(), {count}, f64).clone();
   const auto X = torch::from_blob(xv.data(), {count, D}, f64).clone();
-  const auto r2 = samples.pow(2).sum(1);
-  std::vector<torch::Tensor> keepL, keepX, keepT;
-  torch::NoGradGuard noGrad;
-  const int threadsBefore = torch::get_num_threads();
-  torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
-  constexpr long long kChunk = 32;  // bank points per pass over the samples
-  for (long long b0 = 0; b0 < count; b0 += kChunk) {
-    const long long c = std::min(kChunk, count - b0);
-    const auto l = L.slice(0, b0, b0 + c), x = X.slice(0, b0, b0 + c);
-    // eta = (alpha x / sigma^2, -exp(l)/2); weights ∝ exp(eta . T(x0_j)) over the samples.
-    const auto etaX = x * A.slice(0, b0, b0 + c).unsqueeze(1);
-    const auto eta2 = -0.5 * torch::exp(l);
-    const auto w = torch::softmax(torch::matmul(etaX, samples.t()) + eta2.unsqueeze(1) * r2, 1);
-    const auto keep = (1.0 / w.pow(2).sum(1)) >= minEss;
-    keepL.push_back(l.index({keep}));
-    keepX.push_back(x.index({keep}));
-    keepT.push_back(torch::matmul(w, samples).index({keep}));
-  }
-  torch::set_num_threads(threadsBefore);
-  if (count > 0) {
-    bank.l = torch::cat(keepL);
-    bank.x = torch::cat(keepX);
-    bank.target = torch::cat(keepT);
-  } else {
-    bank.l = torch::empty({0}, f64);
-    bank.x = torch::empty({0, D}, f64);
-    bank.target = torch::empty({0, D}, f64);
-  }
+  PosteriorBank bank = posteriorTargets(samples, L, X, minEss, logWeights);
+  bank.drawn = count;
   return bank;
 }
 
+PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tensor& lIn,
+                               const torch::Tensor& xIn, double minEss,
+                               const torch::Tensor& logWeights) {
+  if (samplesIn.dim() != 2 || xIn.dim() != 2 || lIn.dim() != 1 || xIn.size(0) != lIn.size(0) ||
+      xIn.size(1) != samplesIn.size(1) || !(minEss >= 1) ||
+      (logWeights.defined() &&
+       (logWeights.dim() != 1 || logWeights.size(0) != samplesIn.size(0)))) {
+    throw std::invalid_argument(
+        "posteriorTargets: need [n, D] samples, [m] l, [m, D] x, min_ess >= 1 and [n] log-weights "
+        "(or none)");
+  }
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
+  const auto L = lIn.to(torch::kFloat64).contiguous(), X = xIn.to(torch::kFloat64).contiguous();
+  const long long count = L.size(0), n = samples.size(0);
+  const int D = static_cast<int>(samples.size(1));
+  // The samples as D x n float32 rows (vectorised exp; each point's weights are normalised
+  // against its largest one, so float32 costs nothing that matters at 1e-7 relative precision),
+  // |x0_j|^2 and the importance log-weights, shifted to a maximum of 0.
+  std::vector<Eigen::ArrayXf> S(D, Eigen::ArrayXf(n));
+  Eigen::ArrayXf r2 = Eigen::ArrayXf::Zero(n);
+  const double* sp = samples.data_ptr<double>();
+  for (int d = 0; d < D; ++d) {
+    for (long long j = 0; j < n; ++j) S[d][j] = static_cast<float>(sp[j * D + d]);
+    r2 += S[d].square();
+  }
+  Eigen::ArrayXf logW = Eigen::ArrayXf::Zero(n);
+  if (logWeights.defined()) {
+    const auto lw = logWeights.to(torch::kFloat64).contiguous();
+    const double* p = lw.data_ptr<double>();
+    const double top = lw.max().item<double>();
+    for (long long j = 0; j < n; ++j) logW[j] = static_cast<float>(p[j] - top);
+  }
+  const double* lp = L.data_ptr<double>();
+  const double* xp = X.data_ptr<double>();
+  std::vector<double> target(static_cast<std::size_t>(count) * D);
+  std::vector<char> keep(static_cast<std::size_t>(count));
+  parallelFor(static_cast<std::size_t>(count), resolveThreads(0),
+              [&](std::size_t begin, std::size_t end, int) {
+                Eigen::ArrayXf w(n);
+                for (std::size_t i = begin; i < end; ++i) {
+                  // eta = (alpha x / sigma^2, -exp(l)/2); w_j ∝ exp(eta . T(x0_j) + logW_j).
+                  const double l = lp[i], a = etaScale(l);
+                  w = static_cast<float>(-0.5 * std::exp(l)) * r2 + logW;
+                  for (int d = 0; d < D; ++d) w += static_cast<float>(a * xp[i * D + d]) * S[d];
+                  w = (w - w.maxCoeff()).exp();
+                  const double sum = w.sum();
+                  keep[i] = sum * sum / static_cast<double>(w.square().sum()) >= minEss;
+                  for (int d = 0; d < D; ++d) target[i * D + d] = (w * S[d]).sum() / sum;
+                }
+              });
+  std::vector<std::int64_t> kept;
+  for (long long i = 0; i < count; ++i) {
+    if (keep[i]) kept.push_back(i);
+  }
+  const auto idx = torch::from_blob(kept.data(), {static_cast<long long>(kept.size())},
+                                    torch::kInt64)
+                       .clone();
+  PosteriorBank bank;
+  bank.drawn = count;
+  bank.l = L.index_select(0, idx);
+  bank.x = X.index_select(0, idx);
+  bank.target = torch::from_blob(target.data(), {count, D}, f64).index_select(0, idx);
+  return bank;
+}
+
+PosteriorBank curveBank(const torch::Tensor& samples, const Eigen::MatrixXd& curve,
+                        int perPoint, double lJitter, double etaJitter, double minEss,
+                        std::uint64_t seed, const torch::Tensor& logWeights) {
+  const int D = static_cast<int>(curve.cols()) - 1;
+  if (samples.dim() != 2 || D < 1 || samples.size(1) != D || perPoint < 1 || !(lJitter >= 0) ||
+      !(etaJitter >= 0)) {
+    throw std::invalid_argument(
+        "curveBank: need [n, D] samples, an N x (D+1) curve, perPoint >= 1 and jitters >= 0");
+  }
+  const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
+  const long long N = curve.rows(), count = N * perPoint;
+  std::vector<double> lv(static_cast<std::size_t>(count)), xv(static_cast<std::size_t>(count) * D);
+  Rng rng(seed, 0x63757276ULL);
+  for (long long i = 0; i < N; ++i) {
+    const double l0 = curve(i, 0), a0 = etaScale(l0);
+    for (int k = 0; k < perPoint; ++k) {
+      const long long j = i * perPoint + k;
+      // The curve point itself, then neighbours: l +- lJitter, eta_x perturbed by a Gaussian of
+      // standard deviation etaJitter (1 + |eta_x|) per coordinate.
+      const double l = k == 0 ? l0 : l0 + lJitter * rng.normal();
+      const double a = etaScale(l);
+      lv[j] = l;
+      for (int d = 0; d < D; ++d) {
+        const double eta = a0 * curve(i, 1 + d);
+        const double e = k == 0 ? eta : eta + etaJitter * (1.0 + std::abs(eta)) * rng.normal();
+        xv[j * D + d] = e / a;
+      }
+    }
+  }
+  const auto L = torch::from_blob(lv.data(), {count}, f64).clone();
+  const auto X = torch::from_blob(xv.data(), {count, D}, f64).clone();
+  return posteriorTargets(samples, L, X, minEss, logWeights);
+}
+
 DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSettings& s,
-                              const TrainingProgress& progress) {
+                              const TrainingProgress& progress, const BankRefiner& refiner) {
   if (samplesIn.dim() != 2 || samplesIn.size(0) < 1 || samplesIn.size(1) < 1) {
     throw std::invalid_argument("trainDenoiser: samples must be a non-empty [n, D] tensor");
   }
@@ -175,7 +250,11 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   }
 
   DenoiserNetwork net(meta);
+  // Training precision: float32 is about twice as fast on a CPU; the returned network is float64.
+  const auto dtype = s.precision == "float64" ? torch::kFloat64 : torch::kFloat32;
+  net->to(dtype);
   net->train();
+  const auto trainSamples = samples.to(dtype);
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(s.learningRate));
   // Exponential moving average of the weights (what is returned): it averages out the minibatch
   // noise that dominates the late steps. Its decay 1 - 9 / (10 + step), capped at kEmaMaxDecay,
@@ -197,12 +276,36 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   if (s.bankPoints > 0) {
     const auto tBank = Clock::now();
     bank = posteriorBank(samples, meta.dataLow, meta.dataHigh, s.bankPoints, s.bankEta, s.bankLLow,
-                         s.bankLHigh, s.bankMinEss, s.seed);
+                         s.bankLHigh, s.bankMinEss, s.seed, s.sampleLogWeights);
     bankKept = bank.l.size(0);
+    bank.l = bank.l.to(dtype);
+    bank.x = bank.x.to(dtype);
+    bank.target = bank.target.to(dtype);
     meta.source += fmt::format(
         "; posterior bank: {} of {} points kept (effective sample size >= {}), {:.1f} s", bankKept,
         s.bankPoints, s.bankMinEss, secondsSince(tBank));
   }
+
+  // Cumulative sample weights for the minibatch draw (empty = equal weights).
+  std::vector<double> sampleCdf;
+  if (s.sampleLogWeights.defined()) {
+    if (s.sampleLogWeights.dim() != 1 || s.sampleLogWeights.size(0) != n ||
+        !torch::isfinite(s.sampleLogWeights).all().item<bool>()) {
+      throw std::invalid_argument("trainDenoiser: sampleLogWeights must be [n] finite values");
+    }
+    const auto lw = s.sampleLogWeights.to(torch::kFloat64).contiguous();
+    const auto w = torch::exp(lw - lw.max());
+    const double* wp = w.data_ptr<double>();
+    sampleCdf.resize(static_cast<std::size_t>(n));
+    double acc = 0.0;
+    for (long long j = 0; j < n; ++j) sampleCdf[j] = (acc += wp[j]);
+  }
+
+  // Points around the geodesics of the network being trained (see BankRefiner).
+  PosteriorBank curvePoints;
+  long long curveKept = 0;
+  int round = 0;
+  const int rounds = refiner ? s.refineRounds : 0;
 
   const int B = s.batchSize;
   std::vector<std::int64_t> index(B);
@@ -223,6 +326,43 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
                                   (1.0 - kFinalLearningRateFraction) * 0.5 *
                                       (1.0 + std::cos(std::numbers::pi * std::min(1.0, fraction))));
     if (step < kWarmupSteps) lr *= static_cast<double>(step + 1) / kWarmupSteps;
+
+    // Refinement round: the refiner sees the averaged weights (what would be returned now).
+    if (round < rounds &&
+        fraction >= s.refineStart + (s.refineEnd - s.refineStart) * round /
+                                        std::max(1, rounds - 1)) {
+      std::vector<torch::Tensor> current;
+      {
+        torch::NoGradGuard noGrad;
+        for (std::size_t k = 0; k < params.size(); ++k) {
+          current.push_back(params[k].detach().clone());
+          params[k].copy_(ema[k]);
+        }
+      }
+      net->to(torch::kFloat64);
+      net->eval();
+      PosteriorBank extra = refiner(net, round);
+      net->to(dtype);
+      net->train();
+      {
+        torch::NoGradGuard noGrad;
+        for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(current[k]);
+      }
+      if (extra.l.defined() && extra.l.size(0) > 0) {
+        extra.l = extra.l.to(dtype);
+        extra.x = extra.x.to(dtype);
+        extra.target = extra.target.to(dtype);
+        if (curveKept == 0) {
+          curvePoints = std::move(extra);
+        } else {
+          curvePoints.l = torch::cat({curvePoints.l, extra.l});
+          curvePoints.x = torch::cat({curvePoints.x, extra.x});
+          curvePoints.target = torch::cat({curvePoints.target, extra.target});
+        }
+        curveKept = curvePoints.l.size(0);
+      }
+      ++round;
+    }
     for (auto& group : optimizer.param_groups()) {
       static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
     }
@@ -231,7 +371,13 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     double acc = 0.0;
     for (int b = 0; b < nb; ++b) cdf[b] = (acc += prob[b]);
     for (int i = 0; i < B; ++i) {
-      index[i] = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(n));
+      if (sampleCdf.empty()) {
+        index[i] = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(n));
+      } else {  // importance-weighted samples: draw j with probability ∝ exp(logWeight_j)
+        const double u = rng.uniform() * sampleCdf.back();
+        index[i] = std::min<std::int64_t>(
+            n - 1, std::upper_bound(sampleCdf.begin(), sampleCdf.end(), u) - sampleCdf.begin());
+      }
       const double u = rng.uniform() * acc;
       const int k = std::min<int>(
           nb - 1, static_cast<int>(std::upper_bound(cdf.begin(), cdf.end(), u) - cdf.begin()));
@@ -242,10 +388,10 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     for (auto& e : eps) e = rng.normal();
 
     const auto idxT = torch::from_blob(index.data(), {B}, torch::kInt64).clone();
-    const auto lT = torch::from_blob(lv.data(), {B}, f64).clone();
-    const auto wT = torch::from_blob(importance.data(), {B}, f64).clone();
-    const auto epsT = torch::from_blob(eps.data(), {B, D}, f64).clone();
-    const auto x0 = samples.index_select(0, idxT);
+    const auto lT = torch::from_blob(lv.data(), {B}, f64).to(dtype, false, true);
+    const auto wT = torch::from_blob(importance.data(), {B}, f64).to(dtype, false, true);
+    const auto epsT = torch::from_blob(eps.data(), {B, D}, f64).to(dtype, false, true);
+    const auto x0 = trainSamples.index_select(0, idxT);
     const auto lc = lT.unsqueeze(-1);
     const auto x = torch::sqrt(torch::sigmoid(lc)) * x0 + torch::sqrt(torch::sigmoid(-lc)) * epsT;
     const auto pred = net->forward(x, lT);
@@ -262,6 +408,18 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
       const auto bPred = net->forward(bank.x.index_select(0, biT), bL);
       loss =
           loss + (lossWeight(bL) * (bPred - bank.target.index_select(0, biT)).pow(2).sum(1)).mean();
+    }
+    if (curveKept > 0) {
+      const int Bc = std::max(1, static_cast<int>(std::lround(s.refineFraction * B)));
+      std::vector<std::int64_t> ci(Bc);
+      for (auto& v : ci)
+        v = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(curveKept));
+      const auto ciT = torch::from_blob(ci.data(), {Bc}, torch::kInt64).clone();
+      const auto cL = curvePoints.l.index_select(0, ciT);
+      const auto cPred = net->forward(curvePoints.x.index_select(0, ciT), cL);
+      loss = loss +
+             (lossWeight(cL) * (cPred - curvePoints.target.index_select(0, ciT)).pow(2).sum(1))
+                 .mean();
     }
 
     optimizer.zero_grad();
@@ -289,7 +447,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     }
 
     // Running per-bin weighted loss, and the new bin probabilities from it.
-    const auto wl = weighted.detach().contiguous();
+    const auto wl = weighted.detach().to(torch::kFloat64).contiguous();
     const double* wlp = wl.data_ptr<double>();
     std::fill(binSum.begin(), binSum.end(), 0.0);
     std::fill(binCount.begin(), binCount.end(), 0.0);
@@ -334,6 +492,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     torch::NoGradGuard noGrad;
     for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(ema[k]);
   }
+  net->to(torch::kFloat64);
   net->meta = meta;
   net->meta.steps = step;
   net->meta.seconds = secondsSince(t0);
@@ -473,6 +632,27 @@ torch::Tensor langevinSamples(const Potential& potential, double kT,
   return out;
 }
 
+torch::Tensor temperedLogWeights(const Potential& potential, const torch::Tensor& samplesIn,
+                                 double kT, double factor) {
+  if (samplesIn.dim() != 2 || samplesIn.size(1) != potential.dimension() || !(kT > 0) ||
+      !(factor > 0)) {
+    throw std::invalid_argument(
+        "temperedLogWeights: need [n, D] samples of the potential's dimension, kT > 0 and a "
+        "temperature factor > 0");
+  }
+  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
+  const long long n = samples.size(0);
+  auto logW = torch::empty({n}, torch::TensorOptions().dtype(torch::kFloat64));
+  potential.evaluate(samples.data_ptr<double>(), static_cast<std::size_t>(n),
+                     logW.data_ptr<double>(), nullptr);
+  // Samples of exp(-U / (f kT)) reweighted to exp(-U / kT): log w = -U (1 - 1/f) / kT.
+  logW.mul_(-(1.0 - 1.0 / factor) / kT);
+  if (!torch::isfinite(logW).all().item<bool>()) {
+    throw SamplerError("temperedLogWeights: the potential is not finite at every sample");
+  }
+  return logW;
+}
+
 long long cvFrameCount(const std::string& h5path) {
   H5File f(h5path, H5File::Mode::Read);
   if (!f.exists("/full_atom/cv")) {
@@ -524,9 +704,21 @@ TrainingSettings trainingSettingsFromConfig(const Config& c) {
         "{}: key 'training.bank_l_range': expected [low, high] with low <= high, got [{}, {}]",
         c.sourceName(), s.bankLLow, s.bankLHigh));
   }
+  s.refineRounds = static_cast<int>(c.getInt("training.refine_rounds"));
+  const auto refineRange = c.getRealList("training.refine_range");
+  s.refineStart = refineRange[0];
+  s.refineEnd = refineRange[1];
+  if (!(s.refineStart >= 0 && s.refineStart <= s.refineEnd && s.refineEnd <= 1)) {
+    throw ConfigError(fmt::format(
+        "{}: key 'training.refine_range': expected [first, last] with 0 <= first <= last <= 1, "
+        "got [{}, {}]",
+        c.sourceName(), s.refineStart, s.refineEnd));
+  }
+  s.refineFraction = c.getReal("training.refine_fraction");
   s.lMin = c.getReal("training.l_min");
   s.lMax = c.getReal("training.l_max");
   s.batchSize = static_cast<int>(c.getInt("training.batch_size"));
+  s.precision = c.getString("training.precision");
   s.learningRate = c.getReal("training.learning_rate");
   s.maxSteps = c.getInt("training.max_steps");
   s.maxSeconds = c.getReal("training.max_seconds");
@@ -559,6 +751,8 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
   const std::string sourceKind = config.getString("training.source");
   const long long nWanted = config.getInt("training.n_samples");
   torch::Tensor samples;
+  PotentialPtr samplingPotential;  // kept for the exact energies in the refinement log
+  double exactKT = 1.0;
   if (sourceKind == "langevin") {
     // The job's 2D density: the potential itself, or for openmm jobs the CV free-energy surface
     // in units of kT at dynamics.temperature (what the quadrature denoiser of the job uses).
@@ -592,8 +786,21 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
     const LangevinStart start =
         startKind == "boltzmann" ? LangevinStart::Boltzmann : LangevinStart::UniformGrid;
     if (options.progress) fmt::print(stderr, "sampling: {} Langevin walkers ...\n", nWanted);
-    samples = langevinSamples(*potential, kT, low, high, nWanted, steps, ds, settings.seed,
-                              static_cast<int>(config.getInt("sampler.threads")), start);
+    const double tempering = config.getReal("training.langevin_temperature_factor");
+    samples = langevinSamples(*potential, tempering * kT, low, high, nWanted, steps, ds,
+                              settings.seed, static_cast<int>(config.getInt("sampler.threads")),
+                              start);
+    exactKT = kT;
+    std::string weightText;
+    if (tempering != 1.0) {
+      const auto logW = temperedLogWeights(*potential, samples, kT, tempering);
+      const auto w = torch::exp(logW - logW.max());
+      const double ess = (w.sum().pow(2) / w.pow(2).sum()).item<double>();
+      settings.sampleLogWeights = logW;
+      weightText = fmt::format(
+          "; walkers at {} kT, reweighted to kT (importance weights' effective sample size {:.0f})",
+          tempering, ess);
+    }
     for (int d = 0; d < potential->dimension(); ++d) {
       if (potential->isPeriodic()) {
         settings.dataLow.push_back(potential->boxLow(d));
@@ -608,6 +815,8 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
         nWanted, startKind == "boltzmann" ? "Boltzmann-resampled" : "uniform", steps, ds, kT, what,
         potential->isPeriodic() ? " (final positions wrapped into the periodic box)" : "",
         settings.seed);
+    settings.source += weightText;
+    samplingPotential = std::move(potential);
   } else {
     const std::string file = config.getString("training.result_file");
     const long long frames = cvFrameCount(file);
@@ -626,13 +835,63 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
              summary.samplingSeconds);
   std::fflush(log);
 
+  // Geodesic-guided refinement: the job's geodesic with the network as it stands, and points
+  // around it with the samples' posterior means as targets.
+  BankRefiner refiner;
+  std::shared_ptr<QuadratureDenoiser> exact;  // only to report the curves' exact energies
+  if (settings.refineRounds > 0) {
+    const GeodesicSettings gs = geodesicSettingsFromConfig(config);
+    const double lEnd = config.getReal("states.l_end");
+    const Eigen::VectorXd zA = spacetimePoint(lEnd, toVector(config.getRealList("states.a")));
+    const Eigen::VectorXd zB = spacetimePoint(lEnd, toVector(config.getRealList("states.b")));
+    if (zA.size() != samples.size(1) + 1 || zB.size() != samples.size(1) + 1) {
+      throw ConfigError(fmt::format(
+          "{}: keys 'states.a' and 'states.b' need {} coordinates (the samples' dimension) for "
+          "training.refine_rounds",
+          config.sourceName(), samples.size(1)));
+    }
+    if (const auto* surface = dynamic_cast<const TabulatedSurface*>(samplingPotential.get())) {
+      exact = QuadratureDenoiser::fromSurface(*surface, exactKT, 0);
+    }
+    const int perPoint = static_cast<int>(config.getInt("training.refine_points"));
+    const double lJitter = config.getReal("training.refine_l_jitter");
+    const double etaJitter = config.getReal("training.refine_eta_jitter");
+    const double minEss = settings.bankMinEss;
+    const std::uint64_t seed = settings.seed;
+    refiner = [&, gs, zA, zB, perPoint, lJitter, etaJitter, minEss, seed](
+                  const DenoiserNetwork& current, int round) {
+      const auto t = Clock::now();
+      const int threadsBefore = torch::get_num_threads();
+      torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+      const auto denoiser = TorchDenoiser::fromNetwork(current);
+      const GeodesicResult geo = solveGeodesic(*denoiser, zA, zB, gs);
+      PosteriorBank points =
+          curveBank(samples, geo.z, perPoint, lJitter, etaJitter, minEss,
+                    seed + 7919ULL * static_cast<std::uint64_t>(round + 1), settings.sampleLogWeights);
+      torch::set_num_threads(threadsBefore);
+      std::string exactText;
+      if (exact) {
+        exactText = fmt::format(" (exact {:.3f})", evaluateCurve(*exact, geo.z, false).energy);
+      }
+      fmt::print(log,
+                 "# refinement round {}: geodesic energy {:.3f}{}, lowest l {:.2f}, {} of {} "
+                 "points kept, {:.1f} s\n",
+                 round + 1, geo.evaluation.energy, exactText, geo.z.col(0).minCoeff(),
+                 points.l.size(0), points.drawn, secondsSince(t));
+      std::fflush(log);
+      return points;
+    };
+  }
+
   constexpr long long kTicks = 1000;
   Progress bar("training", kTicks, options.progress);
-  DenoiserNetwork net =
-      trainDenoiser(samples, settings, [&](long long step, double fraction, double loss) {
+  DenoiserNetwork net = trainDenoiser(
+      samples, settings,
+      [&](long long step, double fraction, double loss) {
         bar.update(static_cast<long long>(std::min(1.0, fraction) * kTicks),
                    fmt::format("step {} loss {:.4g}", step, loss));
-      });
+      },
+      refiner);
   summary.source = net->meta.source;  // with the posterior bank's size
   summary.steps = net->meta.steps;
   summary.trainingSeconds = net->meta.seconds;

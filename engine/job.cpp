@@ -95,6 +95,27 @@ void writeFullAtom(H5File& f, const FullAtomSetup& atoms, const FullAtomPaths& f
 
 }  // namespace
 
+GeodesicSettings geodesicSettingsFromConfig(const Config& config) {
+  GeodesicSettings gs;
+  gs.optimizer = config.getString("geodesic.optimizer");
+  gs.nPoints = static_cast<int>(config.getInt("geodesic.n_points"));
+  gs.nNodes = static_cast<int>(config.getInt("geodesic.n_nodes"));
+  gs.maxIterations = config.getInt("geodesic.max_iterations");
+  gs.learningRate = config.getReal("geodesic.learning_rate");
+  gs.tolerance = config.getReal("geodesic.tolerance");
+  gs.gradientTolerance = config.getReal("geodesic.gradient_tolerance");
+  gs.penalty.type = PenaltySettings::parseType(config.getString("penalty.type"));
+  gs.penalty.lFloor = config.getReal("penalty.l_floor");
+  gs.penalty.beta = config.getReal("penalty.beta");
+  gs.penalty.lambda = config.getReal("penalty.lambda");
+  gs.penalty.warmupSteps = static_cast<int>(config.getInt("penalty.warmup_steps"));
+  gs.penalty.rampSteps = config.getReal("penalty.ramp_steps");
+  gs.penalty.zStar = toVector(config.getRealList("penalty.z_star"));
+  gs.penalty.kappa = config.getReal("penalty.kappa");
+  gs.penalty.regionWeight = config.getReal("penalty.region_weight");
+  return gs;
+}
+
 JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   const auto tStart = Clock::now();
   if (options.seed) config.set("seed", std::to_string(*options.seed));
@@ -180,23 +201,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
 
   // --- geodesic
   t = Clock::now();
-  GeodesicSettings gs;
-  gs.optimizer = config.getString("geodesic.optimizer");
-  gs.nPoints = static_cast<int>(config.getInt("geodesic.n_points"));
-  gs.nNodes = static_cast<int>(config.getInt("geodesic.n_nodes"));
-  gs.maxIterations = config.getInt("geodesic.max_iterations");
-  gs.learningRate = config.getReal("geodesic.learning_rate");
-  gs.tolerance = config.getReal("geodesic.tolerance");
-  gs.gradientTolerance = config.getReal("geodesic.gradient_tolerance");
-  gs.penalty.type = PenaltySettings::parseType(config.getString("penalty.type"));
-  gs.penalty.lFloor = config.getReal("penalty.l_floor");
-  gs.penalty.beta = config.getReal("penalty.beta");
-  gs.penalty.lambda = config.getReal("penalty.lambda");
-  gs.penalty.warmupSteps = static_cast<int>(config.getInt("penalty.warmup_steps"));
-  gs.penalty.rampSteps = config.getReal("penalty.ramp_steps");
-  gs.penalty.zStar = toVector(config.getRealList("penalty.z_star"));
-  gs.penalty.kappa = config.getReal("penalty.kappa");
-  gs.penalty.regionWeight = config.getReal("penalty.region_weight");
+  const GeodesicSettings gs = geodesicSettingsFromConfig(config);
   const int stages = (gs.optimizer == "lbfgs" && gs.penalty.type != PenaltySettings::Type::None &&
                       gs.penalty.lambda > 0)
                          ? 2

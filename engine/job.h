@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/config.h"
+#include "engine/geodesic_solver.h"
 
 namespace geotps {
 
@@ -51,6 +52,9 @@ struct JobSummary {
   double wallSeconds = 0.0;
   std::map<std::string, double> stageSeconds;  ///< setup, geodesic, sampling, metrics, output
 };
+
+/// The geodesic.* and penalty.* keys of a config.
+GeodesicSettings geodesicSettingsFromConfig(const Config& config);
 
 /// Runs the job; writes the result file atomically (nothing is left behind on failure).
 /// Progress goes to stderr; the effective configuration is printed to `log` first.
