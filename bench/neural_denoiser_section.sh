@@ -34,6 +34,7 @@ for kind in good poor; do
   echo
   echo '```'
   grep -v "^#" "$WORK/train_$kind.log" | tail -8
+  grep "^# refinement" "$WORK/train_$kind.log"
   echo '```'
   echo
   echo "Errors of mu against the exact quadrature denoiser (\`geotps_denoiser_error\`; points x = alpha(l) y,"
