@@ -35,8 +35,8 @@ int main(int argc, char** argv) {
   const std::uint64_t seed = argc > 5 ? std::strtoull(argv[5], nullptr, 10) : 0;
   const auto surface = TabulatedSurface::fromFile(argv[1], 1.0);
   const auto exact = QuadratureDenoiser::fromSurface(*surface, 1.0);
-  const auto samples = langevinSamples(*surface, factor, {}, {}, n, steps, 1e-3, seed, 0,
-                                       LangevinStart::Boltzmann);
+  const auto samples =
+      langevinSamples(*surface, factor, {}, {}, n, steps, 1e-3, seed, 0, LangevinStart::Boltzmann);
   const auto logW = temperedLogWeights(*surface, samples, 1.0, factor);
   const auto w = torch::exp(logW - logW.max());
   const double ess = (w.sum().pow(2) / w.pow(2).sum()).item<double>();
@@ -58,10 +58,9 @@ int main(int argc, char** argv) {
   const GeodesicResult ref = solveGeodesic(*exact, zA, zB, gs);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  fmt::print(
-      "| {} | {} | {} | {:.0f} | {:.3f} | {:.3f} | {:.2f} | {:.3f} | {:.3f} | {:.0f} |\n", n,
-      steps, factor, ess, geo.evaluation.energy, evaluateCurve(*exact, geo.z, false).energy,
-      geo.z.col(0).minCoeff(), ref.evaluation.energy, evaluateCurve(empirical, ref.z, false).energy,
-      seconds);
+  fmt::print("| {} | {} | {} | {:.0f} | {:.3f} | {:.3f} | {:.2f} | {:.3f} | {:.3f} | {:.0f} |\n", n,
+             steps, factor, ess, geo.evaluation.energy, evaluateCurve(*exact, geo.z, false).energy,
+             geo.z.col(0).minCoeff(), ref.evaluation.energy,
+             evaluateCurve(empirical, ref.z, false).energy, seconds);
   return 0;
 }

@@ -159,9 +159,8 @@ PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tens
   for (long long i = 0; i < count; ++i) {
     if (keep[i]) kept.push_back(i);
   }
-  const auto idx = torch::from_blob(kept.data(), {static_cast<long long>(kept.size())},
-                                    torch::kInt64)
-                       .clone();
+  const auto idx =
+      torch::from_blob(kept.data(), {static_cast<long long>(kept.size())}, torch::kInt64).clone();
   PosteriorBank bank;
   bank.drawn = count;
   bank.l = L.index_select(0, idx);
@@ -170,9 +169,9 @@ PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tens
   return bank;
 }
 
-PosteriorBank curveBank(const torch::Tensor& samples, const Eigen::MatrixXd& curve,
-                        int perPoint, double lJitter, double etaJitter, double minEss,
-                        std::uint64_t seed, const torch::Tensor& logWeights) {
+PosteriorBank curveBank(const torch::Tensor& samples, const Eigen::MatrixXd& curve, int perPoint,
+                        double lJitter, double etaJitter, double minEss, std::uint64_t seed,
+                        const torch::Tensor& logWeights) {
   const int D = static_cast<int>(curve.cols()) - 1;
   if (samples.dim() != 2 || D < 1 || samples.size(1) != D || perPoint < 1 || !(lJitter >= 0) ||
       !(etaJitter >= 0)) {
@@ -328,9 +327,8 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     if (step < kWarmupSteps) lr *= static_cast<double>(step + 1) / kWarmupSteps;
 
     // Refinement round: the refiner sees the averaged weights (what would be returned now).
-    if (round < rounds &&
-        fraction >= s.refineStart + (s.refineEnd - s.refineStart) * round /
-                                        std::max(1, rounds - 1)) {
+    if (round < rounds && fraction >= s.refineStart + (s.refineEnd - s.refineStart) * round /
+                                                          std::max(1, rounds - 1)) {
       std::vector<torch::Tensor> current;
       {
         torch::NoGradGuard noGrad;
@@ -397,30 +395,20 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     const auto pred = net->forward(x, lT);
     const auto weighted = lossWeight(lT) * (pred - x0).pow(2).sum(1);
     auto loss = (weighted * wT).mean();
-    if (bankKept > 0) {
-      // Bank points: same weight w(l) as the denoising loss (l is uniform on the bank's range).
-      const int Bb = std::max(1, static_cast<int>(std::lround(s.bankFraction * B)));
-      std::vector<std::int64_t> bi(Bb);
-      for (auto& v : bi)
-        v = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(bankKept));
-      const auto biT = torch::from_blob(bi.data(), {Bb}, torch::kInt64).clone();
-      const auto bL = bank.l.index_select(0, biT);
-      const auto bPred = net->forward(bank.x.index_select(0, biT), bL);
-      loss =
-          loss + (lossWeight(bL) * (bPred - bank.target.index_select(0, biT)).pow(2).sum(1)).mean();
-    }
-    if (curveKept > 0) {
-      const int Bc = std::max(1, static_cast<int>(std::lround(s.refineFraction * B)));
-      std::vector<std::int64_t> ci(Bc);
-      for (auto& v : ci)
-        v = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(curveKept));
-      const auto ciT = torch::from_blob(ci.data(), {Bc}, torch::kInt64).clone();
-      const auto cL = curvePoints.l.index_select(0, ciT);
-      const auto cPred = net->forward(curvePoints.x.index_select(0, ciT), cL);
-      loss = loss +
-             (lossWeight(cL) * (cPred - curvePoints.target.index_select(0, ciT)).pow(2).sum(1))
-                 .mean();
-    }
+    // Bank and refinement points: round(fraction * B) drawn uniformly, same weight w(l) as the
+    // denoising loss.
+    auto pointsLoss = [&](const PosteriorBank& p, long long kept, double share) {
+      const int m = std::max(1, static_cast<int>(std::lround(share * B)));
+      std::vector<std::int64_t> pick(m);
+      for (auto& v : pick)
+        v = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(kept));
+      const auto idx = torch::from_blob(pick.data(), {m}, torch::kInt64).clone();
+      const auto pl = p.l.index_select(0, idx);
+      const auto pPred = net->forward(p.x.index_select(0, idx), pl);
+      return (lossWeight(pl) * (pPred - p.target.index_select(0, idx)).pow(2).sum(1)).mean();
+    };
+    if (bankKept > 0) loss = loss + pointsLoss(bank, bankKept, s.bankFraction);
+    if (curveKept > 0) loss = loss + pointsLoss(curvePoints, curveKept, s.refineFraction);
 
     optimizer.zero_grad();
     loss.backward();
@@ -787,9 +775,9 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
         startKind == "boltzmann" ? LangevinStart::Boltzmann : LangevinStart::UniformGrid;
     if (options.progress) fmt::print(stderr, "sampling: {} Langevin walkers ...\n", nWanted);
     const double tempering = config.getReal("training.langevin_temperature_factor");
-    samples = langevinSamples(*potential, tempering * kT, low, high, nWanted, steps, ds,
-                              settings.seed, static_cast<int>(config.getInt("sampler.threads")),
-                              start);
+    samples =
+        langevinSamples(*potential, tempering * kT, low, high, nWanted, steps, ds, settings.seed,
+                        static_cast<int>(config.getInt("sampler.threads")), start);
     exactKT = kT;
     std::string weightText;
     if (tempering != 1.0) {
@@ -865,9 +853,9 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
       torch::set_num_threads(static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
       const auto denoiser = TorchDenoiser::fromNetwork(current);
       const GeodesicResult geo = solveGeodesic(*denoiser, zA, zB, gs);
-      PosteriorBank points =
-          curveBank(samples, geo.z, perPoint, lJitter, etaJitter, minEss,
-                    seed + 7919ULL * static_cast<std::uint64_t>(round + 1), settings.sampleLogWeights);
+      PosteriorBank points = curveBank(samples, geo.z, perPoint, lJitter, etaJitter, minEss,
+                                       seed + 7919ULL * static_cast<std::uint64_t>(round + 1),
+                                       settings.sampleLogWeights);
       torch::set_num_threads(threadsBefore);
       std::string exactText;
       if (exact) {

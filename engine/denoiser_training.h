@@ -7,7 +7,6 @@
 #include <torch/torch.h>
 
 #include <Eigen/Dense>
-
 #include <cstdint>
 #include <cstdio>
 #include <functional>

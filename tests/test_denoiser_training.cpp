@@ -236,8 +236,8 @@ TEST(DenoiserTraining, MixtureMatchesClosedFormPosteriorMean) {
 }
 
 // The bank's targets are the posterior means of the samples' empirical distribution, recomputed
-// here in float64 point by point from eta = (alpha x / sigma^2, -exp(l)/2); the ESS filter keeps exactly the
-// points whose recomputed effective sample size reaches the threshold.
+// here in float64 point by point from eta = (alpha x / sigma^2, -exp(l)/2); the ESS filter keeps
+// exactly the points whose recomputed effective sample size reaches the threshold.
 TEST(PosteriorBank, TargetsArePosteriorMeansOfTheSamples) {
   const auto data = mixtureSamples({{-1.0, 0.5}, {1.2, -0.3}}, {0.7, 0.3}, 0.4, 80, 11);
   const std::vector<double> low{-2.0, -1.5}, high{2.5, 1.0};
@@ -353,8 +353,8 @@ TEST(PosteriorBank, ImportanceWeightsEnterTheTargets) {
   auto logW = torch::empty({200}, torch::kFloat64);
   for (int j = 0; j < 200; ++j) logW[j] = 0.37 * std::sin(3.0 * x0[2 * j]) - 0.2 * x0[2 * j + 1];
   const auto l = torch::tensor({-4.0, -1.0, 0.5, 3.0}, torch::kFloat64);
-  const auto x = torch::tensor({0.1, -0.05, 0.4, 0.3, -0.6, 0.2, 0.9, 0.5}, torch::kFloat64)
-                     .view({4, 2});
+  const auto x =
+      torch::tensor({0.1, -0.05, 0.4, 0.3, -0.6, 0.2, 0.9, 0.5}, torch::kFloat64).view({4, 2});
   const PosteriorBank bank = posteriorTargets(data, l, x, 1.0, logW);
   ASSERT_EQ(bank.l.size(0), 4);
   for (int i = 0; i < 4; ++i) {
