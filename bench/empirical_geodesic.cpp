@@ -38,14 +38,16 @@ int main(int argc, char** argv) {
   const auto samples =
       langevinSamples(*surface, factor, {}, {}, n, steps, 1e-3, seed, 0, LangevinStart::Boltzmann);
   const auto logW = temperedLogWeights(*surface, samples, 1.0, factor);
-  const auto w = torch::exp(logW - logW.max());
-  const double ess = (w.sum().pow(2) / w.pow(2).sum()).item<double>();
+  const double ess = effectiveSampleSize(logW);
+  const auto xs = samples.contiguous();
+  const double* xp = xs.data_ptr<double>();
+  const double* wp = logW.data_ptr<double>();
   Eigen::MatrixXd points(n, 2);
   Eigen::VectorXd logDensity(n);
   for (long long j = 0; j < n; ++j) {
-    points(j, 0) = samples[j][0].item<double>();
-    points(j, 1) = samples[j][1].item<double>();
-    logDensity[j] = logW[j].item<double>();
+    points(j, 0) = xp[2 * j];
+    points(j, 1) = xp[2 * j + 1];
+    logDensity[j] = wp[j];
   }
   const QuadratureDenoiser empirical(points, logDensity, 1.0);
   Eigen::VectorXd a(2), b(2);

@@ -67,7 +67,6 @@ torch::Tensor DenoiserNetworkImpl::forward(const torch::Tensor& x, const torch::
   const auto norm = torch::sqrt(s2 + sd * sd);
   const auto cSkip = sd * sd / (s2 + sd * sd);
   const auto cOut = torch::sqrt(s2) * sd / norm;
-  const auto yin = y / norm;
   if (meta.features == "natural") {
     // u depends on (x, l) only through the natural parameters: at low l it is sigma_d eta_x, so a
     // posterior tilted far beyond the noisy states of the forward process (large x at low l) has
@@ -77,6 +76,7 @@ torch::Tensor DenoiserNetworkImpl::forward(const torch::Tensor& x, const torch::
     const auto h = torch::cat({embed(u, xFreq), torch::sigmoid(lc - lCentres), u}, -1);
     return cSkip * y + cOut * mlp->forward(h);
   }
+  const auto yin = y / norm;
   const auto ls = lc / std::max(std::abs(meta.lMin), std::abs(meta.lMax));
   const auto h = torch::cat({embed(yin, xFreq), embed(ls, lFreq), yin, ls}, -1);
   return cSkip * y + cOut * mlp->forward(h);

@@ -254,6 +254,11 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   net->to(dtype);
   net->train();
   const auto trainSamples = samples.to(dtype);
+  auto toTrainingType = [dtype](PosteriorBank& p) {
+    p.l = p.l.to(dtype);
+    p.x = p.x.to(dtype);
+    p.target = p.target.to(dtype);
+  };
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(s.learningRate));
   // Exponential moving average of the weights (what is returned): it averages out the minibatch
   // noise that dominates the late steps. Its decay 1 - 9 / (10 + step), capped at kEmaMaxDecay,
@@ -269,22 +274,6 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   std::vector<char> binSeen(nb, 0);
   Rng rng(s.seed, 0x6c6f7373ULL);  // minibatches, l and noise: independent of torch's generator
 
-  // Off-distribution points with empirical posterior-mean targets (part of the time budget).
-  PosteriorBank bank;
-  long long bankKept = 0;
-  if (s.bankPoints > 0) {
-    const auto tBank = Clock::now();
-    bank = posteriorBank(samples, meta.dataLow, meta.dataHigh, s.bankPoints, s.bankEta, s.bankLLow,
-                         s.bankLHigh, s.bankMinEss, s.seed, s.sampleLogWeights);
-    bankKept = bank.l.size(0);
-    bank.l = bank.l.to(dtype);
-    bank.x = bank.x.to(dtype);
-    bank.target = bank.target.to(dtype);
-    meta.source += fmt::format(
-        "; posterior bank: {} of {} points kept (effective sample size >= {}), {:.1f} s", bankKept,
-        s.bankPoints, s.bankMinEss, secondsSince(tBank));
-  }
-
   // Cumulative sample weights for the minibatch draw (empty = equal weights).
   std::vector<double> sampleCdf;
   if (s.sampleLogWeights.defined()) {
@@ -298,6 +287,20 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     sampleCdf.resize(static_cast<std::size_t>(n));
     double acc = 0.0;
     for (long long j = 0; j < n; ++j) sampleCdf[j] = (acc += wp[j]);
+  }
+
+  // Off-distribution points with empirical posterior-mean targets (part of the time budget).
+  PosteriorBank bank;
+  long long bankKept = 0;
+  if (s.bankPoints > 0) {
+    const auto tBank = Clock::now();
+    bank = posteriorBank(samples, meta.dataLow, meta.dataHigh, s.bankPoints, s.bankEta, s.bankLLow,
+                         s.bankLHigh, s.bankMinEss, s.seed, s.sampleLogWeights);
+    bankKept = bank.l.size(0);
+    toTrainingType(bank);
+    meta.source += fmt::format(
+        "; posterior bank: {} of {} points kept (effective sample size >= {}), {:.1f} s", bankKept,
+        s.bankPoints, s.bankMinEss, secondsSince(tBank));
   }
 
   // Points around the geodesics of the network being trained (see BankRefiner).
@@ -347,9 +350,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
         for (std::size_t k = 0; k < params.size(); ++k) params[k].copy_(current[k]);
       }
       if (extra.l.defined() && extra.l.size(0) > 0) {
-        extra.l = extra.l.to(dtype);
-        extra.x = extra.x.to(dtype);
-        extra.target = extra.target.to(dtype);
+        toTrainingType(extra);
         if (curveKept == 0) {
           curvePoints = std::move(extra);
         } else {
@@ -641,6 +642,11 @@ torch::Tensor temperedLogWeights(const Potential& potential, const torch::Tensor
   return logW;
 }
 
+double effectiveSampleSize(const torch::Tensor& logWeights) {
+  const auto w = torch::exp(logWeights.to(torch::kFloat64) - logWeights.max().item<double>());
+  return (w.sum().pow(2) / w.pow(2).sum()).item<double>();
+}
+
 long long cvFrameCount(const std::string& h5path) {
   H5File f(h5path, H5File::Mode::Read);
   if (!f.exists("/full_atom/cv")) {
@@ -781,13 +787,10 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
     exactKT = kT;
     std::string weightText;
     if (tempering != 1.0) {
-      const auto logW = temperedLogWeights(*potential, samples, kT, tempering);
-      const auto w = torch::exp(logW - logW.max());
-      const double ess = (w.sum().pow(2) / w.pow(2).sum()).item<double>();
-      settings.sampleLogWeights = logW;
+      settings.sampleLogWeights = temperedLogWeights(*potential, samples, kT, tempering);
       weightText = fmt::format(
           "; walkers at {} kT, reweighted to kT (importance weights' effective sample size {:.0f})",
-          tempering, ess);
+          tempering, effectiveSampleSize(settings.sampleLogWeights));
     }
     for (int d = 0; d < potential->dimension(); ++d) {
       if (potential->isPeriodic()) {

@@ -167,6 +167,9 @@ torch::Tensor langevinSamples(const Potential& potential, double kT, const std::
 torch::Tensor temperedLogWeights(const Potential& potential, const torch::Tensor& samples,
                                  double kT, double factor);
 
+/// Effective sample size (sum w)^2 / sum w^2 of importance weights given as log-weights ([n]).
+double effectiveSampleSize(const torch::Tensor& logWeights);
+
 /// Number of full-atom frames (paths x frames per path) in a result file's /full_atom/cv.
 long long cvFrameCount(const std::string& h5path);
 
