@@ -187,6 +187,70 @@ TEST(AnnealedLangevin, SamplesTetheredGaussianPosterior) {
   EXPECT_GT((mean - m).norm(), 10.0 * std::sqrt(1.0 / (P * s.nPaths)));
 }
 
+// Leimkuhler-Matthews, x' = x - (ds/2) P (x - m) + sqrt(ds) (xi_k + xi_{k+1}) / 2 on a harmonic
+// U: x_{k+1} = c xi_{k+1} + c (1 + r) sum_j r^j xi_{k-j} with r = 1 - ds P / 2 and c = sqrt(ds) /
+// 2, so Var x = c^2 (1 + (1 + r) / (1 - r)) = 2 c^2 / (1 - r) = 1 / P for every stable ds: the
+// chain samples the target exactly. At ds P = 1 Euler-Maruyama's variance is 4/3 of it.
+TEST(AnnealedLangevin, LeimkuhlerMatthewsSamplesHarmonicTargetExactlyAtLargeSteps) {
+  const double k = 10.0;
+  const VectorXd c = vec2(0.7, -1.2);
+  Harmonic pot(k, c);
+  SamplerSettings s;
+  s.nPaths = 2000;
+  s.stepsPerPoint = 2000;
+  s.stepSize = 0.1;  // ds k = 1
+  s.threads = 2;
+  s.seed = 31;
+  s.frameStride = 100;  // correlation r^100 = 0.5^100
+  const MatrixXd curve = constantCurve(1, -30.0, vec2(0.0, 0.0));
+  s.integrator = Integrator::LeimkuhlerMatthews;
+  const SamplerResult lm = sampleAnnealedLangevin(pot, curve, c + vec2(1.0, 1.0), s);
+  checkGaussian(lm, s.nPaths, c, 1.0 / k, 2);
+  s.integrator = Integrator::EulerMaruyama;
+  const SamplerResult em = sampleAnnealedLangevin(pot, curve, c + vec2(1.0, 1.0), s);
+  const double emVar = discreteOUVariance(k, s.stepSize);
+  EXPECT_NEAR(emVar * k, 4.0 / 3.0, 1e-12);
+  checkGaussian(em, s.nPaths, c, emVar, 2);
+  // One walker-step budget, one gradient per step: the same evaluation count.
+  EXPECT_EQ(lm.energyEvaluations, em.energyEvaluations);
+}
+
+TEST(AnnealedLangevin, LeimkuhlerMatthewsSamplesTetheredPosteriorAndIsReproducible) {
+  // The tethered posterior of SamplesTetheredGaussianPosterior at ds P = 0.34: variance exactly
+  // 1/P.
+  const VectorXd m = vec2(0.3, -0.2);
+  const double s0 = 0.5;
+  Harmonic pot(1.0 / (s0 * s0), m);
+  const double l = 1.0;
+  const double a2 = 1.0 / (1.0 + std::exp(-l)), sg2 = 1.0 / (1.0 + std::exp(l));
+  const VectorXd x = std::sqrt(a2) * vec2(1.4, 0.6);
+  const double P = 1.0 / (s0 * s0) + a2 / sg2;
+  const VectorXd mean = (m / (s0 * s0) + std::sqrt(a2) / sg2 * x) / P;
+  SamplerSettings s;
+  s.nPaths = 2000;
+  s.stepsPerPoint = 500;
+  s.stepSize = 0.05;
+  s.threads = 2;
+  s.seed = 4;
+  s.frameStride = 50;  // correlation (1 - ds P / 2)^50 ~ 1e-5
+  s.integrator = Integrator::LeimkuhlerMatthews;
+  const SamplerResult r = sampleAnnealedLangevin(pot, constantCurve(2, l, x), m, s);
+  checkGaussian(r, s.nPaths, mean, 1.0 / P, 4);
+  // Bit-identical on one thread.
+  s.threads = 1;
+  const SamplerResult one = sampleAnnealedLangevin(pot, constantCurve(2, l, x), m, s);
+  ASSERT_EQ(one.frames.size(), r.frames.size());
+  EXPECT_EQ(std::memcmp(one.frames.data(), r.frames.data(), r.frames.size() * sizeof(float)), 0);
+}
+
+TEST(AnnealedLangevin, IntegratorNamesRoundTrip) {
+  for (Integrator i : {Integrator::EulerMaruyama, Integrator::LeimkuhlerMatthews}) {
+    EXPECT_EQ(integratorFromName(integratorName(i)), i);
+  }
+  EXPECT_STREQ(integratorName(Integrator::LeimkuhlerMatthews), "leimkuhler_matthews");
+  EXPECT_THROW(integratorFromName("verlet"), std::invalid_argument);
+}
+
 MatrixXd rampCurve(int N) {
   // From (-1, 0) to (1, 0) through noise: l goes 3 -> -1 -> 3.
   MatrixXd c(N, 3);
