@@ -321,10 +321,7 @@ def report(work, out_md):
     w("All numbers are measured by this run except section f. MaxEnergy is in kT; 'nearest' is the "
       "energy at the nearest grid point (the paper's evaluation), 'interp' the interpolant; "
       "mean ± sample std over paths. Times are the engine's own stage timers (seconds). "
-      "Unless stated otherwise seed 0 and all cores (sampler.threads 0), and the Langevin "
-      "step of the shipped 2D alanine configs (`sampler.integrator: leimkuhler_matthews`; section "
-      "b also runs the paper's Euler-Maruyama step; the Mueller-Brown config and `geotps compare` "
-      "use Euler-Maruyama).")
+      "Unless stated otherwise seed 0 and all cores (sampler.threads 0).")
     w("")
 
     # ---------------- a
@@ -390,42 +387,25 @@ def report(work, out_md):
     # ---------------- b
     w("## b. Seed robustness (paper settings: N = 128, K = 128, ds = 4e-4, 1000 paths)")
     w("")
-    w("The shipped config's integrator (configs/alanine_dipeptide_2d.yaml: Leimkuhler-Matthews) "
-      "next to the paper's own Euler-Maruyama step (`sampler.integrator: euler_maruyama`), same "
-      "geodesic, same seeds, same evaluation count.")
-    w("")
     w("| seed | MaxEnergy nearest | MaxEnergy interp | success | paths below bound | "
-      "geodesic energy | sampling s | Euler-Maruyama: MaxEnergy nearest | EM: interp | "
-      "EM: success | config minus EM (nearest) |")
-    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+      "geodesic energy | sampling s |")
+    w("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     seed_means, seed_interp, geo_e = [], [], set()
-    em_means, em_interp, diffs = [], [], []
     seed_rec = {}
     for s in range(5):
         r = load(work, "a_unconstrained" if s == 0 else f"b_seed{s}")
         seed_rec[s] = r
         note_fail(r)
-        re_ = load(work, f"b_em_seed{s}")
-        note_fail(re_)
         if not ok(r):
-            w(f"| {s} | FAILED | | | | | | | | | |")
+            w(f"| {s} | FAILED | | | | | |")
             continue
         i = r["info"]
         seed_means.append(i["max_energy_mean"])
         seed_interp.append(i["max_energy_interpolated_mean"])
         geo_e.add(round(i["geodesic_energy"], 9))
-        em = "FAILED | | |"
-        diff = ""
-        if ok(re_):
-            ie = re_["info"]
-            em_means.append(ie["max_energy_mean"])
-            em_interp.append(ie["max_energy_interpolated_mean"])
-            diffs.append(i["max_energy_mean"] - ie["max_energy_mean"])
-            em = f"{pm(re_)} | {pm(re_, 'interp')} | {pct(ie['success_fraction'])}"
-            diff = f"{diffs[-1]:+.3f}"
         w(f"| {s} | {pm(r)} | {pm(r, 'interp')} | {pct(i['success_fraction'])} | "
           f"{pct(ex(r, 'below_bound_fraction'))} | {i['geodesic_energy']:.4f} | "
-          f"{i['stage_seconds']['sampling']:.2f} | {em} | {diff} |")
+          f"{i['stage_seconds']['sampling']:.2f} |")
     m, sd = mean_std(seed_means)
     mi, sdi = mean_std(seed_interp)
     w("")
@@ -434,13 +414,6 @@ def report(work, out_md):
       "error of one seed's mean (std / sqrt(1000)) is about "
       f"{(seed_rec[0]['info']['max_energy_std'] / math.sqrt(1000)) if ok(seed_rec[0]) else float('nan'):.3f}. "
       "Seed 0 is the section-a run.")
-    if em_means:
-        me, sde = mean_std(em_means)
-        mie, sdie = mean_std(em_interp)
-        md, sdd = mean_std(diffs)
-        w(f"Euler-Maruyama (the paper's step) across the same seeds: nearest {me:.3f} ± {sde:.3f}, "
-          f"interpolant {mie:.3f} ± {sdie:.3f}; difference config minus EM {md:+.3f} ± {sdd:.3f} "
-          "(mean ± std over seeds).")
     if len(geo_e) == 1:
         w("The geodesic is identical for every seed (the seed only drives the sampler).")
     elif geo_e:

@@ -93,11 +93,6 @@ for s in 1 2 3 4; do
   run_job "b_seed$s" "$WORK/a_unconstrained.yaml" --seed "$s"
 done
 run_job b_threads1 "$(mkcfg b_threads1 "$CFG/alanine_dipeptide_2d.yaml" sampler.threads=1)"
-# the same seeds with the paper's own step (Euler-Maruyama) instead of the config's integrator
-mkcfg b_euler_maruyama "$CFG/alanine_dipeptide_2d.yaml" sampler.integrator=euler_maruyama >/dev/null
-for s in 0 1 2 3 4; do
-  run_job "b_em_seed$s" "$WORK/b_euler_maruyama.yaml" --seed "$s"
-done
 
 # c. straight line ------------------------------------------------------------------------------
 run_job c_straight_line "$(mkcfg c_straight_line "$CFG/alanine_dipeptide_2d.yaml" geodesic.optimizer=none)"

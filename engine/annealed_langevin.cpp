@@ -17,17 +17,6 @@ namespace {
 constexpr int kBatch = 32;  // walkers advanced together per potential call
 }
 
-const char* integratorName(Integrator integrator) {
-  return integrator == Integrator::LeimkuhlerMatthews ? "leimkuhler_matthews" : "euler_maruyama";
-}
-
-Integrator integratorFromName(const std::string& name) {
-  if (name == "euler_maruyama") return Integrator::EulerMaruyama;
-  if (name == "leimkuhler_matthews") return Integrator::LeimkuhlerMatthews;
-  throw std::invalid_argument(fmt::format(
-      "unknown integrator '{}' (expected euler_maruyama or leimkuhler_matthews)", name));
-}
-
 SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::MatrixXd& curve,
                                      const Eigen::VectorXd& start, const SamplerSettings& s,
                                      const EnergyLookup& nearestEnergy,
@@ -68,15 +57,11 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
   std::atomic<long long> done{0};
   const double halfDs = 0.5 * s.stepSize, sqrtDs = std::sqrt(s.stepSize), invKT = 1.0 / s.kT;
   const bool haveNearest = static_cast<bool>(nearestEnergy);
-  const bool lm = s.integrator == Integrator::LeimkuhlerMatthews;
 
   parallelFor(
       static_cast<std::size_t>(M), resolveThreads(s.threads),
       [&](std::size_t begin, std::size_t end, int worker) {
         std::vector<double> x(kBatch * D), u(kBatch), g(kBatch * D), z(D);
-        // Leimkuhler-Matthews: each walker's previous normal draws xi_k (the first one drawn at the
-        // start, from the walker's own stream).
-        std::vector<double> zPrev(lm ? kBatch * D : 0);
         std::vector<Rng> rngs;
         for (std::size_t b0 = begin; b0 < end; b0 += kBatch) {
           const int B = static_cast<int>(std::min<std::size_t>(kBatch, end - b0));
@@ -84,9 +69,6 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
           for (int b = 0; b < B; ++b) {
             rngs.emplace_back(s.seed, b0 + b);
             for (int d = 0; d < D; ++d) x[b * D + d] = start[d];
-            if (lm) {
-              for (int d = 0; d < D; ++d) zPrev[b * D + d] = rngs[b].normal();
-            }
           }
           std::vector<double> maxU(B, -std::numeric_limits<double>::infinity()), maxNear = maxU;
           std::size_t frame = 0;
@@ -100,18 +82,9 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
                 double* xb = &x[b * D];
                 for (int d = 0; d + 1 < D; d += 2) rngs[b].normalPair(z[d], z[d + 1]);
                 if (D % 2) z[D - 1] = rngs[b].normal();
-                if (lm) {
-                  double* zb = &zPrev[b * D];
-                  for (int d = 0; d < D; ++d) {
-                    const double grad = g[b * D + d] * invKT + k * (xb[d] - centre(n, d));
-                    xb[d] += -halfDs * grad + 0.5 * sqrtDs * (zb[d] + z[d]);
-                    zb[d] = z[d];
-                  }
-                } else {
-                  for (int d = 0; d < D; ++d) {
-                    const double grad = g[b * D + d] * invKT + k * (xb[d] - centre(n, d));
-                    xb[d] += -halfDs * grad + sqrtDs * z[d];
-                  }
+                for (int d = 0; d < D; ++d) {
+                  const double grad = g[b * D + d] * invKT + k * (xb[d] - centre(n, d));
+                  xb[d] += -halfDs * grad + sqrtDs * z[d];
                 }
                 if (haveNearest) maxNear[b] = std::max(maxNear[b], nearestEnergy(xb));
                 if (s.frameStride > 0 && (frame + 1) % s.frameStride == 0) {

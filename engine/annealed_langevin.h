@@ -7,7 +7,6 @@
 #include <cstdint>
 #include <functional>
 #include <stdexcept>
-#include <string>
 #include <vector>
 
 #include "potentials/potential.h"
@@ -20,19 +19,6 @@ class SamplerError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-/// Discretisation of the overdamped step (MATH.md section 6). Both use one gradient and D normal
-/// numbers per step. Euler-Maruyama, x' = x - (ds/2) grad U_n(x) + sqrt(ds) xi_k, is MATH.md's (and
-/// the paper's) step; its stationary law is wider than the target by O(ds) (for a harmonic U_n of
-/// stiffness P the variance is 1 / (P (1 - ds P / 4))). Leimkuhler-Matthews replaces the noise by
-/// sqrt(ds) (xi_k + xi_{k+1}) / 2, the same drift and the same long-time diffusion, and samples the
-/// target with an O(ds^2) error (exactly, for a harmonic U_n).
-enum class Integrator { EulerMaruyama, LeimkuhlerMatthews };
-
-/// The YAML name of an integrator ("euler_maruyama", "leimkuhler_matthews").
-const char* integratorName(Integrator integrator);
-/// Parses a YAML name; throws std::invalid_argument for an unknown one.
-Integrator integratorFromName(const std::string& name);
-
 struct SamplerSettings {
   int nPaths = 1000;        ///< walkers M
   int stepsPerPoint = 128;  ///< K
@@ -41,7 +27,6 @@ struct SamplerSettings {
   int threads = 0;          ///< 0 = all cores
   std::uint64_t seed = 0;
   int frameStride = 1;  ///< store frames f with (f+1) % stride == 0; 0 = store none
-  Integrator integrator = Integrator::EulerMaruyama;
 };
 
 struct SamplerResult {

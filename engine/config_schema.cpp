@@ -633,17 +633,6 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "time step ds of the overdamped Langevin dynamics",
        .min = 0.0,
        .minExclusive = true},
-      {.key = "sampler.integrator",
-       .type = KeyType::String,
-       .defaultValue = "euler_maruyama",
-       .unit = "",
-       .description =
-           "discretisation of the overdamped Langevin step: `euler_maruyama` (MATH.md section 6, "
-           "the paper's step: x' = x - (ds/2) grad U_n + sqrt(ds) xi_k) or `leimkuhler_matthews` "
-           "(same drift, noise sqrt(ds) (xi_k + xi_k+1) / 2: same cost, stationary error O(ds^2) "
-           "instead of O(ds)); 2D and analytic potentials only (full-atom jobs integrate with "
-           "OpenMM, see dynamics.*)",
-       .choices = {"euler_maruyama", "leimkuhler_matthews"}},
       {.key = "sampler.threads",
        .type = KeyType::Int,
        .defaultValue = "0",

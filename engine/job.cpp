@@ -142,12 +142,6 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   std::optional<FullAtomSetup> atoms;
   PotentialPtr potential;
   double kT = config.getReal("kT");
-  if (fullAtom && config.isSet("sampler.integrator")) {
-    throw ConfigError(fmt::format(
-        "{}: key 'sampler.integrator' applies to 2D and analytic potentials only; full-atom "
-        "paths are integrated by OpenMM (set dynamics.time_step and dynamics.friction instead)",
-        config.sourceName()));
-  }
   if (fullAtom) {
     atoms = prepareFullAtom(config);
     const double kTkJ = atoms->kT();
@@ -249,7 +243,6 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   ss.threads = threads;
   ss.seed = s.seed;
   ss.frameStride = static_cast<int>(config.getInt("output.frame_stride"));
-  ss.integrator = integratorFromName(config.getString("sampler.integrator"));
   Progress sampleProgress("sampling", 1000, options.progress);
   auto sampleUpdate = [&](long long d, long long n) {
     sampleProgress.update(static_cast<long long>(1000.0 * d / n));
@@ -362,7 +355,6 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath));
   f.setAttribute("/paths", "steps_per_point", static_cast<std::int64_t>(ss.stepsPerPoint));
   f.setAttribute("/paths", "step_size", ss.stepSize);
-  if (!fullAtom) f.setAttribute("/paths", "integrator", std::string(integratorName(ss.integrator)));
   if (fullAtom) {
     writeVector(f, "/paths/max_energy_full_atom", paths.maxEnergy, "kJ/mol");
     writeVector(f, "/paths/max_energy_cv", fa.maxEnergyCV, "kJ/mol");
