@@ -271,6 +271,20 @@ const std::vector<KeySpec>& jobSchema() {
            "sample size",
        .min = 1.0,
        .max = 100.0},
+      {
+          .key = "training.score_targets",
+          .type = KeyType::Bool,
+          .defaultValue = "false",
+          .unit = "",
+          .description =
+              "langevin source only: mix the potential's force at each sample into its regression "
+              "target (target score matching: E[x0|z] = x/alpha - s^2 E[grad U(x0)/kT | z], s^2 = "
+              "exp(-l)), weighted by sigmoid(2 l) / (1 + s^2 U''(x/alpha)/kT) per coordinate where "
+              "U'' > 0 and switched off where U'' <= 0 and within 3 s of the edges of a periodic "
+              "box; the target keeps its conditional mean and loses most of its noise near the "
+              "data "
+              "at high l",
+      },
       {.key = "training.langevin_step_size",
        .type = KeyType::Real,
        .defaultValue = "1e-3",

@@ -203,6 +203,105 @@ PosteriorBank curveBank(const torch::Tensor& samples, const Eigen::MatrixXd& cur
   return posteriorTargets(samples, L, X, minEss, logWeights);
 }
 
+void scoreMixWeights(const Potential& potential, double kT, const std::vector<double>& edgeLow,
+                     const std::vector<double>& edgeHigh, const double* y, double l,
+                     double curvatureStep, double* w) {
+  const int D = potential.dimension();
+  const double s2 = std::exp(-l), sd = std::sqrt(s2);
+  double a = 1.0 / (1.0 + std::exp(-2.0 * l));
+  if (!edgeLow.empty()) {
+    for (int d = 0; d < D; ++d) {
+      const double dist = std::min(y[d] - edgeLow[d], edgeHigh[d] - y[d]) / sd;
+      a *= std::clamp((dist - 3.0) / 2.0, 0.0, 1.0);
+    }
+  }
+  for (int d = 0; d < D; ++d) w[d] = 0.0;
+  if (!(a > 0)) return;
+  // d^2U/dx_d^2 at y by central differences of the gradient: 2 D probes, one call.
+  std::vector<double> probe(2 * D * D), energy(2 * D), grad(2 * D * D);
+  for (int d = 0; d < D; ++d) {
+    for (int sign = 0; sign < 2; ++sign) {
+      double* q = &probe[(d * 2 + sign) * D];
+      for (int e = 0; e < D; ++e) q[e] = y[e];
+      q[d] += sign == 0 ? curvatureStep : -curvatureStep;
+    }
+  }
+  potential.evaluate(probe.data(), 2 * D, energy.data(), grad.data());
+  for (int d = 0; d < D; ++d) {
+    const double curvature =
+        (grad[(d * 2 + 0) * D + d] - grad[(d * 2 + 1) * D + d]) / (2.0 * curvatureStep) / kT;
+    // Where U is concave (between wells) the posterior may have two modes and the score's spread
+    // there exceeds x0's: the score is switched off, as where the curvature is not finite.
+    w[d] = std::isfinite(curvature) && curvature > 0 ? a / (1.0 + s2 * curvature) : 0.0;
+  }
+}
+
+std::vector<double> scoreMixedTargets(const Potential& potential, double kT,
+                                      const std::vector<double>& edgeLow,
+                                      const std::vector<double>& edgeHigh,
+                                      const std::vector<double>& x0, const std::vector<double>& eps,
+                                      const std::vector<double>& l,
+                                      const std::vector<double>& gradAtX0, double curvatureStep) {
+  const int D = potential.dimension();
+  const std::size_t B = l.size();
+  if (x0.size() != B * D || eps.size() != B * D || gradAtX0.size() != B * D ||
+      edgeLow.size() != edgeHigh.size() ||
+      (!edgeLow.empty() && edgeLow.size() != static_cast<std::size_t>(D)) || !(kT > 0) ||
+      !(curvatureStep > 0)) {
+    throw std::invalid_argument("scoreMixedTargets: inconsistent sizes, kT or curvature step");
+  }
+  std::vector<double> target(x0), y(D), w(D);
+  for (std::size_t i = 0; i < B; ++i) {
+    const double s2 = std::exp(-l[i]), sd = std::sqrt(s2);
+    for (int d = 0; d < D; ++d) y[d] = x0[i * D + d] + sd * eps[i * D + d];
+    scoreMixWeights(potential, kT, edgeLow, edgeHigh, y.data(), l[i], curvatureStep, w.data());
+    for (int d = 0; d < D; ++d) {
+      target[i * D + d] += w[d] * (sd * eps[i * D + d] - s2 * gradAtX0[i * D + d]);
+    }
+  }
+  return target;
+}
+
+ScoreSource scoreSource(const TrainingSettings& settings, const torch::Tensor& samplesIn) {
+  ScoreSource src;
+  if (!settings.scorePotential) return src;
+  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
+  const long long n = samples.size(0);
+  const int D = static_cast<int>(samples.size(1));
+  const Potential& pot = *settings.scorePotential;
+  if (pot.dimension() != D || !(settings.scoreKT > 0)) {
+    throw std::invalid_argument(
+        "trainDenoiser: the score potential must have the samples' dimension and kT > 0");
+  }
+  src.potential = settings.scorePotential;
+  src.kT = settings.scoreKT;
+  src.gradients = torch::empty({n, D}, torch::kFloat64);
+  std::vector<double> energy(static_cast<std::size_t>(n));
+  double* g = src.gradients.data_ptr<double>();
+  pot.evaluate(samples.data_ptr<double>(), static_cast<std::size_t>(n), energy.data(), g);
+  for (long long k = 0; k < n * D; ++k) {
+    g[k] /= settings.scoreKT;
+    if (!std::isfinite(g[k])) {
+      throw std::invalid_argument(
+          "trainDenoiser: the potential's gradient at a sample is not finite");
+    }
+  }
+  if (pot.isPeriodic()) {
+    if (!settings.dataLow.empty()) {
+      src.edgeLow = settings.dataLow;
+      src.edgeHigh = settings.dataHigh;
+    } else {
+      for (int d = 0; d < D; ++d) {
+        src.edgeLow.push_back(pot.boxLow(d));
+        src.edgeHigh.push_back(pot.boxLow(d) + pot.period(d));
+      }
+    }
+  }
+  const double spread = std::sqrt((samples - samples.mean(0)).pow(2).mean().item<double>());
+  src.curvatureStep = 1e-3 * (spread > 0 ? spread : 1.0);
+  return src;
+}
+
 DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSettings& s,
                               const TrainingProgress& progress, const BankRefiner& refiner) {
   if (samplesIn.dim() != 2 || samplesIn.size(0) < 1 || samplesIn.size(1) < 1) {
@@ -288,6 +387,12 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     double acc = 0.0;
     for (long long j = 0; j < n; ++j) sampleCdf[j] = (acc += wp[j]);
   }
+
+  // Target score matching: dU/dx / kT at every sample, once.
+  const ScoreSource score = scoreSource(s, samples);
+  const Potential* scorePot = score.potential.get();
+  const double* sampleGrad = scorePot ? score.gradients.data_ptr<double>() : nullptr;
+  std::vector<double> tsmTarget, tsmX0, tsmGrad;
 
   // Off-distribution points with empirical posterior-mean targets (part of the time budget).
   PosteriorBank bank;
@@ -394,7 +499,23 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     const auto lc = lT.unsqueeze(-1);
     const auto x = torch::sqrt(torch::sigmoid(lc)) * x0 + torch::sqrt(torch::sigmoid(-lc)) * epsT;
     const auto pred = net->forward(x, lT);
-    const auto weighted = lossWeight(lT) * (pred - x0).pow(2).sum(1);
+    torch::Tensor target = x0;
+    if (scorePot) {
+      // Score-mixed targets (see TrainingSettings::scorePotential), in float64.
+      const double* xs = samples.data_ptr<double>();
+      tsmX0.resize(static_cast<std::size_t>(B) * D);
+      tsmGrad.resize(static_cast<std::size_t>(B) * D);
+      for (int i = 0; i < B; ++i) {
+        for (int d = 0; d < D; ++d) {
+          tsmX0[i * D + d] = xs[index[i] * D + d];
+          tsmGrad[i * D + d] = sampleGrad[index[i] * D + d];
+        }
+      }
+      tsmTarget = scoreMixedTargets(*scorePot, score.kT, score.edgeLow, score.edgeHigh, tsmX0, eps,
+                                    lv, tsmGrad, score.curvatureStep);
+      target = torch::from_blob(tsmTarget.data(), {B, D}, f64).to(dtype, false, true);
+    }
+    const auto weighted = lossWeight(lT) * (pred - target).pow(2).sum(1);
     auto loss = (weighted * wT).mean();
     // Bank and refinement points: round(fraction * B) drawn uniformly, same weight w(l) as the
     // denoising loss.
@@ -807,8 +928,19 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
         potential->isPeriodic() ? " (final positions wrapped into the periodic box)" : "",
         settings.seed);
     settings.source += weightText;
+    if (config.getBool("training.score_targets")) {
+      settings.scorePotential = potential;
+      settings.scoreKT = kT;
+      settings.source += "; targets mixed with the potential's score (training.score_targets)";
+    }
     samplingPotential = std::move(potential);
   } else {
+    if (config.getBool("training.score_targets")) {
+      throw ConfigError(fmt::format(
+          "{}: key 'training.score_targets' needs training.source: langevin (the frames of a "
+          "result file come without the force of their CV density)",
+          config.sourceName()));
+    }
     const std::string file = config.getString("training.result_file");
     const long long frames = cvFrameCount(file);
     const long long stride = std::max(1LL, frames / nWanted);

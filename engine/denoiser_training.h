@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -61,7 +62,50 @@ struct TrainingSettings {
   torch::Tensor sampleLogWeights;
   /// Data box stored in the metadata (units of x); empty = the samples' bounding box.
   std::vector<double> dataLow, dataHigh;
+  /// Target score matching (optional): the potential U of the data density exp(-U / scoreKT).
+  /// When set, the regression target of a sample x0 at y = x / alpha = x0 + s eps (s^2 = exp(-l))
+  /// becomes, per coordinate d,
+  ///   x0 + w_d (s eps - s^2 dU(x0)/dx_d / scoreKT),
+  /// where y - s^2 grad U(x0) / kT is the target-score-matching estimate of E[x0 | z] (De Bortoli
+  /// et al. 2024: E[x0 | y] = y + s^2 E[grad log q(x0) | y]) and the weight depends on (y, l)
+  /// only, so the target's conditional mean is still E[x0 | z]:
+  ///   w_d = sigmoid(2 l) ramp(y) / (1 + s^2 U_dd(y) / scoreKT)  where U_dd = d^2U/dx_d^2 > 0,
+  ///   w_d = 0 where U_dd <= 0 (between wells, where the posterior may be bimodal and the score
+  ///   noisier than x0).
+  /// On a harmonic U the mixture has zero variance; the plain target's variance is s^2 / (1 + s^2
+  /// U''), so near the data at high l (where the geodesic's end points are) the network learns
+  /// from nearly noise-free targets. sigmoid(2 l) keeps the score out where SNR < 1. For a periodic
+  /// potential the density's support is the data box, whose edges add a boundary term to the
+  /// identity: ramp(y) = clamp((dist(y, box edge) / s - 3) / 2, 0, 1) switches the score off
+  /// within 3 s of an edge (1 beyond 5 s); for other potentials ramp = 1. The curvature is a
+  /// central difference of the gradient at y. Importance-weighted samples are fine: the score is
+  /// that of exp(-U / scoreKT), the weighted samples' density. The posterior bank and refinement
+  /// targets stay the samples' empirical posterior means (mixing the score into those measured
+  /// worse: where the empirical posterior rests on distant samples, the two estimates disagree).
+  std::shared_ptr<const Potential> scorePotential;
+  double scoreKT = 1.0;
 };
+
+/// The potential's score at the samples, for score-mixed targets
+/// (TrainingSettings::scorePotential).
+struct ScoreSource {
+  std::shared_ptr<const Potential> potential;  ///< U of the density exp(-U / kT)
+  double kT = 1.0;
+  std::vector<double> edgeLow, edgeHigh;  ///< the support's box (periodic potentials); empty = R^D
+  torch::Tensor gradients;                ///< [n, D] float64: dU/dx / kT at the samples
+  double curvatureStep = 1e-3;            ///< central-difference step of U'' (units of x)
+};
+
+/// The ScoreSource of `settings` for `samples` (undefined potential when scorePotential is unset):
+/// the gradients at every sample, the data box as the support's edges for periodic potentials.
+ScoreSource scoreSource(const TrainingSettings& settings, const torch::Tensor& samples);
+
+/// The per-coordinate weights w_d of the score estimate at y = x / alpha and l (see
+/// TrainingSettings::scorePotential): sigmoid(2 l) ramp(y) / (1 + s^2 U_dd(y) / kT) where U_dd > 0,
+/// else 0. Writes D values to `w`.
+void scoreMixWeights(const Potential& potential, double kT, const std::vector<double>& edgeLow,
+                     const std::vector<double>& edgeHigh, const double* y, double l,
+                     double curvatureStep, double* w);
 
 /// Spacetime points off the forward process with their empirical posterior means.
 struct PosteriorBank {
@@ -100,6 +144,17 @@ PosteriorBank posteriorTargets(const torch::Tensor& samples, const torch::Tensor
 PosteriorBank curveBank(const torch::Tensor& samples, const Eigen::MatrixXd& curve, int perPoint,
                         double lJitter, double etaJitter, double minEss, std::uint64_t seed,
                         const torch::Tensor& logWeights = {});
+
+/// The score-mixed regression targets of TrainingSettings::scorePotential for a batch of B points:
+/// clean samples x0 [B*D], the noise eps [B*D] (y = x0 + exp(-l/2) eps), log-SNRs l [B] and
+/// dU/dx / kT at x0 [B*D]; edgeLow/High are the support's box (empty = R^D); the curvature at y is
+/// a central difference of the gradient with step curvatureStep. Returns the targets [B*D].
+std::vector<double> scoreMixedTargets(const Potential& potential, double kT,
+                                      const std::vector<double>& edgeLow,
+                                      const std::vector<double>& edgeHigh,
+                                      const std::vector<double>& x0, const std::vector<double>& eps,
+                                      const std::vector<double>& l,
+                                      const std::vector<double>& gradAtX0, double curvatureStep);
 
 /// Called during training with the network as it stands (averaged weights, eval mode) and the
 /// round number; returns bank points to add to every later step's loss (refineFraction of the

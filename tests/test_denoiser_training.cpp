@@ -718,3 +718,161 @@ TEST(TrainDenoiserCli, RejectsAReversedRefineRange) {
   EXPECT_NE(r.err.find("training.refine_range"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(dir / "results"));
 }
+
+// Score-mixed targets on a harmonic U = k/2 |x - c|^2 (kT = 1): given y = x0 + s eps the posterior
+// of x0 is N(mu, 1/P), P = k + 1/s^2, mu = (k c + y / s^2) / P. The mixed target is x0 (1 -
+// sigmoid(2 l)) + const, so its mean is mu and its variance (1 - sigmoid(2 l))^2 / P, against 1 / P
+// for the plain target x0.
+TEST(ScoreTargets, HarmonicTargetsHaveThePosteriorMeanAndAlmostNoVariance) {
+  const double k = 40.0, l = 3.0, s2 = std::exp(-l), sd = std::sqrt(s2);
+  const std::array<double, 2> c{0.4, -0.3};
+  Harmonic pot(k, c);
+  const std::array<double, 2> y{0.55, -0.2};
+  const double P = k + 1.0 / s2;
+  const int M = 20000;
+  Rng rng(17);
+  std::vector<double> x0(2 * M), eps(2 * M), ls(M, l), grad(2 * M), energy(M);
+  for (int i = 0; i < M; ++i) {
+    for (int d = 0; d < 2; ++d) {
+      const double mu = (k * c[d] + y[d] / s2) / P;
+      x0[2 * i + d] = mu + rng.normal() / std::sqrt(P);
+      eps[2 * i + d] = (y[d] - x0[2 * i + d]) / sd;
+    }
+  }
+  pot.evaluate(x0.data(), M, energy.data(), grad.data());
+  const auto t = scoreMixedTargets(pot, 1.0, {}, {}, x0, eps, ls, grad, 1e-4);
+  const double c2 = 1.0 / (1.0 + std::exp(-2.0 * l));
+  for (int d = 0; d < 2; ++d) {
+    double m = 0.0, q = 0.0, m0 = 0.0, q0 = 0.0;
+    for (int i = 0; i < M; ++i) {
+      m += t[2 * i + d];
+      q += t[2 * i + d] * t[2 * i + d];
+      m0 += x0[2 * i + d];
+      q0 += x0[2 * i + d] * x0[2 * i + d];
+    }
+    m /= M;
+    m0 /= M;
+    const double var = q / M - m * m, var0 = q0 / M - m0 * m0;
+    const double mu = (k * c[d] + y[d] / s2) / P;
+    const double expectedVar = (1.0 - c2) * (1.0 - c2) / P;
+    EXPECT_NEAR(m, mu, 4.0 * std::sqrt(expectedVar / M) + 1e-9) << "coordinate " << d;
+    EXPECT_NEAR(var / expectedVar, 1.0, 0.1) << "coordinate " << d;
+    EXPECT_NEAR(var0 * P, 1.0, 0.05) << "plain target, coordinate " << d;
+    EXPECT_LT(var, 1e-4 * var0);
+  }
+}
+
+// On a double well the mixed target is still unbiased: at fixed y its mean over x0 ~ p(x0 | y) is
+// E[x0 | y], here by midpoint quadrature of the separable posterior exp(-U(x0)) N(y; x0, s^2) on a
+// fine grid (from which x0 is also drawn, by inverse CDF). Its variance is never above the plain
+// one: far below it in the harmonic coordinate, below it inside a well, equal to it between the
+// wells (U'' < 0 there, score off).
+TEST(ScoreTargets, DoubleWellTargetsAreUnbiasedAndLessNoisy) {
+  const TiltedDoubleWell pot(2.0, 0.3, 10.0);
+  const double l = 1.0, s2 = std::exp(-l), sd = std::sqrt(s2);
+  for (const std::array<double, 2> y : {std::array<double, 2>{0.3, 0.2}, {1.0, 0.2}}) {
+    SCOPED_TRACE(y[0]);
+    // Per-coordinate 1D posteriors on [-4, 4].
+    const int G = 40000;
+    const double lo = -4.0, h = 8.0 / G;
+    std::array<std::vector<double>, 2> cdf;
+    std::array<double, 2> exactMean{};
+    for (int d = 0; d < 2; ++d) {
+      std::vector<double> w(G);
+      double z = 0.0, m = 0.0;
+      for (int g = 0; g < G; ++g) {
+        const double x = lo + (g + 0.5) * h;
+        const double u =
+            d == 0 ? pot.h_ * (x * x - 1) * (x * x - 1) + pot.delta_ * x : 0.5 * pot.k_ * x * x;
+        w[g] = std::exp(-u - 0.5 * (y[d] - x) * (y[d] - x) / s2);
+        z += w[g];
+        m += w[g] * x;
+      }
+      exactMean[d] = m / z;
+      cdf[d].resize(G);
+      double acc = 0.0;
+      for (int g = 0; g < G; ++g) cdf[d][g] = (acc += w[g] / z);
+    }
+    const int M = 200000;
+    Rng rng(5);
+    std::vector<double> x0(2 * M), eps(2 * M), ls(M, l), grad(2 * M), energy(M);
+    for (int i = 0; i < M; ++i) {
+      for (int d = 0; d < 2; ++d) {
+        const double u = rng.uniform();
+        const int g = std::min<int>(
+            G - 1,
+            static_cast<int>(std::lower_bound(cdf[d].begin(), cdf[d].end(), u) - cdf[d].begin()));
+        x0[2 * i + d] = lo + (g + rng.uniform()) * h;
+        eps[2 * i + d] = (y[d] - x0[2 * i + d]) / sd;
+      }
+    }
+    pot.evaluate(x0.data(), M, energy.data(), grad.data());
+    const auto t = scoreMixedTargets(pot, 1.0, {}, {}, x0, eps, ls, grad, 1e-4);
+    std::array<double, 2> var{}, var0{};
+    for (int d = 0; d < 2; ++d) {
+      double m = 0.0, q = 0.0, m0 = 0.0, q0 = 0.0;
+      for (int i = 0; i < M; ++i) {
+        m += t[2 * i + d];
+        q += t[2 * i + d] * t[2 * i + d];
+        m0 += x0[2 * i + d];
+        q0 += x0[2 * i + d] * x0[2 * i + d];
+      }
+      m /= M;
+      m0 /= M;
+      var[d] = q / M - m * m;
+      var0[d] = q0 / M - m0 * m0;
+      EXPECT_NEAR(m, exactMean[d], 4.0 * std::sqrt(var[d] / M) + 1e-4) << "coordinate " << d;
+      EXPECT_NEAR(m0, exactMean[d], 4.0 * std::sqrt(var0[d] / M) + 1e-4)
+          << "plain, coordinate " << d;
+      EXPECT_LE(var[d], var0[d] * (1.0 + 1e-12)) << "coordinate " << d;
+    }
+    EXPECT_LT(var[1], 0.1 * var0[1]) << "harmonic coordinate";
+    if (y[0] == 0.3) {
+      // U''(0.3) = 4 h (3 x^2 - 1) < 0: the score is off in the double-well coordinate.
+      EXPECT_EQ(var[0], var0[0]);
+    } else {
+      EXPECT_LT(var[0], 0.9 * var0[0]) << "inside the well at x = 1";
+    }
+  }
+}
+
+// Near the edges of a periodic box (the density's support) and at low SNR the target stays x0.
+TEST(ScoreTargets, OffNearPeriodicBoxEdgesAndAtLowSnr) {
+  const VonMises pot(3.0, 2.0);  // U'' = 3 cos(x - 2) > 0 at every point used below
+  const std::vector<double> low{-kPi, -kPi}, high{kPi, kPi};
+  // Point 0: y within 3 s of the edge at +pi (l = 4, s = 0.135): off. Point 1: deep inside: on.
+  // Point 2: l = -8, sigmoid(-16) ~ 1e-7: essentially off.
+  const std::vector<double> ls{4.0, 4.0, -8.0};
+  const double s4 = std::exp(-2.0);
+  const std::vector<double> x0{3.0, 2.5, 1.8, 2.2, 2.2, 2.3};
+  const std::vector<double> eps{(kPi - 0.2 - 3.0) / s4, 0.0, 0.5, -0.5, 0.01, 0.01};
+  std::vector<double> grad(6), energy(3);
+  pot.evaluate(x0.data(), 3, energy.data(), grad.data());
+  const auto t = scoreMixedTargets(pot, 1.0, low, high, x0, eps, ls, grad, 1e-4);
+  EXPECT_EQ(t[0], x0[0]);
+  EXPECT_EQ(t[1], x0[1]);
+  EXPECT_GT(std::abs(t[2] - x0[2]), 1e-3);
+  EXPECT_GT(std::abs(t[3] - x0[3]), 1e-3);
+  EXPECT_NEAR(t[4], x0[4], 1e-5);
+  EXPECT_NEAR(t[5], x0[5], 1e-5);
+  // Without box edges the first point is mixed too.
+  const auto free = scoreMixedTargets(pot, 1.0, {}, {}, x0, eps, ls, grad, 1e-4);
+  EXPECT_GT(std::abs(free[0] - x0[0]), 1e-3);
+}
+
+// Training with score targets on Gaussian data learns the closed-form posterior mean, and at high l
+// (where the plain target is noisiest relative to the posterior width) more accurately.
+TEST(DenoiserTraining, ScoreTargetsLearnTheGaussianPosteriorMean) {
+  const double s = 0.5;
+  const std::array<double, 2> c{0.7, -0.4};
+  const std::vector<std::array<double, 2>> means{c};
+  const std::vector<double> weights{1.0};
+  const auto data = mixtureSamples(means, weights, s, 20000, 1);
+  TrainingSettings settings = smallSettings();
+  settings.scorePotential = std::make_shared<Harmonic>(1.0 / (s * s), c);
+  DenoiserNetwork net = trainDenoiser(data, settings);
+  const double rms = rmsPosteriorMeanError(net, means, weights, s);
+  EXPECT_LT(rms, 0.05 * s) << "RMS |D - E[x0|z]| over l in [-4, 4]";
+  DenoiserNetwork plain = trainDenoiser(data, smallSettings());
+  EXPECT_LT(rms, rmsPosteriorMeanError(plain, means, weights, s));
+}
