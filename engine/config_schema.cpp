@@ -490,6 +490,16 @@ const std::vector<KeySpec>& jobSchema() {
            "not included); a run that stops on it is not bit-reproducible",
        .min = 0.0,
        .minExclusive = true},
+      {.key = "training.budget",
+       .type = KeyType::String,
+       .defaultValue = "both",
+       .unit = "",
+       .description =
+           "which budget drives the learning-rate schedule and the refinement rounds: `both` (the "
+           "one used up faster), `steps` (training.max_steps: a seed gives the same network "
+           "whatever the machine's speed; training.max_seconds then only stops a run that "
+           "overruns it) or `seconds`",
+       .choices = {"both", "steps", "seconds"}},
       {.key = "training.threads",
        .type = KeyType::Int,
        .defaultValue = "1",

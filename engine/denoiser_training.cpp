@@ -311,6 +311,9 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   if (!torch::isfinite(samples).all().item<bool>()) {
     throw std::invalid_argument("trainDenoiser: the samples contain NaN or infinite values");
   }
+  if (s.budget != "both" && s.budget != "steps" && s.budget != "seconds") {
+    throw std::invalid_argument("trainDenoiser: budget must be both, steps or seconds");
+  }
   if (!(s.lMax > s.lMin) || s.batchSize < 1 || s.maxSteps < 1 || !(s.maxSeconds > 0) ||
       s.lBins < 1 || !(s.learningRate > 0) || s.uniformFraction < 0 || s.uniformFraction > 1) {
     throw std::invalid_argument(
@@ -424,11 +427,17 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   long long step = 0;
   const auto f64 = torch::TensorOptions().dtype(torch::kFloat64);
 
+  // The fraction of the budget used, which drives the learning rate and the refinement rounds.
+  auto budgetFraction = [&s](long long steps, double seconds) {
+    const double bySteps = static_cast<double>(steps) / static_cast<double>(s.maxSteps);
+    if (s.budget == "steps") return bySteps;
+    if (s.budget == "seconds") return seconds / s.maxSeconds;
+    return std::max(bySteps, seconds / s.maxSeconds);
+  };
   for (; step < s.maxSteps; ++step) {
     const double elapsed = secondsSince(t0);
     if (step > 0 && elapsed >= s.maxSeconds) break;
-    const double fraction = std::max(static_cast<double>(step) / static_cast<double>(s.maxSteps),
-                                     elapsed / s.maxSeconds);
+    const double fraction = budgetFraction(step, elapsed);
     double lr = s.learningRate * (kFinalLearningRateFraction +
                                   (1.0 - kFinalLearningRateFraction) * 0.5 *
                                       (1.0 + std::cos(std::numbers::pi * std::min(1.0, fraction))));
@@ -587,10 +596,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     if (progress) {
       const double shown =
           meta.lossCurve.empty() ? intervalSum / std::max(1, intervalCount) : meta.lossCurve.back();
-      progress(step + 1,
-               std::max(static_cast<double>(step + 1) / static_cast<double>(s.maxSteps),
-                        secondsSince(t0) / s.maxSeconds),
-               shown);
+      progress(step + 1, budgetFraction(step + 1, secondsSince(t0)), shown);
     }
   }
   // A short run still reports its loss: the last partial interval when no full one was logged.
@@ -837,6 +843,7 @@ TrainingSettings trainingSettingsFromConfig(const Config& c) {
   s.learningRate = c.getReal("training.learning_rate");
   s.maxSteps = c.getInt("training.max_steps");
   s.maxSeconds = c.getReal("training.max_seconds");
+  s.budget = c.getString("training.budget");
   s.threads = static_cast<int>(c.getInt("training.threads"));
   s.seed = static_cast<std::uint64_t>(c.getInt("seed"));
   if (!(s.lMax > s.lMin)) {

@@ -45,10 +45,14 @@ struct TrainingSettings {
   /// Arithmetic of the optimisation: "float32" (about twice as fast on a CPU) or "float64". The
   /// returned network is float64 either way.
   std::string precision = "float32";
-  int batchSize = 4096;           ///< samples per optimiser step
-  double learningRate = 2e-3;     ///< peak Adam step size; a cosine decays it to 1/20 of this
-  long long maxSteps = 20000;     ///< stop after this many optimiser steps ...
-  double maxSeconds = 240.0;      ///< ... or this many wall-clock seconds, whichever comes first
+  int batchSize = 4096;        ///< samples per optimiser step
+  double learningRate = 2e-3;  ///< peak Adam step size; a cosine decays it to 1/20 of this
+  long long maxSteps = 20000;  ///< stop after this many optimiser steps ...
+  double maxSeconds = 240.0;   ///< ... or this many wall-clock seconds, whichever comes first
+  /// Which budget drives the learning-rate schedule and the refinement rounds: "both" (the one
+  /// used up faster), "steps" (reproducible for a seed whatever the machine's speed; maxSeconds
+  /// then only stops a run that overruns it) or "seconds".
+  std::string budget = "both";
   int threads = 1;                ///< torch intra-op threads (torch::set_num_threads)
   std::uint64_t seed = 0;         ///< network initialisation, minibatches, l and noise draws
   int lBins = 48;                 ///< bins of the piecewise-constant sampling density of l

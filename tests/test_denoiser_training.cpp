@@ -5,11 +5,13 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <numbers>
 #include <sstream>
+#include <thread>
 
 #include "engine/denoiser_training.h"
 #include "engine/h5_file.h"
@@ -875,4 +877,44 @@ TEST(DenoiserTraining, ScoreTargetsLearnTheGaussianPosteriorMean) {
   EXPECT_LT(rms, 0.05 * s) << "RMS |D - E[x0|z]| over l in [-4, 4]";
   DenoiserNetwork plain = trainDenoiser(data, smallSettings());
   EXPECT_LT(rms, rmsPosteriorMeanError(plain, means, weights, s));
+}
+
+// training.budget: steps: a refinement round that takes wall time (here a 1.5 s pause) must not
+// move the learning-rate schedule or the later rounds, so a time cap that the run never reaches
+// leaves the network bit-identical to a run without a cap; with budget "both" the pause uses up
+// part of the 4 s budget and the network differs.
+TEST(DenoiserTraining, StepsBudgetIgnoresWallTimeInTheSchedule) {
+  const auto data = mixtureSamples({{0.0, 0.0}}, {1.0}, 1.0, 2000, 3);
+  TrainingSettings s = smallSettings();
+  s.maxSteps = 60;
+  s.batchSize = 128;
+  s.refineRounds = 2;
+  s.refineStart = 0.1;
+  s.refineEnd = 0.5;
+  s.refineFraction = 0.1;
+  std::vector<long long> seenAt;
+  const BankRefiner slowRefiner = [&](const DenoiserNetwork& net, int round) {
+    seenAt.push_back(static_cast<long long>(round));
+    if (round == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    PosteriorBank b;
+    b.l = torch::full({4}, 1.0, torch::kFloat64);
+    b.x = torch::full({4, 2}, 0.3, torch::kFloat64);
+    b.target = torch::full({4, 2}, 0.5, torch::kFloat64);
+    b.drawn = 4;
+    (void)net;
+    return b;
+  };
+  s.budget = "steps";
+  s.maxSeconds = 1e6;
+  DenoiserNetwork uncapped = trainDenoiser(data, s, {}, slowRefiner);
+  s.maxSeconds = 4.0;
+  DenoiserNetwork capped = trainDenoiser(data, s, {}, slowRefiner);
+  EXPECT_EQ(capped->meta.steps, 60);
+  EXPECT_TRUE(sameWeights(uncapped, capped));
+  s.budget = "both";
+  DenoiserNetwork both = trainDenoiser(data, s, {}, slowRefiner);
+  EXPECT_FALSE(sameWeights(uncapped, both));
+  EXPECT_EQ(seenAt, (std::vector<long long>{0, 1, 0, 1, 0, 1}));
+  s.budget = "weeks";
+  EXPECT_THROW(trainDenoiser(data, s), std::invalid_argument);
 }
