@@ -721,6 +721,17 @@ TEST(TrainDenoiserCli, RejectsAReversedRefineRange) {
   EXPECT_FALSE(fs::exists(dir / "results"));
 }
 
+// Mean and variance (1/M normalisation) of coordinate d of M interleaved 2D points.
+static std::pair<double, double> coordinateMoments(const std::vector<double>& v, int d, int M) {
+  double m = 0.0, q = 0.0;
+  for (int i = 0; i < M; ++i) {
+    m += v[2 * i + d];
+    q += v[2 * i + d] * v[2 * i + d];
+  }
+  m /= M;
+  return {m, q / M - m * m};
+}
+
 // Score-mixed targets on a harmonic U = k/2 |x - c|^2 (kT = 1): given y = x0 + s eps the posterior
 // of x0 is N(mu, 1/P), P = k + 1/s^2, mu = (k c + y / s^2) / P. The mixed target is x0 (1 -
 // sigmoid(2 l)) + const, so its mean is mu and its variance (1 - sigmoid(2 l))^2 / P, against 1 / P
@@ -745,16 +756,8 @@ TEST(ScoreTargets, HarmonicTargetsHaveThePosteriorMeanAndAlmostNoVariance) {
   const auto t = scoreMixedTargets(pot, 1.0, {}, {}, x0, eps, ls, grad, 1e-4);
   const double c2 = 1.0 / (1.0 + std::exp(-2.0 * l));
   for (int d = 0; d < 2; ++d) {
-    double m = 0.0, q = 0.0, m0 = 0.0, q0 = 0.0;
-    for (int i = 0; i < M; ++i) {
-      m += t[2 * i + d];
-      q += t[2 * i + d] * t[2 * i + d];
-      m0 += x0[2 * i + d];
-      q0 += x0[2 * i + d] * x0[2 * i + d];
-    }
-    m /= M;
-    m0 /= M;
-    const double var = q / M - m * m, var0 = q0 / M - m0 * m0;
+    const auto [m, var] = coordinateMoments(t, d, M);
+    const double var0 = coordinateMoments(x0, d, M).second;
     const double mu = (k * c[d] + y[d] / s2) / P;
     const double expectedVar = (1.0 - c2) * (1.0 - c2) / P;
     EXPECT_NEAR(m, mu, 4.0 * std::sqrt(expectedVar / M) + 1e-9) << "coordinate " << d;
@@ -812,17 +815,10 @@ TEST(ScoreTargets, DoubleWellTargetsAreUnbiasedAndLessNoisy) {
     const auto t = scoreMixedTargets(pot, 1.0, {}, {}, x0, eps, ls, grad, 1e-4);
     std::array<double, 2> var{}, var0{};
     for (int d = 0; d < 2; ++d) {
-      double m = 0.0, q = 0.0, m0 = 0.0, q0 = 0.0;
-      for (int i = 0; i < M; ++i) {
-        m += t[2 * i + d];
-        q += t[2 * i + d] * t[2 * i + d];
-        m0 += x0[2 * i + d];
-        q0 += x0[2 * i + d] * x0[2 * i + d];
-      }
-      m /= M;
-      m0 /= M;
-      var[d] = q / M - m * m;
-      var0[d] = q0 / M - m0 * m0;
+      const auto [m, v] = coordinateMoments(t, d, M);
+      const auto [m0, v0] = coordinateMoments(x0, d, M);
+      var[d] = v;
+      var0[d] = v0;
       EXPECT_NEAR(m, exactMean[d], 4.0 * std::sqrt(var[d] / M) + 1e-4) << "coordinate " << d;
       EXPECT_NEAR(m0, exactMean[d], 4.0 * std::sqrt(var0[d] / M) + 1e-4)
           << "plain, coordinate " << d;
