@@ -64,6 +64,94 @@ void checkWritable(const std::string& path) {
   std::filesystem::remove(probe, ec);
 }
 
+/// The per-coordinate weights w_d of the score estimate at y = x / alpha and l (see
+/// TrainingSettings::scorePotential): sigmoid(2 l) ramp(y) / (1 + s^2 U_dd(y) / kT) where U_dd > 0,
+/// else 0. Writes D values to `w`; `probe`, `energy` and `grad` are scratch buffers of 2 D^2, 2 D
+/// and 2 D^2 values.
+void scoreMixWeights(const Potential& potential, double kT, const std::vector<double>& edgeLow,
+                     const std::vector<double>& edgeHigh, const double* y, double l,
+                     double curvatureStep, double* w, double* probe, double* energy, double* grad) {
+  const int D = potential.dimension();
+  const double s2 = std::exp(-l), sd = std::sqrt(s2);
+  double a = 1.0 / (1.0 + std::exp(-2.0 * l));
+  if (!edgeLow.empty()) {
+    for (int d = 0; d < D; ++d) {
+      const double dist = std::min(y[d] - edgeLow[d], edgeHigh[d] - y[d]) / sd;
+      a *= std::clamp((dist - 3.0) / 2.0, 0.0, 1.0);
+    }
+  }
+  for (int d = 0; d < D; ++d) w[d] = 0.0;
+  if (!(a > 0)) return;
+  // d^2U/dx_d^2 at y by central differences of the gradient: 2 D probes, one call.
+  for (int d = 0; d < D; ++d) {
+    for (int sign = 0; sign < 2; ++sign) {
+      double* q = &probe[(d * 2 + sign) * D];
+      for (int e = 0; e < D; ++e) q[e] = y[e];
+      q[d] += sign == 0 ? curvatureStep : -curvatureStep;
+    }
+  }
+  potential.evaluate(probe, 2 * D, energy, grad);
+  for (int d = 0; d < D; ++d) {
+    const double curvature =
+        (grad[(d * 2 + 0) * D + d] - grad[(d * 2 + 1) * D + d]) / (2.0 * curvatureStep) / kT;
+    // Where U is concave (between wells) the posterior may have two modes and the score's spread
+    // there exceeds x0's: the score is switched off, as where the curvature is not finite.
+    w[d] = std::isfinite(curvature) && curvature > 0 ? a / (1.0 + s2 * curvature) : 0.0;
+  }
+}
+
+/// The potential's score at the samples for score-mixed targets (TrainingSettings::scorePotential).
+struct ScoreSource {
+  std::shared_ptr<const Potential> potential;  ///< U of the density exp(-U / kT); null = off
+  double kT = 1.0;
+  std::vector<double> edgeLow, edgeHigh;  ///< the support's box (periodic potentials); empty = R^D
+  torch::Tensor gradients;                ///< [n, D] float64: dU/dx / kT at the samples
+  double curvatureStep = 1e-3;            ///< central-difference step of U'' (units of x)
+};
+
+/// The ScoreSource of `settings` for `samples` (null potential when scorePotential is unset): the
+/// gradients at every sample, the data box as the support's edges for periodic potentials, and a
+/// curvature step of 1e-3 of the data's spread `xScale`.
+ScoreSource scoreSource(const TrainingSettings& settings, const torch::Tensor& samplesIn,
+                        double xScale) {
+  ScoreSource src;
+  if (!settings.scorePotential) return src;
+  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
+  const long long n = samples.size(0);
+  const int D = static_cast<int>(samples.size(1));
+  const Potential& pot = *settings.scorePotential;
+  if (pot.dimension() != D || !(settings.scoreKT > 0)) {
+    throw std::invalid_argument(
+        "trainDenoiser: the score potential must have the samples' dimension and kT > 0");
+  }
+  src.potential = settings.scorePotential;
+  src.kT = settings.scoreKT;
+  src.gradients = torch::empty({n, D}, torch::kFloat64);
+  std::vector<double> energy(static_cast<std::size_t>(n));
+  double* g = src.gradients.data_ptr<double>();
+  pot.evaluate(samples.data_ptr<double>(), static_cast<std::size_t>(n), energy.data(), g);
+  for (long long k = 0; k < n * D; ++k) {
+    g[k] /= settings.scoreKT;
+    if (!std::isfinite(g[k])) {
+      throw std::invalid_argument(
+          "trainDenoiser: the potential's gradient at a sample is not finite");
+    }
+  }
+  if (pot.isPeriodic()) {
+    if (!settings.dataLow.empty()) {
+      src.edgeLow = settings.dataLow;
+      src.edgeHigh = settings.dataHigh;
+    } else {
+      for (int d = 0; d < D; ++d) {
+        src.edgeLow.push_back(pot.boxLow(d));
+        src.edgeHigh.push_back(pot.boxLow(d) + pot.period(d));
+      }
+    }
+  }
+  src.curvatureStep = 1e-3 * xScale;
+  return src;
+}
+
 }  // namespace
 
 PosteriorBank posteriorBank(const torch::Tensor& samplesIn, const std::vector<double>& low,
@@ -203,39 +291,6 @@ PosteriorBank curveBank(const torch::Tensor& samples, const Eigen::MatrixXd& cur
   return posteriorTargets(samples, L, X, minEss, logWeights);
 }
 
-void scoreMixWeights(const Potential& potential, double kT, const std::vector<double>& edgeLow,
-                     const std::vector<double>& edgeHigh, const double* y, double l,
-                     double curvatureStep, double* w) {
-  const int D = potential.dimension();
-  const double s2 = std::exp(-l), sd = std::sqrt(s2);
-  double a = 1.0 / (1.0 + std::exp(-2.0 * l));
-  if (!edgeLow.empty()) {
-    for (int d = 0; d < D; ++d) {
-      const double dist = std::min(y[d] - edgeLow[d], edgeHigh[d] - y[d]) / sd;
-      a *= std::clamp((dist - 3.0) / 2.0, 0.0, 1.0);
-    }
-  }
-  for (int d = 0; d < D; ++d) w[d] = 0.0;
-  if (!(a > 0)) return;
-  // d^2U/dx_d^2 at y by central differences of the gradient: 2 D probes, one call.
-  std::vector<double> probe(2 * D * D), energy(2 * D), grad(2 * D * D);
-  for (int d = 0; d < D; ++d) {
-    for (int sign = 0; sign < 2; ++sign) {
-      double* q = &probe[(d * 2 + sign) * D];
-      for (int e = 0; e < D; ++e) q[e] = y[e];
-      q[d] += sign == 0 ? curvatureStep : -curvatureStep;
-    }
-  }
-  potential.evaluate(probe.data(), 2 * D, energy.data(), grad.data());
-  for (int d = 0; d < D; ++d) {
-    const double curvature =
-        (grad[(d * 2 + 0) * D + d] - grad[(d * 2 + 1) * D + d]) / (2.0 * curvatureStep) / kT;
-    // Where U is concave (between wells) the posterior may have two modes and the score's spread
-    // there exceeds x0's: the score is switched off, as where the curvature is not finite.
-    w[d] = std::isfinite(curvature) && curvature > 0 ? a / (1.0 + s2 * curvature) : 0.0;
-  }
-}
-
 std::vector<double> scoreMixedTargets(const Potential& potential, double kT,
                                       const std::vector<double>& edgeLow,
                                       const std::vector<double>& edgeHigh,
@@ -250,56 +305,17 @@ std::vector<double> scoreMixedTargets(const Potential& potential, double kT,
       !(curvatureStep > 0)) {
     throw std::invalid_argument("scoreMixedTargets: inconsistent sizes, kT or curvature step");
   }
-  std::vector<double> target(x0), y(D), w(D);
+  std::vector<double> target(x0), y(D), w(D), probe(2 * D * D), energy(2 * D), grad(2 * D * D);
   for (std::size_t i = 0; i < B; ++i) {
     const double s2 = std::exp(-l[i]), sd = std::sqrt(s2);
     for (int d = 0; d < D; ++d) y[d] = x0[i * D + d] + sd * eps[i * D + d];
-    scoreMixWeights(potential, kT, edgeLow, edgeHigh, y.data(), l[i], curvatureStep, w.data());
+    scoreMixWeights(potential, kT, edgeLow, edgeHigh, y.data(), l[i], curvatureStep, w.data(),
+                    probe.data(), energy.data(), grad.data());
     for (int d = 0; d < D; ++d) {
       target[i * D + d] += w[d] * (sd * eps[i * D + d] - s2 * gradAtX0[i * D + d]);
     }
   }
   return target;
-}
-
-ScoreSource scoreSource(const TrainingSettings& settings, const torch::Tensor& samplesIn) {
-  ScoreSource src;
-  if (!settings.scorePotential) return src;
-  const auto samples = samplesIn.to(torch::kFloat64).contiguous();
-  const long long n = samples.size(0);
-  const int D = static_cast<int>(samples.size(1));
-  const Potential& pot = *settings.scorePotential;
-  if (pot.dimension() != D || !(settings.scoreKT > 0)) {
-    throw std::invalid_argument(
-        "trainDenoiser: the score potential must have the samples' dimension and kT > 0");
-  }
-  src.potential = settings.scorePotential;
-  src.kT = settings.scoreKT;
-  src.gradients = torch::empty({n, D}, torch::kFloat64);
-  std::vector<double> energy(static_cast<std::size_t>(n));
-  double* g = src.gradients.data_ptr<double>();
-  pot.evaluate(samples.data_ptr<double>(), static_cast<std::size_t>(n), energy.data(), g);
-  for (long long k = 0; k < n * D; ++k) {
-    g[k] /= settings.scoreKT;
-    if (!std::isfinite(g[k])) {
-      throw std::invalid_argument(
-          "trainDenoiser: the potential's gradient at a sample is not finite");
-    }
-  }
-  if (pot.isPeriodic()) {
-    if (!settings.dataLow.empty()) {
-      src.edgeLow = settings.dataLow;
-      src.edgeHigh = settings.dataHigh;
-    } else {
-      for (int d = 0; d < D; ++d) {
-        src.edgeLow.push_back(pot.boxLow(d));
-        src.edgeHigh.push_back(pot.boxLow(d) + pot.period(d));
-      }
-    }
-  }
-  const double spread = std::sqrt((samples - samples.mean(0)).pow(2).mean().item<double>());
-  src.curvatureStep = 1e-3 * (spread > 0 ? spread : 1.0);
-  return src;
 }
 
 DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSettings& s,
@@ -392,7 +408,7 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
   }
 
   // Target score matching: dU/dx / kT at every sample, once.
-  const ScoreSource score = scoreSource(s, samples);
+  const ScoreSource score = scoreSource(s, samples, meta.xScale);
   const Potential* scorePot = score.potential.get();
   const double* sampleGrad = scorePot ? score.gradients.data_ptr<double>() : nullptr;
   std::vector<double> tsmTarget, tsmX0, tsmGrad;

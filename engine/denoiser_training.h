@@ -90,27 +90,6 @@ struct TrainingSettings {
   double scoreKT = 1.0;
 };
 
-/// The potential's score at the samples, for score-mixed targets
-/// (TrainingSettings::scorePotential).
-struct ScoreSource {
-  std::shared_ptr<const Potential> potential;  ///< U of the density exp(-U / kT)
-  double kT = 1.0;
-  std::vector<double> edgeLow, edgeHigh;  ///< the support's box (periodic potentials); empty = R^D
-  torch::Tensor gradients;                ///< [n, D] float64: dU/dx / kT at the samples
-  double curvatureStep = 1e-3;            ///< central-difference step of U'' (units of x)
-};
-
-/// The ScoreSource of `settings` for `samples` (undefined potential when scorePotential is unset):
-/// the gradients at every sample, the data box as the support's edges for periodic potentials.
-ScoreSource scoreSource(const TrainingSettings& settings, const torch::Tensor& samples);
-
-/// The per-coordinate weights w_d of the score estimate at y = x / alpha and l (see
-/// TrainingSettings::scorePotential): sigmoid(2 l) ramp(y) / (1 + s^2 U_dd(y) / kT) where U_dd > 0,
-/// else 0. Writes D values to `w`.
-void scoreMixWeights(const Potential& potential, double kT, const std::vector<double>& edgeLow,
-                     const std::vector<double>& edgeHigh, const double* y, double l,
-                     double curvatureStep, double* w);
-
 /// Spacetime points off the forward process with their empirical posterior means.
 struct PosteriorBank {
   torch::Tensor l;       ///< [m] log-SNR
