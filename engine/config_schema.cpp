@@ -568,6 +568,17 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "stop when |grad f| < gradient_tolerance * max(1, |theta|), theta the spline "
                       "parameters",
        .min = 0.0},
+      {.key = "geodesic.negative_terms",
+       .type = KeyType::String,
+       .defaultValue = "clamp",
+       .unit = "",
+       .description =
+           "what the optimised energy makes of a negative segment term (eta_n+1 - eta_n).(mu_n+1 "
+           "- mu_n), which only an approximate (torch) denoiser can give: `clamp` counts it as 0 "
+           "(MATH.md), `absolute` counts its magnitude, so that the optimiser gains nothing by "
+           "steering the curve where the network's mu runs backwards. Reported energies always "
+           "clamp",
+       .choices = {"clamp", "absolute"}},
 
       // --- penalty ---------------------------------------------------------------------------
       {.key = "penalty.type",

@@ -18,8 +18,8 @@ double curveEnergy(const Eigen::MatrixXd& eta, const Eigen::MatrixXd& mu) {
   return 0.5 * static_cast<double>(N - 1) * e;
 }
 
-CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z,
-                              bool withGradient) {
+CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z, bool withGradient,
+                              NegativeTerms negative) {
   const Eigen::Index N = z.rows();
   const int P = static_cast<int>(z.cols());
   if (N < 2) throw std::invalid_argument("evaluateCurve: a curve needs at least 2 points");
@@ -39,14 +39,16 @@ CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z
     const Eigen::RowVectorXd dEta = ev.eta.row(n + 1) - ev.eta.row(n);
     const Eigen::RowVectorXd dMu = ev.mu.row(n + 1) - ev.mu.row(n);
     const double term = dEta.dot(dMu);
-    if (term <= 0.0) continue;
-    ev.energy += c * term;
-    ev.length += std::sqrt(term);
+    if (term == 0.0 || (term < 0.0 && negative == NegativeTerms::Clamp)) continue;
+    const double sign = term > 0.0 ? 1.0 : -1.0;
+    ev.energy += c * sign * term;
+    ev.length += std::sqrt(sign * term);
     if (withGradient) {
-      dEdEta.row(n + 1) += c * dMu;
-      dEdEta.row(n) -= c * dMu;
-      dEdMu.row(n + 1) += c * dEta;
-      dEdMu.row(n) -= c * dEta;
+      const double cs = c * sign;
+      dEdEta.row(n + 1) += cs * dMu;
+      dEdEta.row(n) -= cs * dMu;
+      dEdMu.row(n + 1) += cs * dEta;
+      dEdMu.row(n) -= cs * dEta;
     }
   }
   if (withGradient) {

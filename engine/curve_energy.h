@@ -21,11 +21,23 @@ struct CurveEvaluation {
   Eigen::MatrixXd gradient;               ///< N x (D+1) dE/dz_n (filled when requested)
 };
 
+/// What E and L make of a negative segment term (eta_{n+1}-eta_n).(mu_{n+1}-mu_n), which an exact
+/// denoiser never gives (the term is a symmetrised KL) but an approximate one can, where its mu is
+/// not monotone in eta.
+enum class NegativeTerms {
+  /// Count it as 0 (MATH.md section 4; the energy every report gives).
+  Clamp,
+  /// Count its magnitude |term|: a geodesic optimiser then gains nothing by steering segments into
+  /// places where the estimator's mu runs backwards (geodesic.negative_terms).
+  Absolute,
+};
+
 /// Evaluates E and L of the curve whose points are the rows of `z` (N x (D+1), l first; N >= 2).
-/// Negative segment terms (possible only with approximate denoisers) are clamped to 0 in E and L.
-/// When `withGradient`, fills `gradient` = dE/dz (the clamped terms contribute nothing).
-CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z,
-                              bool withGradient);
+/// Negative segment terms (possible only with approximate denoisers) are handled as `negative`
+/// says. When `withGradient`, fills `gradient` = dE/dz (clamped terms contribute nothing; with
+/// Absolute a negative term contributes the gradient of -term).
+CurveEvaluation evaluateCurve(const Denoiser& denoiser, const Eigen::MatrixXd& z, bool withGradient,
+                              NegativeTerms negative = NegativeTerms::Clamp);
 
 /// Energy only, from given eta and mu (N x (D+1) each).
 double curveEnergy(const Eigen::MatrixXd& eta, const Eigen::MatrixXd& mu);

@@ -33,7 +33,7 @@ class Objective {
       grad = Eigen::VectorXd::Zero(theta.size());
       return std::numeric_limits<double>::infinity();
     }
-    CurveEvaluation ev = evaluateCurve(denoiser_, z, true);
+    CurveEvaluation ev = evaluateCurve(denoiser_, z, true, settings_.negativeTerms);
     Eigen::MatrixXd dZ = ev.gradient;
     const double pen =
         evaluatePenalty(settings_.penalty, lvWeight, z, ev, star_, &dZ, nullptr, klStart_);

@@ -104,6 +104,9 @@ GeodesicSettings geodesicSettingsFromConfig(const Config& config) {
   gs.learningRate = config.getReal("geodesic.learning_rate");
   gs.tolerance = config.getReal("geodesic.tolerance");
   gs.gradientTolerance = config.getReal("geodesic.gradient_tolerance");
+  gs.negativeTerms = config.getString("geodesic.negative_terms") == "absolute"
+                         ? NegativeTerms::Absolute
+                         : NegativeTerms::Clamp;
   gs.penalty.type = PenaltySettings::parseType(config.getString("penalty.type"));
   gs.penalty.lFloor = config.getReal("penalty.l_floor");
   gs.penalty.beta = config.getReal("penalty.beta");

@@ -452,6 +452,94 @@ TEST(CurveEnergy, GradientMatchesFiniteDifferences) {
   }
 }
 
+/// The exact alanine denoiser with a wiggle added to mu along l: mu' = mu + a sin(w l) (1, ..., 1),
+/// an "approximate denoiser" whose mu runs backwards in places, so that some segment terms of a
+/// curve are negative.
+class WigglyDenoiser final : public Denoiser {
+ public:
+  WigglyDenoiser(const Denoiser& exact, double amplitude, double frequency)
+      : exact_(exact), a_(amplitude), w_(frequency) {}
+  int dimension() const override { return exact_.dimension(); }
+  bool hasLogPartition() const override { return false; }
+  void evaluate(const MatrixXd& z, bool withJacobian,
+                std::vector<PosteriorMoments>& out) const override {
+    exact_.evaluate(z, withJacobian, out);
+    for (Eigen::Index n = 0; n < z.rows(); ++n) {
+      auto& m = out[static_cast<std::size_t>(n)];
+      m.mu.array() += a_ * std::sin(w_ * z(n, 0));
+      if (withJacobian) m.dmu_dz.col(0).array() += a_ * w_ * std::cos(w_ * z(n, 0));
+      m.psi = std::numeric_limits<double>::quiet_NaN();
+    }
+  }
+  std::string name() const override { return "wiggly"; }
+  long long evaluationCount() const override { return exact_.evaluationCount(); }
+
+ private:
+  const Denoiser& exact_;
+  double a_, w_;
+};
+
+TEST(CurveEnergy, NegativeTermsAreClampedOrCountedByMagnitude) {
+  const WigglyDenoiser d(alanineDenoiser(), 0.8, 6.0);
+  const MatrixXd z = dippingCurve(16);
+  const int N = static_cast<int>(z.rows());
+  // Segment terms from the denoiser's mu one point at a time and the closed-form eta.
+  std::vector<double> terms;
+  double positive = 0.0, magnitude = 0.0, rootPositive = 0.0, rootMagnitude = 0.0;
+  for (int n = 0; n + 1 < N; ++n) {
+    const VectorXd zn = z.row(n).transpose(), zn1 = z.row(n + 1).transpose();
+    const double t = (etaClosedForm(zn1) - etaClosedForm(zn)).dot(muAt(d, zn1) - muAt(d, zn));
+    terms.push_back(t);
+    positive += std::max(t, 0.0);
+    magnitude += std::abs(t);
+    rootPositive += std::sqrt(std::max(t, 0.0));
+    rootMagnitude += std::sqrt(std::abs(t));
+  }
+  const auto negatives = std::count_if(terms.begin(), terms.end(), [](double t) { return t < 0; });
+  ASSERT_GE(negatives, 2) << "the wiggle must make some terms negative for this test to mean much";
+  ASSERT_LE(negatives, N - 3);
+  const CurveEvaluation clamp = evaluateCurve(d, z, false);
+  const CurveEvaluation absolute = evaluateCurve(d, z, false, NegativeTerms::Absolute);
+  EXPECT_NEAR(clamp.energy, 0.5 * (N - 1) * positive, 1e-10 * clamp.energy);
+  EXPECT_NEAR(clamp.length, rootPositive, 1e-10 * clamp.length);
+  EXPECT_NEAR(absolute.energy, 0.5 * (N - 1) * magnitude, 1e-10 * absolute.energy);
+  EXPECT_NEAR(absolute.length, rootMagnitude, 1e-10 * absolute.length);
+  EXPECT_NEAR(curveEnergy(clamp.eta, clamp.mu), clamp.energy, 1e-10 * clamp.energy);
+  // The exact denoiser has no negative terms: both policies agree there.
+  EXPECT_EQ(evaluateCurve(alanineDenoiser(), z, false).energy,
+            evaluateCurve(alanineDenoiser(), z, false, NegativeTerms::Absolute).energy);
+}
+
+TEST(CurveEnergy, AbsoluteTermsGradientMatchesFiniteDifferences) {
+  const WigglyDenoiser d(alanineDenoiser(), 0.8, 6.0);
+  const MatrixXd z = dippingCurve(16);
+  const CurveEvaluation ev = evaluateCurve(d, z, true, NegativeTerms::Absolute);
+  int negatives = 0;
+  for (int n = 0; n + 1 < 16; ++n) {
+    const double t = (ev.eta.row(n + 1) - ev.eta.row(n)).dot(ev.mu.row(n + 1) - ev.mu.row(n));
+    ASSERT_GT(std::abs(t), 1e-4) << "a term this close to 0 would make the kink show up in the FD";
+    negatives += t < 0;
+  }
+  ASSERT_GE(negatives, 2);
+  const double h = 1e-6;
+  MatrixXd fd(16, 3);
+  for (int n = 0; n < 16; ++n) {
+    for (int c = 0; c < 3; ++c) {
+      MatrixXd zp = z, zm = z;
+      zp(n, c) += h;
+      zm(n, c) -= h;
+      fd(n, c) = (evaluateCurve(d, zp, false, NegativeTerms::Absolute).energy -
+                  evaluateCurve(d, zm, false, NegativeTerms::Absolute).energy) /
+                 (2 * h);
+    }
+  }
+  const double scale = fd.cwiseAbs().maxCoeff();
+  ASSERT_GT(scale, 1.0);
+  EXPECT_LT((ev.gradient - fd).cwiseAbs().maxCoeff(), 1e-6 * scale);
+  // ... and differs from the clamped energy's gradient.
+  EXPECT_GT((evaluateCurve(d, z, true).gradient - ev.gradient).cwiseAbs().maxCoeff(), 0.01 * scale);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Spline curve.
 
