@@ -44,7 +44,7 @@ for kind in good poor; do
   echo
   # The paper-settings job on this network's geodesic.
   "$PY" "$ROOT/bench/bench_tools.py" mkcfg "$ROOT/configs/alanine_dipeptide_2d.yaml" "$WORK/neural_$kind.yaml" \
-    denoiser.type=torch "denoiser.model=$WORK/$kind.pt" >/dev/null
+    denoiser.type=torch "denoiser.model=$WORK/$kind.pt" geodesic.negative_terms=absolute >/dev/null
   "$BIN" run "$WORK/neural_$kind.yaml" --quiet --out "$WORK/neural_$kind.h5" >"$WORK/neural_$kind.log" 2>&1
   if [[ $? -ne 0 ]]; then
     echo "geodesic run FAILED: $(tail -2 "$WORK/neural_$kind.log")"
