@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   const GeodesicResult geo = solveGeodesic(*exact, zA, zB, gs);
   const CurveEvaluation ex = evaluateCurve(*exact, geo.z, false);
   const CurveEvaluation nn = evaluateCurve(*neural, geo.z, false);
+  const double nnAbsolute = evaluateCurve(*neural, geo.z, false, NegativeTerms::Absolute).energy;
   std::vector<double> dx, d2;
   int negative = 0;
   for (Eigen::Index n = 0; n < geo.z.rows(); ++n) {
@@ -89,11 +90,12 @@ int main(int argc, char** argv) {
   }
   fmt::print(
       "\nAlong the exact geodesic ({} points, lowest l {:.2f}): curve energy {:.3f} with the exact "
-      "denoiser, {:.3f} with the network ({} of {} segment terms negative, clamped to 0); "
+      "denoiser, {:.3f} with the network ({} of {} segment terms negative, clamped to 0; "
+      "{:.3f} with their magnitudes); "
       "error of E[x0|z] median {:.4f}, 95th pct {:.4f}, max {:.4f} rad; relative error of "
       "E[|x0|^2|z] median {:.4f}, 95th pct {:.4f}.\n",
       geo.z.rows(), geo.z.col(0).minCoeff(), ex.energy, nn.energy, negative, geo.z.rows() - 1,
-      quantile(dx, 0.5), quantile(dx, 0.95), quantile(dx, 1.0), quantile(d2, 0.5),
+      nnAbsolute, quantile(dx, 0.5), quantile(dx, 0.95), quantile(dx, 1.0), quantile(d2, 0.5),
       quantile(d2, 0.95));
   return 0;
 }
