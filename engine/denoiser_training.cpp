@@ -1040,6 +1040,9 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
       refiner);
   summary.source = net->meta.source;  // with the posterior bank's size
   summary.steps = net->meta.steps;
+  summary.maxSteps = settings.maxSteps;
+  summary.maxSeconds = settings.maxSeconds;
+  summary.budget = settings.budget;
   summary.trainingSeconds = net->meta.seconds;
   summary.finalLoss = net->meta.lossCurve.empty() ? 0.0 : net->meta.lossCurve.back();
   bar.finish(fmt::format("{} steps, loss {:.4g}", summary.steps, summary.finalLoss));
@@ -1047,15 +1050,35 @@ TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& option
   return summary;
 }
 
+namespace {
+
+std::string stoppedEarlyNote(const TrainingSummary& s) {
+  if (s.maxSteps <= 0 || s.steps >= s.maxSteps) return "";
+  std::string note = fmt::format(
+      "warning        training.max_seconds ({:g} s) stopped the run after {} of {} steps "
+      "(training.max_steps)",
+      s.maxSeconds, s.steps, s.maxSteps);
+  if (s.budget == "steps") {
+    note +=
+        "; with training.budget steps a seed gives the same network only when every step is "
+        "taken: raise training.max_seconds or lower training.max_steps";
+  }
+  return note + "\n";
+}
+
+}  // namespace
+
 std::string formatTrainingSummary(const TrainingSummary& s) {
   return fmt::format(
-      "samples        {} ({:.1f} s)\n"
-      "source         {}\n"
-      "steps          {} ({:.1f} s)\n"
-      "final loss     {:.5g} (weighted, importance-sampled; mean of the last logged interval)\n"
-      "output         {}\n",
-      s.samples, s.samplingSeconds, s.source, s.steps, s.trainingSeconds, s.finalLoss,
-      s.outputFile);
+             "samples        {} ({:.1f} s)\n"
+             "source         {}\n"
+             "steps          {} ({:.1f} s)\n"
+             "final loss     {:.5g} (weighted, importance-sampled; mean of the last logged "
+             "interval)\n"
+             "output         {}\n",
+             s.samples, s.samplingSeconds, s.source, s.steps, s.trainingSeconds, s.finalLoss,
+             s.outputFile) +
+         stoppedEarlyNote(s);
 }
 
 }  // namespace geotps

@@ -232,7 +232,10 @@ struct TrainingSummary {
   std::string source;
   long long samples = 0;
   long long steps = 0;
-  double finalLoss = 0.0;  ///< last loss-curve value (weighted loss, units of x^2)
+  long long maxSteps = 0;   ///< training.max_steps
+  double maxSeconds = 0.0;  ///< training.max_seconds
+  std::string budget;       ///< training.budget
+  double finalLoss = 0.0;   ///< last loss-curve value (weighted loss, units of x^2)
   double samplingSeconds = 0.0;
   double trainingSeconds = 0.0;
 };
@@ -242,7 +245,9 @@ struct TrainingSummary {
 /// configuration to `log`.
 TrainingSummary runTrainDenoiser(Config config, const TrainingJobOptions& options, std::FILE* log);
 
-/// The summary as text lines for the terminal.
+/// The summary as text lines for the terminal. When training.max_seconds stopped the run before
+/// training.max_steps, a line says so (with budget "steps", the network is then no longer the one
+/// its seed gives on a faster machine).
 std::string formatTrainingSummary(const TrainingSummary& summary);
 
 }  // namespace geotps

@@ -914,3 +914,24 @@ TEST(DenoiserTraining, StepsBudgetIgnoresWallTimeInTheSchedule) {
   s.budget = "weeks";
   EXPECT_THROW(trainDenoiser(data, s), std::invalid_argument);
 }
+
+TEST(DenoiserTraining, SummaryWarnsWhenTheTimeCapStoppedTheRun) {
+  TrainingSummary s;
+  s.outputFile = "net.pt";
+  s.samples = 100;
+  s.maxSteps = 3000;
+  s.maxSeconds = 280;
+  s.budget = "steps";
+  s.steps = 3000;
+  EXPECT_EQ(formatTrainingSummary(s).find("warning"), std::string::npos);
+  s.steps = 2551;
+  const std::string text = formatTrainingSummary(s);
+  EXPECT_NE(text.find("training.max_seconds (280 s) stopped the run after 2551 of 3000 steps"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("raise training.max_seconds"), std::string::npos) << text;
+  s.budget = "both";  // the schedule follows wall time anyway: only the fact is reported
+  const std::string both = formatTrainingSummary(s);
+  EXPECT_NE(both.find("2551 of 3000 steps"), std::string::npos);
+  EXPECT_EQ(both.find("raise training.max_seconds"), std::string::npos);
+}
