@@ -576,8 +576,9 @@ const std::vector<KeySpec>& jobSchema() {
            "what the optimised energy makes of a negative segment term (eta_n+1 - eta_n).(mu_n+1 "
            "- mu_n), which only an approximate (torch) denoiser can give: `clamp` counts it as 0 "
            "(MATH.md), `absolute` counts its magnitude, so that the optimiser gains nothing by "
-           "steering the curve where the network's mu runs backwards. Reported energies always "
-           "clamp",
+           "steering the curve where the network's mu runs backwards. The summary's energies "
+           "always clamp; /curve/energy_history and /curve/objective_history record the "
+           "optimised energy",
        .choices = {"clamp", "absolute"}},
 
       // --- penalty ---------------------------------------------------------------------------

@@ -22,8 +22,9 @@ struct GeodesicSettings {
   double learningRate = 0.1;        ///< Adam step size
   double tolerance = 1e-7;          ///< relative objective decrease over 10 iterations
   double gradientTolerance = 1e-6;  ///< |grad| <= tol * max(1, |theta|)
-  /// Negative segment terms in the optimised energy (geodesic.negative_terms). The reported
-  /// energy (GeodesicResult::evaluation, initialEnergy) always clamps them (MATH.md section 4).
+  /// Negative segment terms in the optimised energy (geodesic.negative_terms), which is also what
+  /// GeodesicResult::energyHistory and objectiveHistory record. GeodesicResult::evaluation and
+  /// initialEnergy always clamp them (MATH.md section 4).
   NegativeTerms negativeTerms = NegativeTerms::Clamp;
   PenaltySettings penalty;
 };
