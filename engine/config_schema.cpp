@@ -337,6 +337,28 @@ const std::vector<KeySpec>& jobSchema() {
            "0 = plain denoising score matching only",
        .min = 0.0,
        .max = 10000000.0},
+      {.key = "training.covariance_weight",
+       .type = KeyType::Real,
+       .defaultValue = "0",
+       .unit = "1",
+       .description =
+           "weight of the posterior-covariance term on posterior-bank and refinement points: "
+           "the squared difference between the network's covariance trace by Tweedie, "
+           "(sigma^2 / alpha) div_x D, and the samples' self-normalised one (points with an "
+           "effective sample size >= 10), weighted like the denoising loss. It trains the "
+           "divergence that E[|x0|^2 | z] = mu_last rests on. 0 = off",
+       .min = 0.0,
+       .max = 1000.0},
+      {.key = "training.covariance_points",
+       .type = KeyType::Int,
+       .defaultValue = "256",
+       .unit = "1",
+       .description =
+           "posterior-bank points and refinement points (each) per optimiser step at which the "
+           "training.covariance_weight term is evaluated (a random subset of the step's points; "
+           "each costs a second-order backward pass)",
+       .min = 1.0,
+       .max = 1000000.0},
       {.key = "training.bank_fraction",
        .type = KeyType::Real,
        .defaultValue = "0.5",

@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <numbers>
 #include <stdexcept>
@@ -43,6 +45,34 @@ constexpr double kFinalLearningRateFraction = 0.05;
 constexpr double kBinLossDecay = 0.05;  // weight of the newest batch in a bin's running loss
 constexpr int kLangevinBatch = 32;      // walkers per potential call
 constexpr double kEmaMaxDecay = 0.999;
+// Smallest effective sample size at which a point's empirical posterior covariance enters the
+// covariance term (its self-normalised estimate is biased low by about 1 / ESS).
+constexpr double kCovarianceMinEss = 10.0;
+
+// exp(x) in place for float32 x in [kExpFloor, 0] (the caller clamps), relative error below 1e-7:
+// exp(x) = 2^k exp(r) with k = round(x / ln 2) and a degree-6 polynomial for exp(r), |r| <= ln2 / 2
+// (Cephes' coefficients). The loop has no branches, so the compiler vectorises it with the
+// baseline instruction set; Eigen's own float exp is several times slower there (SSE2 only).
+// The floor: weights below exp(-40) ~ 4e-18 of the largest are raised to it (at most n 4e-18 of
+// the total, nothing that float32 sums resolve), so that w^2 and w x0 stay normal floats; with
+// denormal weights the sums ran about 20 times slower.
+constexpr float kExpFloor = -40.0f;
+void expNonPositiveInPlace(float* v, long long n) {
+  constexpr float kRound = 12582912.0f;  // 1.5 * 2^23: adding it rounds to an integer
+  for (long long i = 0; i < n; ++i) {
+    const float x = v[i];
+    const float k = (x * 1.44269504088896341f + kRound) - kRound;
+    const float r = (x - k * 0.693359375f) - k * -2.12194440e-4f;  // ln 2 in two parts
+    float p = 1.9875691500e-4f;
+    p = p * r + 1.3981999507e-3f;
+    p = p * r + 8.3334519073e-3f;
+    p = p * r + 4.1665795894e-2f;
+    p = p * r + 1.6666665459e-1f;
+    p = p * r + 5.0000001201e-1f;
+    p = p * r * r + r + 1.0f;
+    v[i] = p * std::bit_cast<float>((static_cast<std::int32_t>(k) + 127) << 23);
+  }
+}
 
 /// Weight w(l) = sigmoid(l + 2)^0.5 of a point's squared error, for the denoising loss and the
 /// posterior bank alike.
@@ -208,17 +238,16 @@ PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tens
   const auto L = lIn.to(torch::kFloat64).contiguous(), X = xIn.to(torch::kFloat64).contiguous();
   const long long count = L.size(0), n = samples.size(0);
   const int D = static_cast<int>(samples.size(1));
-  // The samples as D x n float32 rows (vectorised exp; each point's weights are normalised
-  // against its largest one, so float32 costs nothing that matters at 1e-7 relative precision),
-  // |x0_j|^2 and the importance log-weights, shifted to a maximum of 0.
-  std::vector<Eigen::ArrayXf> S(D, Eigen::ArrayXf(n));
-  Eigen::ArrayXf r2 = Eigen::ArrayXf::Zero(n);
+  // Float32 arithmetic over the samples, point by point (each point's weights are normalised
+  // against its largest one, so float32 costs nothing that matters at 1e-6 relative precision):
+  // the samples' coordinates, |x0|^2 and the importance log-weights shifted to a maximum of 0.
   const double* sp = samples.data_ptr<double>();
+  std::vector<Eigen::ArrayXf> S(D, Eigen::ArrayXf(n));
+  Eigen::ArrayXf r2 = Eigen::ArrayXf::Zero(n), logW = Eigen::ArrayXf::Zero(n);
   for (int d = 0; d < D; ++d) {
     for (long long j = 0; j < n; ++j) S[d][j] = static_cast<float>(sp[j * D + d]);
     r2 += S[d].square();
   }
-  Eigen::ArrayXf logW = Eigen::ArrayXf::Zero(n);
   if (logWeights.defined()) {
     const auto lw = logWeights.to(torch::kFloat64).contiguous();
     const double* p = lw.data_ptr<double>();
@@ -228,6 +257,7 @@ PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tens
   const double* lp = L.data_ptr<double>();
   const double* xp = X.data_ptr<double>();
   std::vector<double> target(static_cast<std::size_t>(count) * D);
+  std::vector<double> second(static_cast<std::size_t>(count)), ess(static_cast<std::size_t>(count));
   std::vector<char> keep(static_cast<std::size_t>(count));
   parallelFor(static_cast<std::size_t>(count), resolveThreads(0),
               [&](std::size_t begin, std::size_t end, int) {
@@ -237,10 +267,17 @@ PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tens
                   const double l = lp[i], a = etaScale(l);
                   w = static_cast<float>(-0.5 * std::exp(l)) * r2 + logW;
                   for (int d = 0; d < D; ++d) w += static_cast<float>(a * xp[i * D + d]) * S[d];
-                  w = (w - w.maxCoeff()).exp();
+                  w = (w - w.maxCoeff()).max(kExpFloor);
+                  expNonPositiveInPlace(w.data(), n);
                   const double sum = w.sum();
-                  keep[i] = sum * sum / static_cast<double>(w.square().sum()) >= minEss;
-                  for (int d = 0; d < D; ++d) target[i * D + d] = (w * S[d]).sum() / sum;
+                  ess[i] = sum * sum / static_cast<double>(w.square().sum());
+                  keep[i] = ess[i] >= minEss;
+                  double m2 = (w * r2).sum() / sum;
+                  for (int d = 0; d < D; ++d) {
+                    target[i * D + d] = (w * S[d]).sum() / sum;
+                    m2 -= target[i * D + d] * target[i * D + d];
+                  }
+                  second[i] = std::max(0.0, m2);
                 }
               });
   std::vector<std::int64_t> kept;
@@ -254,6 +291,8 @@ PosteriorBank posteriorTargets(const torch::Tensor& samplesIn, const torch::Tens
   bank.l = L.index_select(0, idx);
   bank.x = X.index_select(0, idx);
   bank.target = torch::from_blob(target.data(), {count, D}, f64).index_select(0, idx);
+  bank.covTrace = torch::from_blob(second.data(), {count}, f64).index_select(0, idx);
+  bank.ess = torch::from_blob(ess.data(), {count}, f64).index_select(0, idx);
   return bank;
 }
 
@@ -376,6 +415,14 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
     p.l = p.l.to(dtype);
     p.x = p.x.to(dtype);
     p.target = p.target.to(dtype);
+    // A bank without covariance information (e.g. from a custom refiner) gets ESS 0, which keeps
+    // its points out of the covariance term.
+    if (!p.covTrace.defined() || !p.ess.defined()) {
+      p.covTrace = torch::zeros({p.l.size(0)}, torch::kFloat64);
+      p.ess = torch::zeros({p.l.size(0)}, torch::kFloat64);
+    }
+    p.covTrace = p.covTrace.to(dtype);
+    p.ess = p.ess.to(dtype);
   };
   torch::optim::Adam optimizer(net->parameters(), torch::optim::AdamOptions(s.learningRate));
   // Exponential moving average of the weights (what is returned): it averages out the minibatch
@@ -487,6 +534,8 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
           curvePoints.l = torch::cat({curvePoints.l, extra.l});
           curvePoints.x = torch::cat({curvePoints.x, extra.x});
           curvePoints.target = torch::cat({curvePoints.target, extra.target});
+          curvePoints.covTrace = torch::cat({curvePoints.covTrace, extra.covTrace});
+          curvePoints.ess = torch::cat({curvePoints.ess, extra.ess});
         }
         curveKept = curvePoints.l.size(0);
       }
@@ -551,8 +600,31 @@ DenoiserNetwork trainDenoiser(const torch::Tensor& samplesIn, const TrainingSett
         v = static_cast<std::int64_t>(rng.next() % static_cast<std::uint64_t>(kept));
       const auto idx = torch::from_blob(pick.data(), {m}, torch::kInt64).clone();
       const auto pl = p.l.index_select(0, idx);
-      const auto pPred = net->forward(p.x.index_select(0, idx), pl);
-      return (lossWeight(pl) * (pPred - p.target.index_select(0, idx)).pow(2).sum(1)).mean();
+      const auto px = p.x.index_select(0, idx);
+      const auto pPred = net->forward(px, pl);
+      auto term = (lossWeight(pl) * (pPred - p.target.index_select(0, idx)).pow(2).sum(1)).mean();
+      if (s.covarianceWeight > 0 && s.covariancePoints > 0) {
+        // Tweedie: Cov[x0 | z] = (sigma^2 / alpha) dD/dx. Its trace against the samples' at the
+        // first covariancePoints of the (random) picks; the divergence by one backward pass per
+        // coordinate, kept in the graph so that the loss trains it.
+        const long long c = std::min<long long>(s.covariancePoints, m);
+        const auto cl = pl.narrow(0, 0, c);
+        const auto cx = px.narrow(0, 0, c).detach().requires_grad_(true);
+        const auto cPred = net->forward(cx, cl);
+        torch::Tensor div = torch::zeros_like(cl);
+        for (int d = 0; d < D; ++d) {
+          div = div + torch::autograd::grad({cPred.select(1, d).sum()}, {cx}, {},
+                                            /*retain_graph=*/true, /*create_graph=*/true)[0]
+                          .select(1, d);
+        }
+        const auto scale = torch::sigmoid(-cl) / torch::sqrt(torch::sigmoid(cl));
+        const auto ci = idx.narrow(0, 0, c);
+        const auto reliable = (p.ess.index_select(0, ci) >= kCovarianceMinEss).to(cl.dtype());
+        term = term + s.covarianceWeight * (lossWeight(cl) * reliable *
+                                            (scale * div - p.covTrace.index_select(0, ci)).pow(2))
+                                               .mean();
+      }
+      return term;
     };
     if (bankKept > 0) loss = loss + pointsLoss(bank, bankKept, s.bankFraction);
     if (curveKept > 0) loss = loss + pointsLoss(curvePoints, curveKept, s.refineFraction);
@@ -852,6 +924,8 @@ TrainingSettings trainingSettingsFromConfig(const Config& c) {
         c.sourceName(), s.refineStart, s.refineEnd));
   }
   s.refineFraction = c.getReal("training.refine_fraction");
+  s.covarianceWeight = c.getReal("training.covariance_weight");
+  s.covariancePoints = static_cast<int>(c.getInt("training.covariance_points"));
   s.lMin = c.getReal("training.l_min");
   s.lMax = c.getReal("training.l_max");
   s.batchSize = static_cast<int>(c.getInt("training.batch_size"));

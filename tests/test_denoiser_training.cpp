@@ -16,6 +16,7 @@
 #include "engine/denoiser_training.h"
 #include "engine/h5_file.h"
 #include "engine/random.h"
+#include "engine/torch_denoiser.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;
@@ -238,8 +239,9 @@ TEST(DenoiserTraining, MixtureMatchesClosedFormPosteriorMean) {
 }
 
 // The bank's targets are the posterior means of the samples' empirical distribution, recomputed
-// here in float64 point by point from eta = (alpha x / sigma^2, -exp(l)/2); the ESS filter keeps
-// exactly the points whose recomputed effective sample size reaches the threshold.
+// here in float64 point by point from eta = (alpha x / sigma^2, -exp(l)/2), and so are the trace
+// of the weighted covariance and the effective sample size; the ESS filter keeps exactly the
+// points whose recomputed effective sample size reaches the threshold.
 TEST(PosteriorBank, TargetsArePosteriorMeansOfTheSamples) {
   const auto data = mixtureSamples({{-1.0, 0.5}, {1.2, -0.3}}, {0.7, 0.3}, 0.4, 80, 11);
   const std::vector<double> low{-2.0, -1.5}, high{2.5, 1.0};
@@ -250,7 +252,7 @@ TEST(PosteriorBank, TargetsArePosteriorMeansOfTheSamples) {
   const double* x0 = data.data_ptr<double>();
   const auto lA = all.l.contiguous(), xA = all.x.contiguous(), tA = all.target.contiguous();
   int tilted = 0, centred = 0, essAbove20 = 0;
-  double maxError = 0.0;
+  double maxError = 0.0, maxTraceError = 0.0, maxEssError = 0.0, maxTrace = 0.0;
   for (int i = 0; i < 400; ++i) {
     const double l = lA.data_ptr<double>()[i];
     const double x[2] = {xA.data_ptr<double>()[2 * i], xA.data_ptr<double>()[2 * i + 1]};
@@ -272,19 +274,29 @@ TEST(PosteriorBank, TargetsArePosteriorMeansOfTheSamples) {
       logw[j] = e0 * p + e1 * q + e2 * (p * p + q * q);
       top = std::max(top, logw[j]);
     }
-    double z = 0.0, m0 = 0.0, m1 = 0.0, w2 = 0.0;
+    double z = 0.0, m0 = 0.0, m1 = 0.0, r2 = 0.0, w2 = 0.0;
     for (int j = 0; j < 80; ++j) {
-      const double w = std::exp(logw[j] - top);
+      const double w = std::exp(logw[j] - top), p = x0[2 * j], q = x0[2 * j + 1];
       z += w;
-      m0 += w * x0[2 * j];
-      m1 += w * x0[2 * j + 1];
+      m0 += w * p;
+      m1 += w * q;
+      r2 += w * (p * p + q * q);
       w2 += w * w;
     }
     maxError = std::max({maxError, std::abs(m0 / z - tA.data_ptr<double>()[2 * i]),
                          std::abs(m1 / z - tA.data_ptr<double>()[2 * i + 1])});
+    // Trace of the weighted covariance and the effective sample size, to float32 precision.
+    const double trace = r2 / z - (m0 / z) * (m0 / z) - (m1 / z) * (m1 / z);
+    maxTraceError = std::max(maxTraceError, std::abs(trace - all.covTrace[i].item<double>()));
+    maxEssError =
+        std::max(maxEssError, std::abs(z * z / w2 - all.ess[i].item<double>()) / (z * z / w2));
+    maxTrace = std::max(maxTrace, trace);
     essAbove20 += z * z / w2 >= 20.0;
   }
   EXPECT_LT(maxError, 1e-5);  // the bank's weights are computed in float32
+  EXPECT_LT(maxTraceError, 1e-4);
+  EXPECT_LT(maxEssError, 1e-5);
+  EXPECT_GT(maxTrace, 0.5);  // some posteriors straddle both components
   // Either kind may fall in the other's range too (e.g. a centred point at low l has a small eta).
   EXPECT_GT(tilted, 50);
   EXPECT_GT(centred, 50);
@@ -341,6 +353,86 @@ TEST(DenoiserTraining, PosteriorBankTeachesTiltedPosteriors) {
   EXPECT_LT(bankError, 0.1) << "plain DSM: " << plainError;
   EXPECT_LT(bankError, 0.5 * plainError);
   EXPECT_NE(banked->meta.source.find("posterior bank"), std::string::npos);
+}
+
+// Closed-form trace of Cov[x0 | x, l] for the mixture: each component's posterior is Gaussian with
+// variance v = s^2 sigma^2 / (alpha^2 s^2 + sigma^2) per axis around its posterior mean, so the
+// trace is 2 v plus the responsibility-weighted spread of the component means.
+double mixturePosteriorCovarianceTrace(const std::vector<std::array<double, 2>>& means,
+                                       const std::vector<double>& weights, double s, double l,
+                                       const std::array<double, 2>& x) {
+  const double a = alphaOfL(l), sg = sigmaOfL(l);
+  const double v = a * a * s * s + sg * sg, gain = a * s * s / v, post = s * s * sg * sg / v;
+  std::vector<double> logr(means.size());
+  double maxLog = -1e300;
+  for (std::size_t k = 0; k < means.size(); ++k) {
+    const double dx = x[0] - a * means[k][0], dy = x[1] - a * means[k][1];
+    logr[k] = std::log(weights[k]) - 0.5 * (dx * dx + dy * dy) / v;
+    maxLog = std::max(maxLog, logr[k]);
+  }
+  double z = 0.0, r2 = 0.0;
+  std::array<double, 2> m{0.0, 0.0};
+  for (std::size_t k = 0; k < means.size(); ++k) {
+    const double r = std::exp(logr[k] - maxLog);
+    z += r;
+    double c2 = 0.0;
+    for (int d = 0; d < 2; ++d) {
+      const double c = means[k][d] + gain * (x[d] - a * means[k][d]);
+      m[d] += r * c;
+      c2 += c * c;
+    }
+    r2 += r * c2;
+  }
+  return 2.0 * post + r2 / z - (m[0] * m[0] + m[1] * m[1]) / (z * z);
+}
+
+// The covariance term trains the divergence that E[|x0|^2 | z] rests on (Tweedie): the trace of
+// the network's posterior covariance, mu_last - |mu_x|^2 as the geometry computes it, against the
+// closed form for a two-component mixture at tilted posteriors (l in [-6, -2], eta_x in
+// [-3, 3]^2, where the posterior straddles the components), which the bank's targets reach and the
+// denoising loss barely does; the bank and everything else are the same in both trainings.
+TEST(DenoiserTraining, CovarianceTermTeachesThePosteriorCovariance) {
+  const double s = 0.4;
+  const std::vector<std::array<double, 2>> means{{-1.0, 0.0}, {1.0, 0.5}};
+  const std::vector<double> weights{0.7, 0.3};
+  const auto data = mixtureSamples(means, weights, s, 5000, 13);
+  std::vector<double> zs, expected;
+  for (double l = -6.0; l <= -2.0 + 1e-9; l += 1.0) {
+    const double a = alphaOfL(l), s2 = sigmaOfL(l) * sigmaOfL(l);
+    for (double e0 = -3.0; e0 <= 3.0 + 1e-9; e0 += 1.0) {
+      for (double e1 = -3.0; e1 <= 3.0 + 1e-9; e1 += 1.0) {
+        const std::array<double, 2> x{e0 * s2 / a, e1 * s2 / a};
+        zs.insert(zs.end(), {l, x[0], x[1]});
+        expected.push_back(mixturePosteriorCovarianceTrace(means, weights, s, l, x));
+      }
+    }
+  }
+  const long long n = static_cast<long long>(expected.size());
+  const Eigen::MatrixXd z = Eigen::Map<const Eigen::MatrixXd>(zs.data(), 3, n).transpose();
+  auto rms = [&](DenoiserNetwork& net) {
+    const auto denoiser = TorchDenoiser::fromNetwork(net);
+    std::vector<PosteriorMoments> out;
+    denoiser->evaluate(z, false, out);
+    double sum = 0.0;
+    for (long long i = 0; i < n; ++i) {
+      const double trace = out[i].mu(2) - out[i].mu.head<2>().squaredNorm();
+      sum += std::pow(trace - expected[i], 2);
+    }
+    return std::sqrt(sum / n);
+  };
+  TrainingSettings settings = smallSettings();
+  settings.maxSteps = 1500;
+  settings.bankPoints = 4000;
+  settings.bankEta = 4.0;
+  DenoiserNetwork plain = trainDenoiser(data, settings);
+  settings.covarianceWeight = 1.0;
+  settings.covariancePoints = 128;
+  DenoiserNetwork withTerm = trainDenoiser(data, settings);
+  const double plainError = rms(plain), termError = rms(withTerm);
+  std::printf("posterior covariance trace: RMS error %.4f (mean only) vs %.4f (covariance term)\n",
+              plainError, termError);
+  EXPECT_LT(termError, 0.7 * plainError);
+  EXPECT_LT(termError, 0.05);
 }
 
 // Importance-weighted samples: a proposal mixture with equal component weights, reweighted by
