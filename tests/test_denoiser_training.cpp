@@ -49,13 +49,20 @@ torch::Tensor mixtureSamples(const std::vector<std::array<double, 2>>& means,
   return out;
 }
 
-/// Closed-form E[x0 | x, l] for the mixture: the responsibility-weighted component posterior means
-/// m_k + alpha s^2 / (alpha^2 s^2 + sigma^2) (x - alpha m_k).
-std::array<double, 2> mixturePosteriorMean(const std::vector<std::array<double, 2>>& means,
-                                           const std::vector<double>& weights, double s, double l,
-                                           const std::array<double, 2>& x) {
+/// Closed-form posterior of the mixture at (x, l): each component's posterior is Gaussian with mean
+/// m_k + alpha s^2 / (alpha^2 s^2 + sigma^2) (x - alpha m_k) and variance
+/// s^2 sigma^2 / (alpha^2 s^2 + sigma^2) per axis; E[x0 | x, l] is the responsibility-weighted
+/// mean of the component means, and the trace of Cov[x0 | x, l] is 2 times that variance plus the
+/// responsibility-weighted spread of the component means.
+struct MixturePosterior {
+  std::array<double, 2> mean;
+  double covarianceTrace;
+};
+MixturePosterior mixturePosterior(const std::vector<std::array<double, 2>>& means,
+                                  const std::vector<double>& weights, double s, double l,
+                                  const std::array<double, 2>& x) {
   const double a = alphaOfL(l), sg = sigmaOfL(l);
-  const double v = a * a * s * s + sg * sg, gain = a * s * s / v;
+  const double v = a * a * s * s + sg * sg, gain = a * s * s / v, post = s * s * sg * sg / v;
   std::vector<double> logr(means.size());
   double maxLog = -1e300;
   for (std::size_t k = 0; k < means.size(); ++k) {
@@ -63,14 +70,25 @@ std::array<double, 2> mixturePosteriorMean(const std::vector<std::array<double, 
     logr[k] = std::log(weights[k]) - 0.5 * (dx * dx + dy * dy) / v;
     maxLog = std::max(maxLog, logr[k]);
   }
-  double z = 0.0;
+  double z = 0.0, r2 = 0.0;
   std::array<double, 2> m{0.0, 0.0};
   for (std::size_t k = 0; k < means.size(); ++k) {
     const double r = std::exp(logr[k] - maxLog);
     z += r;
-    for (int d = 0; d < 2; ++d) m[d] += r * (means[k][d] + gain * (x[d] - a * means[k][d]));
+    for (int d = 0; d < 2; ++d) {
+      const double c = means[k][d] + gain * (x[d] - a * means[k][d]);
+      m[d] += r * c;
+      r2 += r * c * c;
+    }
   }
-  return {m[0] / z, m[1] / z};
+  const std::array<double, 2> mean{m[0] / z, m[1] / z};
+  return {mean, 2.0 * post + r2 / z - (mean[0] * mean[0] + mean[1] * mean[1])};
+}
+
+std::array<double, 2> mixturePosteriorMean(const std::vector<std::array<double, 2>>& means,
+                                           const std::vector<double>& weights, double s, double l,
+                                           const std::array<double, 2>& x) {
+  return mixturePosterior(means, weights, s, l, x).mean;
 }
 
 /// RMS over a grid of l in [-4, 4] and, per component, a grid of x around the component's noisy
@@ -355,37 +373,6 @@ TEST(DenoiserTraining, PosteriorBankTeachesTiltedPosteriors) {
   EXPECT_NE(banked->meta.source.find("posterior bank"), std::string::npos);
 }
 
-// Closed-form trace of Cov[x0 | x, l] for the mixture: each component's posterior is Gaussian with
-// variance v = s^2 sigma^2 / (alpha^2 s^2 + sigma^2) per axis around its posterior mean, so the
-// trace is 2 v plus the responsibility-weighted spread of the component means.
-double mixturePosteriorCovarianceTrace(const std::vector<std::array<double, 2>>& means,
-                                       const std::vector<double>& weights, double s, double l,
-                                       const std::array<double, 2>& x) {
-  const double a = alphaOfL(l), sg = sigmaOfL(l);
-  const double v = a * a * s * s + sg * sg, gain = a * s * s / v, post = s * s * sg * sg / v;
-  std::vector<double> logr(means.size());
-  double maxLog = -1e300;
-  for (std::size_t k = 0; k < means.size(); ++k) {
-    const double dx = x[0] - a * means[k][0], dy = x[1] - a * means[k][1];
-    logr[k] = std::log(weights[k]) - 0.5 * (dx * dx + dy * dy) / v;
-    maxLog = std::max(maxLog, logr[k]);
-  }
-  double z = 0.0, r2 = 0.0;
-  std::array<double, 2> m{0.0, 0.0};
-  for (std::size_t k = 0; k < means.size(); ++k) {
-    const double r = std::exp(logr[k] - maxLog);
-    z += r;
-    double c2 = 0.0;
-    for (int d = 0; d < 2; ++d) {
-      const double c = means[k][d] + gain * (x[d] - a * means[k][d]);
-      m[d] += r * c;
-      c2 += c * c;
-    }
-    r2 += r * c2;
-  }
-  return 2.0 * post + r2 / z - (m[0] * m[0] + m[1] * m[1]) / (z * z);
-}
-
 // The covariance term trains the divergence that E[|x0|^2 | z] rests on (Tweedie): the trace of
 // the network's posterior covariance, mu_last - |mu_x|^2 as the geometry computes it, against the
 // closed form for a two-component mixture at tilted posteriors (l in [-6, -2], eta_x in
@@ -403,7 +390,7 @@ TEST(DenoiserTraining, CovarianceTermTeachesThePosteriorCovariance) {
       for (double e1 = -3.0; e1 <= 3.0 + 1e-9; e1 += 1.0) {
         const std::array<double, 2> x{e0 * s2 / a, e1 * s2 / a};
         zs.insert(zs.end(), {l, x[0], x[1]});
-        expected.push_back(mixturePosteriorCovarianceTrace(means, weights, s, l, x));
+        expected.push_back(mixturePosterior(means, weights, s, l, x).covarianceTrace);
       }
     }
   }
