@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <vector>
 
 #include "engine/denoiser.h"
 #include "potentials/potential.h"
@@ -48,6 +49,8 @@ class QuadratureDenoiser final : public Denoiser {
   Eigen::MatrixXd points_;     // n x D
   Eigen::VectorXd sqNorm_;     // |x_i|^2
   Eigen::VectorXd logWeight_;  // log q_i + log(cell volume) - log Z
+  // 2D only: the same data padded to a multiple of the kernel's block size (see the .cpp).
+  std::vector<double> padLogWeight_, padSqNorm_, padX_, padY_;
   int threads_;
   long long potentialEvaluations_ = 0;
   mutable std::atomic<long long> count_{0};

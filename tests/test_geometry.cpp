@@ -306,6 +306,60 @@ TEST(QuadratureDenoiser, GaussianMomentsAndLogPartitionMatchClosedForm) {
   }
 }
 
+TEST(QuadratureDenoiser, AlanineMomentsMatchDirectLongDoubleSum) {
+  // Every grid point summed in long double with std::exp, no cutoff: checks the 2D kernel (its
+  // own exp, block skipping and lane sums) from low l (broad posterior) to high l (a few cells).
+  const Grid2D& g = alanine().grid();
+  const QuadratureDenoiser& q = alanineDenoiser();
+  const std::vector<VectorXd> ys = {kStateA,         kStateB,           vec({-1.2, 0.5}),
+                                    vec({3.0, 3.0}), vec({-3.1, -3.1}), vec({0.0, 0.0})};
+  for (double l : {-6.0, -2.0, 0.0, 2.0, 4.0, 6.0, 8.0}) {
+    for (const VectorXd& y : ys) {
+      const VectorXd z = spacetimePoint(l, y);
+      SCOPED_TRACE(z.transpose());
+      const VectorXd eta = naturalParameter(z);
+      std::vector<long double> logw;
+      long double maxLog = -1e300L, logZ = 0.0L;
+      for (int j = 0; j < g.ny; ++j) {
+        for (int i = 0; i < g.nx; ++i) {
+          const long double x = g.x0 + i * g.hx, yv = g.y0 + j * g.hy;
+          const long double v = -static_cast<long double>(g.value(i, j)) + eta[0] * x +
+                                eta[1] * yv + eta[2] * (x * x + yv * yv);
+          logw.push_back(v);
+          maxLog = std::max(maxLog, v);
+          logZ += std::exp(-static_cast<long double>(g.value(i, j)));
+        }
+      }
+      long double s0 = 0, s[3] = {0, 0, 0}, ss[3][3] = {};
+      std::size_t k = 0;
+      for (int j = 0; j < g.ny; ++j) {
+        for (int i = 0; i < g.nx; ++i, ++k) {
+          const long double w = std::exp(logw[k] - maxLog);
+          const long double x = g.x0 + i * g.hx, yv = g.y0 + j * g.hy;
+          const long double t[3] = {x, yv, x * x + yv * yv};
+          s0 += w;
+          for (int a = 0; a < 3; ++a) {
+            s[a] += w * t[a];
+            for (int b = 0; b < 3; ++b) ss[a][b] += w * t[a] * t[b];
+          }
+        }
+      }
+      MatrixXd cov;
+      const PosteriorMoments m = evaluateOnePoint(q, z, &cov);
+      EXPECT_NEAR(m.psi, static_cast<double>(maxLog + std::log(s0) - std::log(logZ)), 1e-10);
+      for (int a = 0; a < 3; ++a) {
+        const long double mean = s[a] / s0;
+        EXPECT_NEAR(m.mu[a], static_cast<double>(mean), 1e-12 * std::max(1.0L, std::fabs(mean)));
+        for (int b = 0; b < 3; ++b) {
+          const long double c = ss[a][b] / s0 - mean * (s[b] / s0);
+          EXPECT_NEAR(cov(a, b), static_cast<double>(c), 1e-9 * std::max(1e-3L, std::fabs(c)))
+              << "entry " << a << "," << b;
+        }
+      }
+    }
+  }
+}
+
 TEST(QuadratureDenoiser, GaussianKLMatchesClosedForm) {
   // Finite separations: the exponential-family KL from psi, mu, eta against the Gaussian KL.
   const QuadratureDenoiser& q = gaussianDenoiser();
