@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <stdexcept>
+#include <string>
 
 #include "engine/parallel.h"
 #include "engine/schedule.h"
@@ -19,44 +21,119 @@ constexpr double kCutoff = 37.0;
 // the cutoff is skipped as a whole.
 constexpr long long kBlock = 16;
 
-// The 2D kernel works on four lanes at a time (GCC vector extensions: two SSE2 operations on the
-// baseline instruction set, one AVX2 operation where the CPU has it). Each lane sums its own points
-// (point i goes to lane i % 4) and the lanes are added in a fixed order, so the result does not
-// depend on the instruction set the kernel runs with.
-// The helpers below are always inlined, so passing these types by value never crosses an ABI
-// boundary (GCC warns about AVX arguments in a baseline build nonetheless).
+// The 2D kernel works on four lanes: point i goes to lane i % 4, each lane sums its own points and
+// the lanes are added in a fixed order. It is written once for a pack of four doubles and built
+// twice: with one AVX2 vector (Vec4, where the CPU has AVX2) and with two SSE2 vectors (Pair, the
+// baseline). Both do the same IEEE operations lane by lane (no FMA), so results do not depend on
+// the CPU.
+// The helpers are always inlined, so passing vectors by value never crosses an ABI boundary (GCC
+// warns about AVX arguments in a baseline build nonetheless).
 #pragma GCC diagnostic ignored "-Wpsabi"
 using Vec4 = double __attribute__((vector_size(32)));
 using Vec4i = long long __attribute__((vector_size(32)));
+using Vec2 = double __attribute__((vector_size(16)));
+using Vec2i = long long __attribute__((vector_size(16)));
 
-[[gnu::always_inline]] inline Vec4 load4(const double* p) {
-  Vec4 v;
-  __builtin_memcpy(&v, p, sizeof(v));
-  return v;
+#define GEOTPS_INLINE [[gnu::always_inline]] inline
+
+GEOTPS_INLINE Vec4 select(Vec4i mask, Vec4 a, Vec4 b) {
+  return (Vec4)(((Vec4i)a & mask) | ((Vec4i)b & ~mask));
+}
+GEOTPS_INLINE Vec2 select(Vec2i mask, Vec2 a, Vec2 b) {
+  return (Vec2)(((Vec2i)a & mask) | ((Vec2i)b & ~mask));
+}
+// 2^k from t = k + 1.5 * 2^52 (k an integer in [-1022, 0]): k sits in t's low mantissa bits.
+GEOTPS_INLINE Vec4 pow2Rounded(Vec4 t) {
+  return (Vec4)(((Vec4i)t - 0x4338000000000000LL + 1023) << 52);
+}
+GEOTPS_INLINE Vec2 pow2Rounded(Vec2 t) {
+  return (Vec2)(((Vec2i)t - 0x4338000000000000LL + 1023) << 52);
 }
 
-[[gnu::always_inline]] inline double laneSum(Vec4 v) { return (v[0] + v[1]) + (v[2] + v[3]); }
+struct Pair {
+  Vec2 lo, hi;
+};
+GEOTPS_INLINE Pair operator+(Pair a, Pair b) { return {a.lo + b.lo, a.hi + b.hi}; }
+GEOTPS_INLINE Pair operator-(Pair a, Pair b) { return {a.lo - b.lo, a.hi - b.hi}; }
+GEOTPS_INLINE Pair operator*(Pair a, Pair b) { return {a.lo * b.lo, a.hi * b.hi}; }
+GEOTPS_INLINE Pair operator+(Pair a, double b) { return {a.lo + b, a.hi + b}; }
+GEOTPS_INLINE Pair operator-(Pair a, double b) { return {a.lo - b, a.hi - b}; }
+GEOTPS_INLINE Pair operator*(Pair a, double b) { return {a.lo * b, a.hi * b}; }
+GEOTPS_INLINE Pair operator*(double a, Pair b) { return {a * b.lo, a * b.hi}; }
+GEOTPS_INLINE Pair& operator+=(Pair& a, Pair b) { return a = a + b; }
+GEOTPS_INLINE Pair pow2Rounded(Pair t) { return {pow2Rounded(t.lo), pow2Rounded(t.hi)}; }
+
+template <class V>
+struct Pack;
+template <>
+struct Pack<Vec4> {
+  GEOTPS_INLINE static Vec4 splat(double x) { return Vec4{} + x; }
+  GEOTPS_INLINE static Vec4 load(const double* p) {
+    Vec4 v;
+    __builtin_memcpy(&v, p, sizeof(v));
+    return v;
+  }
+  GEOTPS_INLINE static void store(double* p, Vec4 v) { __builtin_memcpy(p, &v, sizeof(v)); }
+  GEOTPS_INLINE static double lane(Vec4 v, int i) { return v[i]; }
+  GEOTPS_INLINE static Vec4 max(Vec4 a, Vec4 b) { return select(a > b, a, b); }
+  // x clamped from below at lo; w where x >= lo, else 0 (also for NaN x).
+  GEOTPS_INLINE static Vec4 clampBelow(Vec4 x, double lo) {
+    return select(x >= lo, x, Vec4{} + lo);
+  }
+  GEOTPS_INLINE static Vec4 zeroWhereBelow(Vec4 w, Vec4 x, double lo) {
+    return select(x >= lo, w, Vec4{});
+  }
+};
+template <>
+struct Pack<Pair> {
+  GEOTPS_INLINE static Pair splat(double x) { return {Vec2{} + x, Vec2{} + x}; }
+  GEOTPS_INLINE static Pair load(const double* p) {
+    Pair v;
+    __builtin_memcpy(&v.lo, p, sizeof(v.lo));
+    __builtin_memcpy(&v.hi, p + 2, sizeof(v.hi));
+    return v;
+  }
+  GEOTPS_INLINE static void store(double* p, Pair v) {
+    __builtin_memcpy(p, &v.lo, sizeof(v.lo));
+    __builtin_memcpy(p + 2, &v.hi, sizeof(v.hi));
+  }
+  GEOTPS_INLINE static double lane(Pair v, int i) { return i < 2 ? v.lo[i] : v.hi[i - 2]; }
+  GEOTPS_INLINE static Pair max(Pair a, Pair b) {
+    return {select(a.lo > b.lo, a.lo, b.lo), select(a.hi > b.hi, a.hi, b.hi)};
+  }
+  GEOTPS_INLINE static Pair clampBelow(Pair x, double lo) {
+    return {select(x.lo >= lo, x.lo, Vec2{} + lo), select(x.hi >= lo, x.hi, Vec2{} + lo)};
+  }
+  GEOTPS_INLINE static Pair zeroWhereBelow(Pair w, Pair x, double lo) {
+    return {select(x.lo >= lo, w.lo, Vec2{}), select(x.hi >= lo, w.hi, Vec2{})};
+  }
+};
 
 // exp(e) for e in [-kCutoff, 0], relative error below 5e-16 (exp(e) = 2^k exp(r), k = round(e /
 // ln 2), |r| <= ln2 / 2, Taylor polynomial of degree 13); 0 where e < -kCutoff (also for NaN).
-[[gnu::always_inline]] inline Vec4 weights4(Vec4 e) {
+template <class V>
+GEOTPS_INLINE V weights(V e0) {
+  using P = Pack<V>;
   constexpr double kRound = 6755399441055744.0;  // 1.5 * 2^52: adding it rounds to an integer
-  const Vec4 keep = e >= -kCutoff ? Vec4{} + 1.0 : Vec4{};
-  e = e >= -kCutoff ? e : Vec4{} - kCutoff;
-  const Vec4 t = e * 1.4426950408889634 + kRound;
-  const Vec4 k = t - kRound;
-  const Vec4 r = (e - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
+  const V e = P::clampBelow(e0, -kCutoff);
+  const V t = e * 1.4426950408889634 + kRound;
+  const V k = t - kRound;
+  const V r = (e - k * 6.93147180369123816490e-01) - k * 1.90821492927058770002e-10;
   // Estrin's scheme: a short dependency chain, so that consecutive points overlap.
-  const Vec4 r2 = r * r, r4 = r2 * r2;
-  const Vec4 q0 = r + 1.0, q1 = r * (1.0 / 6.0) + 0.5, q2 = r * (1.0 / 120.0) + 1.0 / 24.0;
-  const Vec4 q3 = r * (1.0 / 5040.0) + 1.0 / 720.0, q4 = r * (1.0 / 362880.0) + 1.0 / 40320.0;
-  const Vec4 q5 = r * (1.0 / 39916800.0) + 1.0 / 3628800.0;
-  const Vec4 q6 = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
-  const Vec4 u0 = q1 * r2 + q0, u1 = q3 * r2 + q2, u2 = q5 * r2 + q4;
-  const Vec4 p = ((q6 * r4 + u2) * (r4 * r4) + u1 * r4) + u0;
-  // 2^k from k's bits in t (k in [-54, 0], so 2^k is a normal double).
-  const Vec4i bits = ((Vec4i)t - 0x4338000000000000LL + 1023) << 52;
-  return p * (Vec4)bits * keep;
+  const V r2 = r * r, r4 = r2 * r2;
+  const V q0 = r + 1.0, q1 = r * (1.0 / 6.0) + 0.5, q2 = r * (1.0 / 120.0) + 1.0 / 24.0;
+  const V q3 = r * (1.0 / 5040.0) + 1.0 / 720.0, q4 = r * (1.0 / 362880.0) + 1.0 / 40320.0;
+  const V q5 = r * (1.0 / 39916800.0) + 1.0 / 3628800.0;
+  const V q6 = r * (1.0 / 6227020800.0) + 1.0 / 479001600.0;
+  const V u0 = q1 * r2 + q0, u1 = q3 * r2 + q2, u2 = q5 * r2 + q4;
+  const V p = ((q6 * r4 + u2) * (r4 * r4) + u1 * r4) + u0;
+  return P::zeroWhereBelow(p * pow2Rounded(t), e0, -kCutoff);
+}
+
+template <class V>
+GEOTPS_INLINE double laneSum(V v) {
+  using P = Pack<V>;
+  return (P::lane(v, 0) + P::lane(v, 1)) + (P::lane(v, 2) + P::lane(v, 3));
 }
 
 struct Sums2D {
@@ -67,27 +144,31 @@ struct Sums2D {
 // Pass 2: the weighted first and (if `second`) second moments about the heaviest point `argMax`,
 // skipping the blocks whose points all lie below max - kCutoff (their weights are exactly 0
 // anyway).
-__attribute__((target_clones("avx2", "default"))) void moments2D(
-    const double* lw, const double* sq, const double* px, const double* py, long long nPad,
-    long long blockSize, double etaL, double ex, double ey, double* logw, double* blockMax,
-    bool second, double& maxLog, Sums2D& out, long long& argMax) {
-  const long long nBlocks = nPad / blockSize;
+template <class V>
+GEOTPS_INLINE void moments2D(const double* lw, const double* sq, const double* px, const double* py,
+                             long long nPad, double etaL, double ex, double ey, double* logw,
+                             double* blockMax, bool second, double& maxLog, Sums2D& out,
+                             long long& argMax) {
+  using P = Pack<V>;
+  const long long nBlocks = nPad / kBlock;
   double m = -std::numeric_limits<double>::infinity();
   for (long long b = 0; b < nBlocks; ++b) {
-    Vec4 bm = Vec4{} - std::numeric_limits<double>::infinity();
-    for (long long i = b * blockSize; i < (b + 1) * blockSize; i += 4) {
-      const Vec4 v = load4(lw + i) + etaL * load4(sq + i) + ex * load4(px + i) + ey * load4(py + i);
-      __builtin_memcpy(logw + i, &v, sizeof(v));
-      bm = v > bm ? v : bm;
+    V bm = P::splat(-std::numeric_limits<double>::infinity());
+    for (long long i = b * kBlock; i < (b + 1) * kBlock; i += 4) {
+      const V v =
+          P::load(lw + i) + etaL * P::load(sq + i) + ex * P::load(px + i) + ey * P::load(py + i);
+      P::store(logw + i, v);
+      bm = P::max(v, bm);
     }
-    blockMax[b] = std::max(std::max(bm[0], bm[1]), std::max(bm[2], bm[3]));
+    blockMax[b] = std::max(std::max(P::lane(bm, 0), P::lane(bm, 1)),
+                           std::max(P::lane(bm, 2), P::lane(bm, 3)));
     m = std::max(m, blockMax[b]);
   }
   maxLog = m;
   argMax = 0;
   for (long long b = 0; b < nBlocks; ++b) {
     if (blockMax[b] != m) continue;
-    for (long long i = b * blockSize; i < (b + 1) * blockSize; ++i) {
+    for (long long i = b * kBlock; i < (b + 1) * kBlock; ++i) {
       if (logw[i] == m) {
         argMax = i;
         break;
@@ -96,15 +177,16 @@ __attribute__((target_clones("avx2", "default"))) void moments2D(
     break;
   }
   const double sx = px[argMax], sy = py[argMax], ssq = sq[argMax];
-  Vec4 s0{}, a1{}, a2{}, a3{}, b11{}, b12{}, b13{}, b22{}, b23{}, b33{};
+  V s0 = P::splat(0.0), a1 = s0, a2 = s0, a3 = s0, b11 = s0, b12 = s0, b13 = s0, b22 = s0, b23 = s0,
+    b33 = s0;
   const double floor = m - kCutoff;
   for (long long b = 0; b < nBlocks; ++b) {
     if (!(blockMax[b] >= floor)) continue;
-    for (long long i = b * blockSize; i < (b + 1) * blockSize; i += 4) {
-      const Vec4 w = weights4(load4(logw + i) - m);
-      const Vec4 t1 = load4(px + i) - sx, t2 = load4(py + i) - sy, t3 = load4(sq + i) - ssq;
+    for (long long i = b * kBlock; i < (b + 1) * kBlock; i += 4) {
+      const V w = weights(P::load(logw + i) - m);
+      const V t1 = P::load(px + i) - sx, t2 = P::load(py + i) - sy, t3 = P::load(sq + i) - ssq;
       s0 += w;
-      const Vec4 w1 = w * t1, w2 = w * t2, w3 = w * t3;
+      const V w1 = w * t1, w2 = w * t2, w3 = w * t3;
       a1 += w1;
       a2 += w2;
       a3 += w3;
@@ -120,6 +202,31 @@ __attribute__((target_clones("avx2", "default"))) void moments2D(
   }
   out = {laneSum(s0),  laneSum(a1),  laneSum(a2),  laneSum(a3),  laneSum(b11),
          laneSum(b12), laneSum(b13), laneSum(b22), laneSum(b23), laneSum(b33)};
+}
+
+// The two builds of the kernel; moments2DForCpu picks one once per process.
+using Moments2DFn = void (*)(const double*, const double*, const double*, const double*, long long,
+                             double, double, double, double*, double*, bool, double&, Sums2D&,
+                             long long&);
+__attribute__((target("avx2"))) void moments2DAvx2(const double* lw, const double* sq,
+                                                   const double* px, const double* py,
+                                                   long long nPad, double etaL, double ex,
+                                                   double ey, double* logw, double* blockMax,
+                                                   bool second, double& maxLog, Sums2D& out,
+                                                   long long& argMax) {
+  moments2D<Vec4>(lw, sq, px, py, nPad, etaL, ex, ey, logw, blockMax, second, maxLog, out, argMax);
+}
+void moments2DBaseline(const double* lw, const double* sq, const double* px, const double* py,
+                       long long nPad, double etaL, double ex, double ey, double* logw,
+                       double* blockMax, bool second, double& maxLog, Sums2D& out,
+                       long long& argMax) {
+  moments2D<Pair>(lw, sq, px, py, nPad, etaL, ex, ey, logw, blockMax, second, maxLog, out, argMax);
+}
+Moments2DFn moments2DForCpu() {
+  // GEOTPS_BASELINE_KERNEL=1 forces the SSE2 build (to compare the two on one machine).
+  const char* force = std::getenv("GEOTPS_BASELINE_KERNEL");
+  const bool baseline = force != nullptr && std::string(force) == "1";
+  return (!baseline && __builtin_cpu_supports("avx2")) ? &moments2DAvx2 : &moments2DBaseline;
 }
 }  // namespace
 
@@ -231,8 +338,9 @@ void QuadratureDenoiser::evaluateOne(const Eigen::VectorXd& z, PosteriorMoments&
     logw.resize(static_cast<std::size_t>(nPad + nPad / kBlock));
     Sums2D r{};
     long long argMax = 0;
-    moments2D(padLogWeight_.data(), padSqNorm_.data(), padX_.data(), padY_.data(), nPad, kBlock,
-              etaL, etaX[0], etaX[1], logw.data(), logw.data() + nPad, second, maxLog, r, argMax);
+    static const Moments2DFn kernel = moments2DForCpu();
+    kernel(padLogWeight_.data(), padSqNorm_.data(), padX_.data(), padY_.data(), nPad, etaL, etaX[0],
+           etaX[1], logw.data(), logw.data() + nPad, second, maxLog, r, argMax);
     shift << padX_[static_cast<std::size_t>(argMax)], padY_[static_cast<std::size_t>(argMax)],
         padSqNorm_[static_cast<std::size_t>(argMax)];
     s0 = r.s0;

@@ -184,6 +184,22 @@ TEST(Cli, SameSeedGivesIdenticalPaths) {
   EXPECT_NE(a.readDoubles("/paths/frames"), c.readDoubles("/paths/frames"));
 }
 
+TEST(Cli, BaselineAndAvx2QuadratureKernelsGiveIdenticalResults) {
+  // GEOTPS_BASELINE_KERNEL=1 forces the SSE2 build of the 2D quadrature kernel; on a CPU with AVX2
+  // the default run uses the AVX2 build. Geodesic and paths must agree bit for bit.
+  const fs::path dir = freshDir("kernel");
+  const std::string config = (kSource / "tests/data/tiny_alanine.yaml").string();
+  ASSERT_EQ(runGeotps("run '" + config + "' -q --out a.h5", dir).exitCode, 0);
+  ASSERT_EQ(
+      runGeotps("run '" + config + "' -q --out b.h5", dir, "GEOTPS_BASELINE_KERNEL=1").exitCode, 0);
+  geotps::H5File a((dir / "a.h5").string(), geotps::H5File::Mode::Read);
+  geotps::H5File b((dir / "b.h5").string(), geotps::H5File::Mode::Read);
+  for (const char* path : {"/curve/z", "/curve/mu", "/curve/psi", "/curve/energy_history",
+                           "/paths/frames", "/paths/max_energy_nearest"}) {
+    EXPECT_EQ(a.readDoubles(path), b.readDoubles(path)) << path;
+  }
+}
+
 TEST(Cli, InterruptedRunLeavesNoFile) {
   const fs::path dir = freshDir("interrupt");
   // The paper-settings job takes several seconds; interrupt it after one (Ctrl-C = SIGINT).

@@ -29,11 +29,13 @@ inline std::string readText(const std::filesystem::path& p) {
 }
 
 /// Runs `geotps ARGS` (the binary under test) in `workDir`; stdout and stderr go to stdout.txt and
-/// stderr.txt there and are returned.
-inline CommandResult runGeotps(const std::string& args, const std::filesystem::path& workDir) {
+/// stderr.txt there and are returned. `env` (e.g. "NAME=value") is set for that process only.
+inline CommandResult runGeotps(const std::string& args, const std::filesystem::path& workDir,
+                               const std::string& env = "") {
   const auto outFile = workDir / "stdout.txt", errFile = workDir / "stderr.txt";
-  const std::string cmd = std::string("cd '") + workDir.string() + "' && '" GEOTPS_BINARY "' " +
-                          args + " > '" + outFile.string() + "' 2> '" + errFile.string() + "'";
+  const std::string cmd = std::string("cd '") + workDir.string() + "' && " + env + " '" +
+                          GEOTPS_BINARY "' " + args + " > '" + outFile.string() + "' 2> '" +
+                          errFile.string() + "'";
   const int status = std::system(cmd.c_str());
   CommandResult r;
   r.exitCode = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
