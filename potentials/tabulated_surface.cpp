@@ -25,26 +25,26 @@ double wrapInto(double x, double low, double period) {
   return w;
 }
 
-/// Periodic cell index of the half-open interval [x0 + (k - 1/2) h, x0 + (k + 1/2) h), i.e. the
-/// index of the nearest grid point, consistent with the data box. Returns 0 for non-finite input.
-int nearestIndex(double x, double x0, double h, int n) {
-  const double t = (x - x0) / h + 0.5;  // in units of the spacing, shifted to cell starts
-  if (!std::isfinite(t)) return 0;
-  const double tw = t - n * std::floor(t / n);  // in [0, n], rounding may give exactly n
-  int k = static_cast<int>(tw);
-  if (k >= n) k -= n;
-  if (k < 0) k = 0;
-  return k;
-}
-
 /// floor(t) for finite t without a libm call (std::floor is not inlined on baseline x86-64, and
-/// this sits on the hot path of TabulatedSurface::evaluate).
+/// this sits on the hot paths of TabulatedSurface::evaluate and the nearest-grid lookup).
 inline double fastFloor(double t) {
   if (std::abs(t) < 4.0e15) {
     const double k = static_cast<double>(static_cast<long long>(t));  // truncates toward zero
     return k > t ? k - 1.0 : k;
   }
   return std::floor(t);
+}
+
+/// Periodic cell index of the half-open interval [x0 + (k - 1/2) h, x0 + (k + 1/2) h), i.e. the
+/// index of the nearest grid point, consistent with the data box. Returns 0 for non-finite input.
+int nearestIndex(double x, double x0, double h, int n) {
+  const double t = (x - x0) / h + 0.5;  // in units of the spacing, shifted to cell starts
+  if (!std::isfinite(t)) return 0;
+  const double tw = t - n * fastFloor(t / n);  // in [0, n], rounding may give exactly n
+  int k = static_cast<int>(tw);
+  if (k >= n) k -= n;
+  if (k < 0) k = 0;
+  return k;
 }
 
 /// One data row of a grid file with the 1-based line it came from.
