@@ -208,6 +208,7 @@ GEOTPS_INLINE void moments2D(const double* lw, const double* sq, const double* p
 using Moments2DFn = void (*)(const double*, const double*, const double*, const double*, long long,
                              double, double, double, double*, double*, bool, double&, Sums2D&,
                              long long&);
+#if defined(__x86_64__) || defined(__i386__)
 __attribute__((target("avx2"))) void moments2DAvx2(const double* lw, const double* sq,
                                                    const double* px, const double* py,
                                                    long long nPad, double etaL, double ex,
@@ -216,6 +217,7 @@ __attribute__((target("avx2"))) void moments2DAvx2(const double* lw, const doubl
                                                    long long& argMax) {
   moments2D<Vec4>(lw, sq, px, py, nPad, etaL, ex, ey, logw, blockMax, second, maxLog, out, argMax);
 }
+#endif
 void moments2DBaseline(const double* lw, const double* sq, const double* px, const double* py,
                        long long nPad, double etaL, double ex, double ey, double* logw,
                        double* blockMax, bool second, double& maxLog, Sums2D& out,
@@ -226,7 +228,12 @@ Moments2DFn moments2DForCpu() {
   // GEOTPS_BASELINE_KERNEL=1 forces the SSE2 build (to compare the two on one machine).
   const char* force = std::getenv("GEOTPS_BASELINE_KERNEL");
   const bool baseline = force != nullptr && std::string(force) == "1";
-  return (!baseline && __builtin_cpu_supports("avx2")) ? &moments2DAvx2 : &moments2DBaseline;
+#if defined(__x86_64__) || defined(__i386__)
+  if (!baseline && __builtin_cpu_supports("avx2")) return &moments2DAvx2;
+#else
+  (void)baseline;  // other CPUs: the two-vector build only (NEON on arm64)
+#endif
+  return &moments2DBaseline;
 }
 }  // namespace
 
