@@ -88,8 +88,8 @@ run_job a_low_variance "$(mkcfg a_low_variance "$CFG/alanine_dipeptide_2d_low_va
 run_job a_region_avoiding "$(mkcfg a_region_avoiding "$CFG/alanine_dipeptide_2d_region_avoiding.yaml")"
 run_job a_mueller_brown "$(mkcfg a_mueller_brown "$CFG/mueller_brown.yaml")"
 
-# b. seeds 1..4 of the paper settings (seed 0 = a_unconstrained), and a 1-thread re-run ---------
-for s in 1 2 3 4; do
+# b. seeds 1..19 of the paper settings (seed 0 = a_unconstrained), and a 1-thread re-run --------
+for s in $(seq 1 19); do
   run_job "b_seed$s" "$WORK/a_unconstrained.yaml" --seed "$s"
 done
 run_job b_threads1 "$(mkcfg b_threads1 "$CFG/alanine_dipeptide_2d.yaml" sampler.threads=1)"

@@ -160,6 +160,10 @@ std::string expectedText(const KeySpec& s) {
       if (!s.choices.empty()) return "one of " + join(s.choices, ", ", "'");
       return "a string";
     case KeyType::Path:
+      if (s.defaultValue == "\"\"") {
+        return "a file path, or \"\" for none (relative paths are resolved against the config "
+               "file's folder)";
+      }
       return "a non-empty file path (relative paths are resolved against the config file's "
              "folder)";
     case KeyType::RealList: {
@@ -353,7 +357,10 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
     }
     case KeyType::Path: {
       if (!node.IsScalar()) fail(src, line, s.key, describe(node), expected);
-      if (node.Scalar().empty()) fail(src, line, s.key, "the path is empty", expected);
+      // A Path key whose default is "" is optional: the empty string means "no file".
+      if (node.Scalar().empty() && s.defaultValue != "\"\"") {
+        fail(src, line, s.key, "the path is empty", expected);
+      }
       return node.Scalar();
     }
     case KeyType::RealList: {
@@ -693,7 +700,7 @@ std::string Config::getString(const std::string& key) const {
   const KeySpec& s = spec(key);
   requireType(s, sourceName_, {KeyType::String, KeyType::Path}, "String");
   const std::string& value = values_.at(key);
-  if (s.type == KeyType::String) return value;
+  if (s.type == KeyType::String || value.empty()) return value;
   const fs::path path(value);
   if (path.is_absolute() || baseDir_.empty()) return path.lexically_normal().string();
   return (fs::path(baseDir_) / path).lexically_normal().string();

@@ -559,8 +559,19 @@ const std::vector<KeySpec>& jobSchema() {
        .defaultValue = "lbfgs",
        .unit = "",
        .description =
-           "curve-energy minimiser; `none` keeps the straight line between the end points",
+           "curve-energy minimiser; `none` keeps the initial curve (the straight line between "
+           "the end points, or geodesic.initial)",
        .choices = {"lbfgs", "adam", "none"}},
+      {.key = "geodesic.initial",
+       .type = KeyType::Path,
+       .defaultValue = "\"\"",
+       .unit = "",
+       .description =
+           "result file of an earlier `geotps run` with the same states, states.l_end and "
+           "geodesic.n_nodes: its optimised spline (/curve/spline_parameters) starts the optimiser "
+           "instead of the straight line; with optimizer `none` that curve is used as it is, so "
+           "that paths can be sampled again (other seeds or sampler settings) without recomputing "
+           "the geodesic. Empty: the straight line"},
       {.key = "geodesic.max_iterations",
        .type = KeyType::Int,
        .defaultValue = "500",
@@ -678,6 +689,15 @@ const std::vector<KeySpec>& jobSchema() {
        .description = "curve points used for sampling (0 = geodesic.n_points)",
        .min = 0.0,
        .max = 1000000.0},
+      {.key = "sampler.spacing",
+       .type = KeyType::String,
+       .defaultValue = "parameter",
+       .unit = "",
+       .description = "where the sampler's curve points lie on the geodesic's spline: `parameter` "
+                      "uniform in the spline parameter s (the paper's choice), `fisher_rao` at "
+                      "equal Fisher-Rao arc length (equal information steps between consecutive "
+                      "points, measured with the job's denoiser on 4096 points)",
+       .choices = {"parameter", "fisher_rao"}},
       {.key = "sampler.steps_per_point",
        .type = KeyType::Int,
        .defaultValue = "128",

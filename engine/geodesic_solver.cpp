@@ -80,7 +80,13 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   }
   SplineCurve curve(zA, zB, settings.nNodes);
   GeodesicResult result;
-  result.theta = curve.straightLine();
+  const bool fromInitial = settings.initialTheta.size() > 0;
+  if (fromInitial && settings.initialTheta.size() != curve.parameterCount()) {
+    throw std::invalid_argument(fmt::format(
+        "solveGeodesic: the initial curve has {} spline parameters, a curve of {} "
+        "nodes in {} coordinates has {}",
+        settings.initialTheta.size(), settings.nNodes, zA.size(), curve.parameterCount()));
+  }
 
   PosteriorMoments star;
   double klStart = std::numeric_limits<double>::quiet_NaN();
@@ -98,8 +104,10 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   }
   Objective objective(denoiser, curve, settings, star, klStart);
   {
+    result.theta = curve.straightLine();
     const Eigen::MatrixXd z0 = curve.evaluate(result.theta, settings.nPoints);
     result.initialEnergy = evaluateCurve(denoiser, z0, false).energy;
+    if (fromInitial) result.theta = settings.initialTheta;
   }
 
   // One history entry per Adam step, or per L-BFGS evaluation that lowered the objective (accepted
@@ -115,7 +123,8 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
   const bool lowVariance =
       settings.penalty.type != PenaltySettings::Type::None && settings.penalty.lambda > 0.0;
   if (settings.optimizer == "none") {
-    result.stopReason = "optimizer none: straight line";
+    result.stopReason =
+        fromInitial ? "optimizer none: initial curve" : "optimizer none: straight line";
   } else if (settings.optimizer == "adam") {
     Eigen::VectorXd theta = result.theta, m = Eigen::VectorXd::Zero(theta.size()),
                     v = Eigen::VectorXd::Zero(theta.size()), grad;

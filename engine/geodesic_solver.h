@@ -15,7 +15,7 @@
 namespace geotps {
 
 struct GeodesicSettings {
-  std::string optimizer = "lbfgs";  ///< "lbfgs", "adam" or "none" (keep the straight line)
+  std::string optimizer = "lbfgs";  ///< "lbfgs", "adam" or "none" (keep the initial curve)
   int nPoints = 128;                ///< curve points N
   int nNodes = 10;                  ///< spline nodes J (including the fixed ends)
   long long maxIterations = 500;    ///< per stage for L-BFGS; total steps for Adam
@@ -27,6 +27,8 @@ struct GeodesicSettings {
   /// initialEnergy always clamp them (MATH.md section 4).
   NegativeTerms negativeTerms = NegativeTerms::Clamp;
   PenaltySettings penalty;
+  /// Spline parameters the optimiser starts from (empty: the straight line between the ends).
+  Eigen::VectorXd initialTheta;
 };
 
 /// Convergence criterion (stated once, used by both optimisers and reported in the output):

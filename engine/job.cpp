@@ -93,6 +93,64 @@ void writeFullAtom(H5File& f, const FullAtomSetup& atoms, const FullAtomPaths& f
       static_cast<std::int64_t>(fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0));
 }
 
+/// The spline parameters of the curve stored in the result file `path` (key geodesic.initial),
+/// checked against this job's end points and node count. Errors name the key and the file.
+Eigen::VectorXd readInitialCurve(const Config& config, const std::string& path,
+                                 const Eigen::VectorXd& zA, const Eigen::VectorXd& zB, int nNodes) {
+  auto fail = [&](const std::string& what) {
+    return ConfigError(
+        fmt::format("{}: key 'geodesic.initial': {}: {}", config.sourceName(), path, what));
+  };
+  std::vector<double> theta, z;
+  std::vector<std::size_t> zShape;
+  try {
+    H5File f(path, H5File::Mode::Read);
+    for (const char* name : {"/curve/spline_parameters", "/curve/z"}) {
+      if (!f.exists(name)) {
+        throw fail(fmt::format("no dataset {} (expected a result file of `geotps run`)", name));
+      }
+    }
+    theta = f.readDoubles("/curve/spline_parameters");
+    z = f.readDoubles("/curve/z");
+    zShape = f.shape("/curve/z");
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // H5File's messages start with the file's name, which fail() already gives.
+    std::string what = e.what();
+    if (what.rfind(path + ": ", 0) == 0) what.erase(0, path.size() + 2);
+    throw fail(what);
+  }
+  const auto P = static_cast<std::size_t>(zA.size());
+  if (zShape.size() != 2 || zShape[1] != P || zShape[0] < 2) {
+    throw fail(fmt::format("/curve/z is not a curve of points (l, x) with {} coordinates", P));
+  }
+  if (theta.size() != static_cast<std::size_t>(nNodes) * P) {
+    throw fail(fmt::format(
+        "its spline has {} parameters ({} nodes x {} coordinates); this job has geodesic.n_nodes "
+        "= {} ({} parameters)",
+        theta.size(), static_cast<double>(theta.size()) / static_cast<double>(P), P, nNodes,
+        static_cast<std::size_t>(nNodes) * P));
+  }
+  auto point = [&](std::size_t row) {
+    return Eigen::Map<const Eigen::VectorXd>(z.data() + row * P, static_cast<Eigen::Index>(P));
+  };
+  auto text = [](const Eigen::VectorXd& v) {
+    std::string out = "(";
+    for (Eigen::Index i = 0; i < v.size(); ++i) out += fmt::format("{}{:.6g}", i ? ", " : "", v[i]);
+    return out + ")";
+  };
+  const Eigen::VectorXd fA = point(0), fB = point(zShape[0] - 1);
+  const double tol = 1e-9;
+  if ((fA - zA).cwiseAbs().maxCoeff() > tol || (fB - zB).cwiseAbs().maxCoeff() > tol) {
+    throw fail(fmt::format(
+        "its curve runs from z = {} to {}, this job's end points are z = {} and {} (z = (l, "
+        "alpha(l) x) from states.a, states.b and states.l_end)",
+        text(fA), text(fB), text(zA), text(zB)));
+  }
+  return Eigen::Map<const Eigen::VectorXd>(theta.data(), static_cast<Eigen::Index>(theta.size()));
+}
+
 }  // namespace
 
 GeodesicSettings geodesicSettingsFromConfig(const Config& config) {
@@ -204,7 +262,10 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
 
   // --- geodesic
   t = Clock::now();
-  const GeodesicSettings gs = geodesicSettingsFromConfig(config);
+  GeodesicSettings gs = geodesicSettingsFromConfig(config);
+  const std::string initialCurve = config.getString("geodesic.initial");
+  if (!initialCurve.empty())
+    gs.initialTheta = readInitialCurve(config, initialCurve, zA, zB, gs.nNodes);
   const int stages = (gs.optimizer == "lbfgs" && gs.penalty.type != PenaltySettings::Type::None &&
                       gs.penalty.lambda > 0)
                          ? 2
@@ -234,10 +295,13 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   const int nSample = config.getInt("sampler.n_points") > 0
                           ? static_cast<int>(config.getInt("sampler.n_points"))
                           : gs.nPoints;
-  const Eigen::MatrixXd sampleCurve = nSample == gs.nPoints
-                                          ? geo.z
-                                          : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta,
-                                                          nSample, CurveSpacing::Parameter);
+  const CurveSpacing spacing = config.getString("sampler.spacing") == "fisher_rao"
+                                   ? CurveSpacing::FisherRao
+                                   : CurveSpacing::Parameter;
+  const Eigen::MatrixXd sampleCurve =
+      nSample == gs.nPoints && spacing == CurveSpacing::Parameter
+          ? geo.z
+          : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta, nSample, spacing);
   SamplerSettings ss;
   ss.nPaths = static_cast<int>(config.getInt("sampler.n_paths"));
   ss.stepsPerPoint = static_cast<int>(config.getInt("sampler.steps_per_point"));
@@ -345,6 +409,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
                  static_cast<std::int64_t>(geo.objectiveEvaluations));
   f.setAttribute("/curve", "stop_reason", geo.stopReason);
   f.setAttribute("/curve", "optimizer", gs.optimizer);
+  f.setAttribute("/curve", "initial_curve", initialCurve.empty() ? "straight line" : initialCurve);
   f.setAttribute("/curve", "n_nodes", static_cast<std::int64_t>(gs.nNodes));
 
   writeMatrix(f, "/sampling/curve_z", sampleCurve, zu);

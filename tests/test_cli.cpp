@@ -11,7 +11,10 @@
 #include <sstream>
 #include <string>
 
+#include "engine/curve_energy.h"
 #include "engine/h5_file.h"
+#include "engine/quadrature_denoiser.h"
+#include "potentials/tabulated_surface.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;
@@ -198,6 +201,108 @@ TEST(Cli, BaselineAndAvx2QuadratureKernelsGiveIdenticalResults) {
                            "/paths/frames", "/paths/max_energy_nearest"}) {
     EXPECT_EQ(a.readDoubles(path), b.readDoubles(path)) << path;
   }
+}
+
+TEST(Cli, GeodesicInitialReusesOrWarmStartsFromAStoredCurve) {
+  const fs::path dir = freshDir("initial");
+  const std::string tiny = readText(kSource / "tests/data/tiny_alanine.yaml");
+  // The tiny job with its surface path made absolute and extra geodesic keys.
+  auto variant = [&](const std::string& name, const std::string& geodesicKeys,
+                     const std::string& lEnd = "4.0") {
+    std::string text = tiny;
+    const std::string rel = "file: ../../data/", abs = "file: " + (kSource / "data/").string();
+    text.replace(text.find(rel), rel.size(), abs);
+    const std::string geo = "geodesic:\n";
+    text.replace(text.find(geo), geo.size(), geo + geodesicKeys);
+    const std::string st = "states:\n";
+    text.replace(text.find(st), st.size(), st + "  l_end: " + lEnd + "\n");
+    std::ofstream(dir / name) << text;
+    return (dir / name).string();
+  };
+  const std::string first = (dir / "first.h5").string();
+  ASSERT_EQ(runGeotps("run '" + variant("first.yaml", "") + "' -q --out first.h5", dir).exitCode,
+            0);
+  const std::string use = "  initial: " + first + "\n";
+  ASSERT_EQ(
+      runGeotps(
+          "run '" + variant("reuse.yaml", use + "  optimizer: none\n") + "' -q --out reuse.h5", dir)
+          .exitCode,
+      0);
+  ASSERT_EQ(runGeotps("run '" + variant("warm.yaml", use) + "' -q --out warm.h5", dir).exitCode, 0);
+  geotps::H5File a(first, geotps::H5File::Mode::Read);
+  geotps::H5File r((dir / "reuse.h5").string(), geotps::H5File::Mode::Read);
+  geotps::H5File w((dir / "warm.h5").string(), geotps::H5File::Mode::Read);
+  // optimizer none: the stored curve as it is, hence (same seed) the same paths.
+  for (const char* path : {"/curve/spline_parameters", "/curve/z", "/curve/mu", "/curve/psi",
+                           "/paths/frames", "/paths/max_energy_nearest"}) {
+    EXPECT_EQ(a.readDoubles(path), r.readDoubles(path)) << path;
+  }
+  EXPECT_EQ(r.readAttributeInt("/curve", "iterations"), 0);
+  EXPECT_EQ(r.readAttributeString("/curve", "initial_curve"), first);
+  EXPECT_EQ(a.readAttributeString("/curve", "initial_curve"), "straight line");
+  // Warm start: L-BFGS continues from the stored curve (the tiny job stops after 40 iterations),
+  // so every energy it records is at most the stored curve's, and it ends lower.
+  const double stored = a.readAttributeDouble("/curve", "energy");
+  const auto history = w.readDoubles("/curve/energy_history");
+  ASSERT_FALSE(history.empty());
+  EXPECT_LE(history.front(), stored + 1e-12);
+  EXPECT_LT(w.readAttributeDouble("/curve", "energy"), stored - 1e-6);
+  EXPECT_EQ(w.readAttributeDouble("/curve", "straight_line_energy"),
+            a.readAttributeDouble("/curve", "straight_line_energy"));
+
+  // A curve with other nodes or other end points is refused before any work.
+  const fs::path bad = freshDir("initial_bad");
+  for (const auto& [config, expect] :
+       {std::pair{variant("nodes.yaml", use + "  n_nodes: 8\n"), std::string("n_nodes = 8")},
+        std::pair{variant("ends.yaml", use, "3.5"), std::string("end points")}}) {
+    const CommandResult run = runGeotps("run '" + config + "' -q --out out.h5", bad);
+    EXPECT_EQ(run.exitCode, 2) << config;
+    EXPECT_NE(run.err.find("key 'geodesic.initial'"), std::string::npos) << run.err;
+    EXPECT_NE(run.err.find(expect), std::string::npos) << run.err;
+    EXPECT_TRUE(leftovers(bad).empty()) << config;
+  }
+}
+
+TEST(Cli, SamplerSpacingFisherRaoPlacesPointsAtEqualInformationSteps) {
+  const fs::path dir = freshDir("spacing");
+  std::string text = readText(kSource / "tests/data/tiny_alanine.yaml");
+  const std::string rel = "file: ../../data/", abs = "file: " + (kSource / "data/").string();
+  text.replace(text.find(rel), rel.size(), abs);
+  // 256 sampling points on the 32-point geodesic: short segments, whose chords are their arc
+  // lengths to within a few per cent.
+  const std::string sampler = "sampler:\n";
+  text.replace(text.find(sampler), sampler.size(), sampler + "  n_points: 256\n");
+  std::ofstream(dir / "param.yaml") << text;
+  text.replace(text.find(sampler), sampler.size(), sampler + "  spacing: fisher_rao\n");
+  std::ofstream(dir / "fr.yaml") << text;
+  ASSERT_EQ(runGeotps("run param.yaml -q --out param.h5", dir).exitCode, 0);
+  ASSERT_EQ(runGeotps("run fr.yaml -q --out fr.h5", dir).exitCode, 0);
+  geotps::H5File p((dir / "param.h5").string(), geotps::H5File::Mode::Read);
+  geotps::H5File f((dir / "fr.h5").string(), geotps::H5File::Mode::Read);
+  EXPECT_EQ(p.readDoubles("/curve/z"), f.readDoubles("/curve/z"));  // same geodesic
+  EXPECT_EQ(p.shape("/sampling/curve_z"), (std::vector<std::size_t>{256, 3}));
+  // Chords sqrt(d eta . d mu) of the sampled points, measured with the exact denoiser here.
+  const auto surface = geotps::TabulatedSurface::fromFile(
+      (kSource / "data/alanine_dipeptide/phi_psi_surface.dat").string());
+  const auto q = geotps::QuadratureDenoiser::fromSurface(*surface, 1.0, 2);
+  auto spread = [&](const std::vector<double>& flat) {
+    const Eigen::MatrixXd z =
+        Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, 3, Eigen::RowMajor>>(
+            flat.data(), flat.size() / 3, 3);
+    const geotps::CurveEvaluation ev = geotps::evaluateCurve(*q, z, false);
+    double lo = 1e300, hi = 0;
+    for (Eigen::Index n = 0; n + 1 < z.rows(); ++n) {
+      const double c =
+          std::sqrt((ev.eta.row(n + 1) - ev.eta.row(n)).dot(ev.mu.row(n + 1) - ev.mu.row(n)));
+      lo = std::min(lo, c);
+      hi = std::max(hi, c);
+    }
+    return hi / lo;
+  };
+  const double param = spread(p.readDoubles("/sampling/curve_z"));
+  const double fisher = spread(f.readDoubles("/sampling/curve_z"));
+  EXPECT_GT(param, 1.3) << "the tiny geodesic is not far from constant speed: the check is void";
+  EXPECT_LT(fisher, 1.1) << "uniform in s: " << param;
 }
 
 TEST(Cli, InterruptedRunLeavesNoFile) {

@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 117u);
+  EXPECT_EQ(schema.size(), 119u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -317,7 +317,7 @@ TEST(ConfigErrors, UnknownKeySuggestsClosest) {
   // Nothing close: no suggestion, but the valid names are listed.
   const std::string m = errorOf(kMinimal + "sampler:\n  walkers_and_friends: 3\n");
   EXPECT_EQ(m.find("did you mean"), std::string::npos) << m;
-  EXPECT_CONTAINS(m, "n_paths, n_points, steps_per_point, step_size, threads");
+  EXPECT_CONTAINS(m, "n_paths, n_points, spacing, steps_per_point, step_size, threads");
 }
 
 TEST(ConfigErrors, UnknownSection) {
