@@ -286,6 +286,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   s.minL = geo.z.col(0).minCoeff();
   s.geodesicIterations = geo.iterations;
   s.geodesicStopReason = geo.stopReason;
+  if (!initialCurve.empty()) s.geodesicStopReason += "; started from " + initialCurve;
   s.minKLToZStar =
       geo.klFromStar.size() ? geo.klFromStar.minCoeff() : std::numeric_limits<double>::quiet_NaN();
   s.stageSeconds["geodesic"] = secondsSince(t);
