@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
 
   std::string infoPath;
   bool json = false;
-  auto* info = app.add_subcommand("info", "Summarise a result file written by `geotps run`");
+  auto* info = app.add_subcommand(
+      "info", "Summarise a result file written by `geotps run` or `geotps compare`");
   info->add_option("file", infoPath, "result file (HDF5)")->required();
   info->add_flag("--json", json, "print one JSON object instead of text");
 
@@ -117,6 +118,8 @@ int main(int argc, char** argv) {
           runCompare(Config::load(compareConfig), options, command, stdout);
       fmt::print("\n{}\nwrote {}\nwrote {}\n", compareMarkdown(summary), summary.outputFile,
                  summary.tableFile);
+    } else if (info->parsed() && isCompareFile(infoPath)) {
+      fmt::print("{}", compareInfo(infoPath, json));
     } else if (info->parsed()) {
       const JobSummary summary = readSummary(infoPath);
       if (json) {

@@ -669,6 +669,8 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   const std::string table = compareMarkdown(s);
   f.writeString("/summary/table_markdown", table);
   f.setAttribute("/", "geotps_version", std::string(kVersion));
+  f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "file_type", std::string("compare"));
   f.setAttribute("/", "name", s.name);
   f.setAttribute("/", "created", isoTimeNow());
   f.setAttribute("/", "seed", static_cast<std::int64_t>(seed));
@@ -692,6 +694,57 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     }
   }
   return s;
+}
+
+bool isCompareFile(const std::string& path) {
+  H5File f(path, H5File::Mode::Read);
+  if (f.hasAttribute("/", "file_type")) return f.readAttributeString("/", "file_type") == "compare";
+  // Files written before the file_type attribute: a compare file has the table.
+  return f.exists("/summary/table_markdown") && f.exists("/methods");
+}
+
+std::string compareInfo(const std::string& path, bool json) {
+  H5File f(path, H5File::Mode::Read);
+  const std::string sum = "/summary";
+  if (!json) {
+    return fmt::format("{}\noutput         {}\n", f.readString("/summary/table_markdown"), path);
+  }
+  auto number = [&](const std::string& g, const char* name) {
+    return jsonNumber(f.readAttributeDouble(g, name));
+  };
+  std::string methods;
+  std::string list = f.readAttributeString(sum, "methods");
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    const std::string m = list.substr(start, end - start);
+    start = end + 1;
+    if (m.empty()) continue;
+    const std::string g = "/methods/" + m;
+    const bool ok = f.readAttributeInt(g, "ok") == 1;
+    if (!methods.empty()) methods += ", ";
+    methods += fmt::format(
+        "{{\"method\": {}, \"label\": {}, \"ok\": {}, \"n_paths\": {}, \"max_energy_mean\": {}, "
+        "\"max_energy_std\": {}, \"max_energy_min\": {}, \"max_energy_cv_mean\": {}, "
+        "\"max_energy_cv_std\": {}, \"success_fraction\": {}, \"acceptance\": {}, \"trials\": {}, "
+        "\"energy_evaluations\": {}, \"wall_seconds\": {}{}}}",
+        jsonString(m), jsonString(f.readAttributeString(g, "label")), ok ? "true" : "false",
+        f.readAttributeInt(g, "n_paths"), number(g, "max_energy_mean"), number(g, "max_energy_std"),
+        number(g, "max_energy_min"), number(g, "max_energy_cv_mean"),
+        number(g, "max_energy_cv_std"), number(g, "success_fraction"), number(g, "acceptance"),
+        f.readAttributeInt(g, "trials"), f.readAttributeInt(g, "energy_evaluations"),
+        number(g, "wall_seconds"),
+        ok ? std::string() : ", \"error\": " + jsonString(f.readString(g + "/error")));
+  }
+  return fmt::format(
+      "{{\"file\": {}, \"file_type\": \"compare\", \"name\": {}, \"version\": {}, \"seed\": {}, "
+      "\"kind\": {}, \"energy_unit\": {}, \"minimax_bound\": {}, \"wall_seconds\": {}, "
+      "\"geodesic_result_file\": {}, \"methods\": [{}]}}\n",
+      jsonString(path), jsonString(f.readAttributeString("/", "name")),
+      jsonString(f.readAttributeString("/", "geotps_version")), f.readAttributeInt("/", "seed"),
+      jsonString(f.readAttributeString(sum, "kind")),
+      jsonString(f.readAttributeString("/", "energy_unit")), number(sum, "minimax_bound"),
+      number(sum, "wall_seconds"), jsonString(f.readAttributeString(sum, "geodesic_result_file")),
+      methods);
 }
 
 }  // namespace geotps

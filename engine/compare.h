@@ -62,4 +62,11 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
 /// The Markdown table (with the notes below it).
 std::string compareMarkdown(const CompareSummary& s);
 
+/// True when `path` is a result file of `geotps compare` (throws H5Error when it cannot be read).
+bool isCompareFile(const std::string& path);
+
+/// `geotps info` of a compare file: its stored table, or with `json` one JSON object (a line)
+/// with the file's attributes and each method's statistics (`methods`, in the table's order).
+std::string compareInfo(const std::string& path, bool json);
+
 }  // namespace geotps

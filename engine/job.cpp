@@ -47,26 +47,6 @@ double wrappedDistance(const Potential& p, const Eigen::VectorXd& a, const Eigen
   return std::sqrt(s);
 }
 
-std::string jsonNumber(double v) {
-  if (!std::isfinite(v)) return "null";
-  return fmt::format("{:.10g}", v);
-}
-
-std::string jsonString(const std::string& s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      out += fmt::format("\\u{:04x}", static_cast<int>(c));
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 const char* kStages[] = {"setup", "geodesic", "sampling", "metrics", "output"};
 
 void writeFullAtom(H5File& f, const FullAtomSetup& atoms, const FullAtomPaths& fa, int M) {
@@ -452,6 +432,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   const std::string sum = "/summary";
   f.setAttribute("/", "geotps_version", std::string(kVersion));
   f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "file_type", std::string("run"));
   f.setAttribute("/", "name", s.name);
   f.setAttribute("/", "created", isoTimeNow());
   f.setAttribute("/", "seed", static_cast<std::int64_t>(s.seed));
@@ -495,6 +476,10 @@ JobSummary readSummary(const std::string& path) {
   H5File f(path, H5File::Mode::Read);
   if (!f.hasAttribute("/", "schema_version")) {
     throw H5Error(path + ": not a GeoTPS result file (no schema_version attribute)");
+  }
+  if (f.hasAttribute("/", "file_type") && f.readAttributeString("/", "file_type") != "run") {
+    throw H5Error(fmt::format("{}: a `geotps {}` result file, not one of `geotps run`", path,
+                              f.readAttributeString("/", "file_type")));
   }
   const auto version = f.readAttributeInt("/", "schema_version");
   if (version != kResultSchemaVersion) {

@@ -1,6 +1,9 @@
 // Small helpers shared by the commands that write result files: Eigen <-> std::vector, mean and
-// standard deviation, matrices and vectors as HDF5 datasets, the current time as ISO 8601.
+// standard deviation, matrices and vectors as HDF5 datasets, JSON numbers and strings, the current
+// time as ISO 8601.
 #pragma once
+
+#include <fmt/format.h>
 
 #include <Eigen/Dense>
 #include <cmath>
@@ -40,6 +43,28 @@ inline void writeMatrix(H5File& f, const std::string& path, const Eigen::MatrixX
 inline void writeVector(H5File& f, const std::string& path, const Eigen::VectorXd& v,
                         const std::string& units) {
   f.writeDoubles(path, {static_cast<std::size_t>(v.size())}, v.data(), units);
+}
+
+/// A number for JSON output (null when not finite).
+inline std::string jsonNumber(double v) {
+  if (!std::isfinite(v)) return "null";
+  return fmt::format("{:.10g}", v);
+}
+
+/// A JSON string literal.
+inline std::string jsonString(const std::string& s) {
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      out += fmt::format("\\u{:04x}", static_cast<int>(c));
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
 }
 
 inline std::string isoTimeNow() {

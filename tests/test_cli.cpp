@@ -347,6 +347,18 @@ TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
   geotps::H5File f((dir / "cmp.h5").string(), geotps::H5File::Mode::Read);
   EXPECT_EQ(f.readString("/summary/table_markdown"), table);
   EXPECT_NEAR(f.readAttributeDouble("/summary", "minimax_bound"), 36.336, 1e-3);
+  // `geotps info` reads a compare file: the table as text, each method's statistics as JSON.
+  const CommandResult infoText = runGeotps("info cmp.h5", dir);
+  ASSERT_EQ(infoText.exitCode, 0) << infoText.err;
+  EXPECT_EQ(infoText.out.rfind(table, 0), 0u) << infoText.out;
+  const CommandResult infoJson = runGeotps("info cmp.h5 --json", dir);
+  ASSERT_EQ(infoJson.exitCode, 0) << infoJson.err;
+  EXPECT_NE(infoJson.out.find("\"file_type\": \"compare\""), std::string::npos) << infoJson.out;
+  EXPECT_NEAR(jsonField(infoJson.out, "minimax_bound"), 36.336, 1e-3);
+  // `info` on a compare file's geodesic run still gives the run summary.
+  const CommandResult infoRun = runGeotps("info cmp_geodesic.h5 --json", dir);
+  ASSERT_EQ(infoRun.exitCode, 0) << infoRun.err;
+  EXPECT_NE(infoRun.out.find("\"geodesic_energy\""), std::string::npos);
   for (const char* m : {"geodesic", "mcmc_fixed", "mcmc_variable", "doob"}) {
     const std::string g = std::string("/methods/") + m;
     ASSERT_EQ(f.readAttributeInt(g, "ok"), 1) << m;
@@ -366,6 +378,14 @@ TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
     EXPECT_EQ(f.readAttributeDouble(g, "max_energy_min"), mn) << m;
     EXPECT_NEAR(f.readAttributeDouble(g, "success_fraction"), frac, 1e-12) << m;
     EXPECT_GT(f.readAttributeInt(g, "energy_evaluations"), 0) << m;
+    // The JSON object of this method (up to its closing brace).
+    const auto at = infoJson.out.find(std::string("{\"method\": \"") + m + "\"");
+    ASSERT_NE(at, std::string::npos) << m << " missing from " << infoJson.out;
+    const std::string obj = infoJson.out.substr(at, infoJson.out.find('}', at) - at);
+    EXPECT_EQ(jsonField(obj, "n_paths"), static_cast<double>(e.size())) << m;
+    EXPECT_NEAR(jsonField(obj, "max_energy_mean"), mean, 1e-8 * std::abs(mean)) << m;
+    EXPECT_NEAR(jsonField(obj, "max_energy_std"), std::sqrt(var), 1e-7) << m;
+    EXPECT_NEAR(jsonField(obj, "success_fraction"), frac, 1e-9) << m;
   }
   // The geodesic row is the geodesic run's own per-path MaxEnergy.
   geotps::H5File run((dir / "cmp_geodesic.h5").string(), geotps::H5File::Mode::Read);
