@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <vector>
 
 #include "engine/compare.h"
 #include "engine/config.h"
@@ -31,6 +32,11 @@ int main(int argc, char** argv) {
   auto* seedOpt = run->add_option("--seed", seed, "random seed (overrides the config's seed)");
   auto* outOpt = run->add_option("--out,-o", outPath, "output HDF5 file (overrides output.file)");
   run->add_flag("--quiet,-q", quiet, "no progress display");
+  std::vector<std::string> runSets, compareSets, surfaceSets, trainSets;
+  const char* setHelp =
+      "override a configuration key, KEY=VALUE (VALUE in YAML, e.g. sampler.n_paths=100 or "
+      "states.a=[-2.5,2.7]); repeatable";
+  run->add_option("--set,-s", runSets, setHelp)->allow_extra_args(false);
 
   std::string compareConfig, compareOut;
   std::uint64_t compareSeed = 0;
@@ -47,6 +53,7 @@ int main(int argc, char** argv) {
   auto* compareOutOpt = compare->add_option("--out,-o", compareOut,
                                             "comparison HDF5 file (overrides compare.output)");
   compare->add_flag("--quiet,-q", compareQuiet, "no progress display");
+  compare->add_option("--set,-s", compareSets, setHelp)->allow_extra_args(false);
 
   std::string infoPath;
   bool json = false;
@@ -66,6 +73,7 @@ int main(int argc, char** argv) {
   auto* surfaceOutOpt =
       surface->add_option("--out,-o", surfaceOut, "surface file (overrides surface.output)");
   surface->add_flag("--quiet,-q", surfaceQuiet, "no progress display");
+  surface->add_option("--set,-s", surfaceSets, setHelp)->allow_extra_args(false);
 
   std::string exportFile, exportFormat = "dcd", exportPrefix;
   long long exportIndex = 0;
@@ -91,6 +99,7 @@ int main(int argc, char** argv) {
   auto* trainSeedOpt =
       train->add_option("--seed", trainSeed, "random seed (overrides the config's seed)");
   train->add_flag("--quiet,-q", trainQuiet, "no progress display");
+  train->add_option("--set,-s", trainSets, setHelp)->allow_extra_args(false);
 
   try {
     app.parse(argc, argv);
@@ -98,9 +107,15 @@ int main(int argc, char** argv) {
     return app.exit(e);
   }
 
+  // Loads a config and applies the command line's --set overrides in order.
+  auto load = [](const std::string& path, const std::vector<std::string>& sets) {
+    Config config = Config::load(path);
+    for (const auto& assignment : sets) config.setFromCommandLine(assignment);
+    return config;
+  };
   try {
     if (run->parsed()) {
-      Config config = Config::load(configPath);
+      Config config = load(configPath, runSets);
       JobOptions options;
       if (*seedOpt) options.seed = seed;
       if (*outOpt) options.output = outPath;
@@ -115,7 +130,7 @@ int main(int argc, char** argv) {
       std::string command = "geotps";
       for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
       const CompareSummary summary =
-          runCompare(Config::load(compareConfig), options, command, stdout);
+          runCompare(load(compareConfig, compareSets), options, command, stdout);
       fmt::print("\n{}\nwrote {}\nwrote {}\n", compareMarkdown(summary), summary.outputFile,
                  summary.tableFile);
     } else if (info->parsed() && isCompareFile(infoPath)) {
@@ -129,7 +144,7 @@ int main(int argc, char** argv) {
       }
     } else if (surface->parsed()) {
       const SurfaceSummary sum =
-          runSurface(Config::load(surfaceConfig),
+          runSurface(load(surfaceConfig, surfaceSets),
                      *surfaceOutOpt ? std::optional<std::string>(surfaceOut) : std::nullopt,
                      !surfaceQuiet, stdout);
       fmt::print(
@@ -151,7 +166,8 @@ int main(int argc, char** argv) {
       if (*trainOutOpt) options.output = trainOut;
       if (*trainSeedOpt) options.seed = trainSeed;
       options.progress = !trainQuiet;
-      const TrainingSummary summary = runTrainDenoiser(Config::load(trainConfig), options, stdout);
+      const TrainingSummary summary =
+          runTrainDenoiser(load(trainConfig, trainSets), options, stdout);
       fmt::print("\n{}", formatTrainingSummary(summary));
     } else if (keys->parsed()) {
       fmt::print("{}", schemaMarkdown(jobSchema()));

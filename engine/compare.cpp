@@ -665,6 +665,11 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   f.writeString("/config/source", config.sourceText());
   f.writeString("/config/effective", config.effectiveYaml());
   f.setAttribute("/config", "source_name", config.sourceName());
+  f.setAttribute("/config", "overrides", [&] {
+    std::string list;
+    for (const auto& o : config.commandLineOverrides()) list += (list.empty() ? "" : "\n") + o;
+    return list;
+  }());
   for (const auto& r : s.methods) writeMethod(f, r, s.energyUnit);
   const std::string table = compareMarkdown(s);
   f.writeString("/summary/table_markdown", table);

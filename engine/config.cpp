@@ -765,6 +765,24 @@ void Config::set(const std::string& key, const std::string& yamlValue) {
   given_[key] = true;
 }
 
+void Config::setFromCommandLine(const std::string& assignment) {
+  const auto eq = assignment.find('=');
+  if (eq == std::string::npos || eq == 0) {
+    throw ConfigError(
+        fmt::format("--set '{}': expected KEY=VALUE with a dotted key and a YAML value, e.g. --set "
+                    "sampler.n_paths=100",
+                    assignment));
+  }
+  const std::string key = assignment.substr(0, eq);
+  std::string value = assignment.substr(eq + 1);
+  const KeySpec* s = findSpec(schema_, key);
+  if (s && s->type == KeyType::Path && !value.empty() && fs::path(value).is_relative()) {
+    value = (fs::current_path() / value).lexically_normal().string();
+  }
+  set(key, value);
+  overrides_.push_back(assignment);
+}
+
 // ------------------------------------------------------------------------------------------------
 // Output
 

@@ -18,12 +18,12 @@ class ConfigError : public std::runtime_error {
 };
 
 enum class KeyType {
-  Int,       ///< integer
-  Real,      ///< floating-point number
-  Bool,      ///< true / false
-  String,    ///< free text, or one of `choices` when that list is not empty
-  Path,      ///< a file path; relative paths are resolved against the config file's folder
-  RealList,  ///< a YAML sequence of numbers; `listLength` > 0 fixes its length
+  Int,         ///< integer
+  Real,        ///< floating-point number
+  Bool,        ///< true / false
+  String,      ///< free text, or one of `choices` when that list is not empty
+  Path,        ///< a file path; relative paths are resolved against the config file's folder
+  RealList,    ///< a YAML sequence of numbers; `listLength` > 0 fixes its length
   StringList,  ///< a YAML sequence of distinct strings, each one of `choices`
 };
 
@@ -69,6 +69,12 @@ class Config {
   bool isSet(const std::string& key) const;
   /// Overrides a value after loading (e.g. from a CLI flag), validated like a file value.
   void set(const std::string& key, const std::string& yamlValue);
+  /// A command-line override `KEY=VALUE` (`--set`): VALUE is YAML, validated like a file value; a
+  /// relative Path value is taken relative to the working directory (not the config's folder).
+  /// Recorded in commandLineOverrides().
+  void setFromCommandLine(const std::string& assignment);
+  /// The `--set` assignments applied, in order, as given.
+  const std::vector<std::string>& commandLineOverrides() const { return overrides_; }
 
   /// The effective configuration (all keys, defaults filled in) as YAML text, nested by section.
   std::string effectiveYaml() const;
@@ -81,6 +87,7 @@ class Config {
   std::vector<KeySpec> schema_;
   std::map<std::string, std::string> values_;  // key -> canonical YAML scalar / flow-sequence text
   std::map<std::string, bool> given_;
+  std::vector<std::string> overrides_;
   std::string sourceText_, sourceName_, baseDir_;
 };
 

@@ -367,6 +367,11 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   f.writeString("/config/source", config.sourceText());
   f.writeString("/config/effective", config.effectiveYaml());
   f.setAttribute("/config", "source_name", config.sourceName());
+  f.setAttribute("/config", "overrides", [&] {
+    std::string list;
+    for (const auto& o : config.commandLineOverrides()) list += (list.empty() ? "" : "\n") + o;
+    return list;
+  }());
 
   writeMatrix(f, "/curve/z", geo.z, zu);
   writeVector(f, "/curve/l", geo.z.col(0), "1");

@@ -238,6 +238,17 @@ TEST(Cli, GeodesicInitialReusesOrWarmStartsFromAStoredCurve) {
     EXPECT_EQ(a.readDoubles(path), r.readDoubles(path)) << path;
   }
   EXPECT_EQ(r.readAttributeInt("/curve", "iterations"), 0);
+  // The same from the command line: a relative Path given by --set is relative to the working
+  // directory (here `dir`), not to the config file's folder (`dir`/sub).
+  fs::create_directories(dir / "sub");
+  ASSERT_EQ(runGeotps("run '" + variant("sub/plain.yaml", "") +
+                          "' -q --out cli.h5 --set geodesic.initial=first.h5 --set "
+                          "geodesic.optimizer=none",
+                      dir)
+                .exitCode,
+            0);
+  geotps::H5File c((dir / "cli.h5").string(), geotps::H5File::Mode::Read);
+  EXPECT_EQ(c.readDoubles("/paths/frames"), a.readDoubles("/paths/frames"));
   EXPECT_EQ(r.readAttributeString("/curve", "initial_curve"), first);
   EXPECT_EQ(a.readAttributeString("/curve", "initial_curve"), "straight line");
   // Warm start: L-BFGS continues from the stored curve (the tiny job stops after 40 iterations),
@@ -303,6 +314,43 @@ TEST(Cli, SamplerSpacingFisherRaoPlacesPointsAtEqualInformationSteps) {
   const double fisher = spread(f.readDoubles("/sampling/curve_z"));
   EXPECT_GT(param, 1.3) << "the tiny geodesic is not far from constant speed: the check is void";
   EXPECT_LT(fisher, 1.1) << "uniform in s: " << param;
+}
+
+TEST(Cli, SetOverridesKeysAndRecordsThem) {
+  const fs::path dir = freshDir("set");
+  const std::string config = (kSource / "tests/data/tiny_alanine.yaml").string();
+  const CommandResult r = runGeotps("run '" + config +
+                                        "' -q --out set.h5 --set sampler.n_paths=5 -s "
+                                        "geodesic.n_points=16 --set 'states.a=[-2.5, 2.7]'",
+                                    dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  geotps::H5File f((dir / "set.h5").string(), geotps::H5File::Mode::Read);
+  EXPECT_EQ(f.shape("/paths/max_energy_nearest"), (std::vector<std::size_t>{5}));
+  EXPECT_EQ(f.shape("/curve/z"), (std::vector<std::size_t>{16, 3}));
+  // The curve starts at z_A = (4, alpha(4) a) with alpha(4)^2 = sigmoid(4), a the overridden state.
+  const auto z = f.readDoubles("/curve/z");
+  const double alpha = std::sqrt(1.0 / (1.0 + std::exp(-4.0)));
+  EXPECT_NEAR(z[1], alpha * -2.5, 1e-12);
+  EXPECT_NEAR(z[2], alpha * 2.7, 1e-12);
+  EXPECT_EQ(f.readAttributeString("/config", "overrides"),
+            "sampler.n_paths=5\ngeodesic.n_points=16\nstates.a=[-2.5, 2.7]");
+  EXPECT_NE(f.readString("/config/effective").find("n_paths: 5"), std::string::npos);
+  EXPECT_EQ(f.readString("/config/source"), readText(config));  // the file itself, unchanged
+
+  // Bad overrides: exit code 2, the key (or the assignment) named, no file.
+  const fs::path bad = freshDir("set_bad");
+  for (const auto& [args, expect] :
+       {std::pair{std::string("--set sampler.n_pathz=5"),
+                  std::string("did you mean 'sampler.n_paths'")},
+        std::pair{std::string("--set sampler.n_paths=-3"), std::string("key 'sampler.n_paths'")},
+        std::pair{std::string("--set sampler.n_paths"), std::string("expected KEY=VALUE")},
+        std::pair{std::string("--set sampler.step_size=fast"),
+                  std::string("key 'sampler.step_size'")}}) {
+    const CommandResult b = runGeotps("run '" + config + "' -q --out out.h5 " + args, bad);
+    EXPECT_EQ(b.exitCode, 2) << args;
+    EXPECT_NE(b.err.find(expect), std::string::npos) << args << ": " << b.err;
+    EXPECT_TRUE(leftovers(bad).empty()) << args;
+  }
 }
 
 TEST(Cli, InterruptedRunLeavesNoFile) {
