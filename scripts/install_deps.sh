@@ -2,8 +2,9 @@
 # Installs the Debian 12 packages GeoTPS needs to build and test, and only the missing ones.
 # Idempotent: a second run installs nothing. Prints what it installs.
 # Usage: scripts/install_deps.sh [--python]
-#   --python also installs the optional Python helpers (h5py, numpy, OpenMM bindings, mdtraj) used by
-#   the data-preparation scripts, the benchmark and the tests that cross-check our files.
+#   --python also installs the optional Python helpers (h5py, numpy, OpenMM bindings, mdtraj,
+#   matplotlib) used by the data-preparation scripts, the benchmark, scripts/plot_result.py and the
+#   tests that cross-check our files.
 set -euo pipefail
 
 packages=(
@@ -14,7 +15,7 @@ packages=(
   libgtest-dev
 )
 if [[ "${1:-}" == "--python" ]]; then
-  packages+=(python3-numpy python3-h5py python3-simtk python3-mdtraj)
+  packages+=(python3-numpy python3-h5py python3-simtk python3-mdtraj python3-matplotlib)
 fi
 
 missing=()

@@ -1,5 +1,6 @@
 // End-to-end tests of the `geotps` command line: bad inputs fail cleanly (non-zero exit, the key or
 // file named, no output file left), a small job runs, and `geotps info --json` reads it back.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -351,6 +352,38 @@ TEST(Cli, SetOverridesKeysAndRecordsThem) {
     EXPECT_NE(b.err.find(expect), std::string::npos) << args << ": " << b.err;
     EXPECT_TRUE(leftovers(bad).empty()) << args;
   }
+}
+
+TEST(Cli, PlotHelperDrawsARunFile) {
+  // scripts/plot_result.py is an analysis helper (Python); skipped where its packages are absent.
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy, matplotlib' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-h5py / numpy / matplotlib not installed: plot helper not tested";
+  }
+  const fs::path dir = freshDir("plot");
+  const std::string config = (kSource / "tests/data/tiny_alanine.yaml").string();
+  ASSERT_EQ(runGeotps("run '" + config + "' -q --out tiny.h5", dir).exitCode, 0);
+  const std::string script = (kSource / "scripts/plot_result.py").string();
+  const std::string cmd = "cd '" + dir.string() + "' && /usr/bin/python3 '" + script +
+                          "' tiny.h5 --out fig.png --paths 10 > plot.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << readText(dir / "plot.txt");
+  const std::string png = readText(dir / "fig.png");
+  ASSERT_GT(png.size(), 1000u);
+  EXPECT_EQ(png.substr(0, 4), "\x89PNG");
+  // The helper's own summary against the stored per-path values.
+  geotps::H5File f((dir / "tiny.h5").string(), geotps::H5File::Mode::Read);
+  const auto maxE = f.readDoubles("/paths/max_energy_nearest");
+  double mean = 0;
+  for (double v : maxE) mean += v / maxE.size();
+  const std::string said = readText(dir / "plot.txt");
+  EXPECT_NE(said.find("10 paths drawn"), std::string::npos) << said;
+  EXPECT_NE(said.find(fmt::format("MaxEnergy mean {:.6f} over 24 paths", mean)), std::string::npos)
+      << said;
+  // Not a result file: an error naming it, exit code non-zero, no figure.
+  const std::string bad = "cd '" + dir.string() + "' && /usr/bin/python3 '" + script +
+                          "' stdout.txt --out bad.png > bad.txt 2>&1";
+  EXPECT_NE(std::system(bad.c_str()), 0);
+  EXPECT_NE(readText(dir / "bad.txt").find("stdout.txt"), std::string::npos);
+  EXPECT_FALSE(fs::exists(dir / "bad.png"));
 }
 
 TEST(Cli, InterruptedRunLeavesNoFile) {
