@@ -569,7 +569,8 @@ const std::vector<KeySpec>& jobSchema() {
        .description =
            "result file of an earlier `geotps run` with the same states, states.l_end and "
            "geodesic.n_nodes: its optimised spline (/curve/spline_parameters) starts the optimiser "
-           "instead of the straight line; with optimizer `none` that curve is used as it is, so "
+           "instead of the straight line (L-BFGS with the low-variance term then runs only its "
+           "final, full-weight stage); with optimizer `none` that curve is used as it is, so "
            "that paths can be sampled again (other seeds or sampler settings) without recomputing "
            "the geodesic. Empty: the straight line"},
       {.key = "geodesic.max_iterations",

@@ -163,8 +163,13 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
     param.max_linesearch = 40;
     param.linesearch = LBFGSpp::LBFGS_LINESEARCH_BACKTRACKING_STRONG_WOLFE;
     LBFGSpp::LBFGSSolver<double, LBFGSpp::LineSearchNocedalWright> solver(param);
+    // A continuation from the unconstrained geodesic; a curve given by the caller (a warm start)
+    // goes straight to the final stage.
     std::vector<double> stageWeights = {0.0};
-    if (lowVariance) stageWeights.push_back(settings.penalty.lambda);
+    if (lowVariance) {
+      if (fromInitial) stageWeights.clear();
+      stageWeights.push_back(settings.penalty.lambda);
+    }
     Eigen::VectorXd theta = result.theta;
     for (std::size_t stage = 0; stage < stageWeights.size(); ++stage) {
       const double w = stageWeights[stage];

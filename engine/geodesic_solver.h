@@ -28,6 +28,7 @@ struct GeodesicSettings {
   NegativeTerms negativeTerms = NegativeTerms::Clamp;
   PenaltySettings penalty;
   /// Spline parameters the optimiser starts from (empty: the straight line between the ends).
+  /// L-BFGS with the low-variance term then runs only its final stage (full weight).
   Eigen::VectorXd initialTheta;
 };
 
@@ -35,7 +36,8 @@ struct GeodesicSettings {
 /// stop when |f_{k-10} - f_k| < tolerance * max(1, |f_k|), or when |grad f| < gradientTolerance *
 /// max(1, |theta|), or after maxIterations. L-BFGS runs in stages when the low-variance penalty is
 /// on: first with weight 0, then with weight lambda, each to convergence (a continuation of the
-/// paper's Adam schedule); Adam follows the paper's schedule step by step.
+/// paper's Adam schedule; from GeodesicSettings::initialTheta only the second); Adam follows the
+/// paper's schedule step by step.
 struct GeodesicResult {
   Eigen::VectorXd theta;                 ///< spline parameters
   Eigen::MatrixXd z;                     ///< N x (D+1) curve points (l first)

@@ -247,7 +247,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   if (!initialCurve.empty())
     gs.initialTheta = readInitialCurve(config, initialCurve, zA, zB, gs.nNodes);
   const int stages = (gs.optimizer == "lbfgs" && gs.penalty.type != PenaltySettings::Type::None &&
-                      gs.penalty.lambda > 0)
+                      gs.penalty.lambda > 0 && gs.initialTheta.size() == 0)
                          ? 2
                          : 1;
   Progress geoProgress("geodesic", gs.optimizer == "none" ? 1 : gs.maxIterations * stages,

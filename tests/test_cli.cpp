@@ -275,6 +275,29 @@ TEST(Cli, GeodesicInitialReusesOrWarmStartsFromAStoredCurve) {
   }
 }
 
+TEST(Cli, WarmStartOfAConstrainedGeodesicContinuesItsFinalStage) {
+  // L-BFGS with the low-variance term runs two stages (weight 0, then lambda); started from a
+  // stored curve it runs only the second, from that curve, so the objective can only go down.
+  const fs::path dir = freshDir("warm_lv");
+  const std::string config = (kSource / "tests/data/tiny_alanine.yaml").string();
+  const std::string lv = " --set penalty.type=low_variance --set sampler.n_paths=2";
+  ASSERT_EQ(runGeotps("run '" + config + "' -q --out cold.h5" + lv, dir).exitCode, 0);
+  ASSERT_EQ(
+      runGeotps("run '" + config + "' -q --out warm.h5 --set geodesic.initial=cold.h5" + lv, dir)
+          .exitCode,
+      0);
+  geotps::H5File cold((dir / "cold.h5").string(), geotps::H5File::Mode::Read);
+  geotps::H5File warm((dir / "warm.h5").string(), geotps::H5File::Mode::Read);
+  EXPECT_NE(cold.readAttributeString("/curve", "stop_reason").find("stage 2"), std::string::npos);
+  EXPECT_EQ(warm.readAttributeString("/curve", "stop_reason").find("stage"), std::string::npos)
+      << warm.readAttributeString("/curve", "stop_reason");
+  const double before = cold.readAttributeDouble("/curve", "objective");
+  const auto history = warm.readDoubles("/curve/objective_history");
+  ASSERT_FALSE(history.empty());
+  EXPECT_LE(history.front(), before + 1e-9);
+  EXPECT_LT(warm.readAttributeDouble("/curve", "objective"), before - 1e-6);
+}
+
 TEST(Cli, SamplerSpacingFisherRaoPlacesPointsAtEqualInformationSteps) {
   const fs::path dir = freshDir("spacing");
   std::string text = readText(kSource / "tests/data/tiny_alanine.yaml");
