@@ -125,7 +125,8 @@ def plot_run(f, args, out):
         m = frames.shape[0]
         for i in np.linspace(0, m - 1, min(args.paths, m)).astype(int):
             xy = broken(np.asarray(frames[i], dtype=float), period)
-            ax.plot(xy[:, 0], xy[:, 1], lw=0.6, color="white", alpha=0.6)
+            ax.plot(xy[:, 0], xy[:, 1], lw=0.6, alpha=0.6,
+                    color="white" if grid is not None else "tab:blue")
             drawn += 1
     d = f["/curve/x"].shape[1]
     mean = np.asarray(f["/curve/mu"][:, :d])
