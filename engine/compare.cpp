@@ -662,14 +662,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   s.wallSeconds = secondsSince(t0);
 
   H5File& f = writer.file();
-  f.writeString("/config/source", config.sourceText());
-  f.writeString("/config/effective", config.effectiveYaml());
-  f.setAttribute("/config", "source_name", config.sourceName());
-  f.setAttribute("/config", "overrides", [&] {
-    std::string list;
-    for (const auto& o : config.commandLineOverrides()) list += (list.empty() ? "" : "\n") + o;
-    return list;
-  }());
+  writeConfigGroup(f, config);
   for (const auto& r : s.methods) writeMethod(f, r, s.energyUnit);
   const std::string table = compareMarkdown(s);
   f.writeString("/summary/table_markdown", table);

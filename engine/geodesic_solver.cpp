@@ -70,7 +70,19 @@ bool historyConverged(const std::vector<double>& h, double tol) {
   return std::abs(before - now) < tol * std::max({1.0, std::abs(now)});
 }
 
+/// The low-variance term is on (the region-avoidance penalty includes one).
+bool lowVarianceOn(const GeodesicSettings& s) {
+  return s.penalty.type != PenaltySettings::Type::None && s.penalty.lambda > 0.0;
+}
+
 }  // namespace
+
+int geodesicStages(const GeodesicSettings& settings) {
+  return settings.optimizer == "lbfgs" && lowVarianceOn(settings) &&
+                 settings.initialTheta.size() == 0
+             ? 2
+             : 1;
+}
 
 GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA,
                              const Eigen::VectorXd& zB, const GeodesicSettings& settings,
@@ -120,8 +132,7 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
     if (progress) progress(entries, f, e);
   };
 
-  const bool lowVariance =
-      settings.penalty.type != PenaltySettings::Type::None && settings.penalty.lambda > 0.0;
+  const bool lowVariance = lowVarianceOn(settings);
   if (settings.optimizer == "none") {
     result.stopReason =
         fromInitial ? "optimizer none: initial curve" : "optimizer none: straight line";
@@ -165,11 +176,10 @@ GeodesicResult solveGeodesic(const Denoiser& denoiser, const Eigen::VectorXd& zA
     LBFGSpp::LBFGSSolver<double, LBFGSpp::LineSearchNocedalWright> solver(param);
     // A continuation from the unconstrained geodesic; a curve given by the caller (a warm start)
     // goes straight to the final stage.
-    std::vector<double> stageWeights = {0.0};
-    if (lowVariance) {
-      if (fromInitial) stageWeights.clear();
-      stageWeights.push_back(settings.penalty.lambda);
-    }
+    const std::vector<double> stageWeights =
+        geodesicStages(settings) == 2
+            ? std::vector<double>{0.0, settings.penalty.lambda}
+            : std::vector<double>{lowVariance ? settings.penalty.lambda : 0.0};
     Eigen::VectorXd theta = result.theta;
     for (std::size_t stage = 0; stage < stageWeights.size(); ++stage) {
       const double w = stageWeights[stage];

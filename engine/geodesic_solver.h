@@ -53,6 +53,10 @@ struct GeodesicResult {
   Eigen::VectorXd klFromStar;  ///< KL(p_z* || p_z_n) along the final curve (region avoidance)
 };
 
+/// Stages the optimiser runs, each with up to maxIterations iterations: 2 for L-BFGS with the
+/// low-variance term started from the straight line (weight 0, then lambda), otherwise 1.
+int geodesicStages(const GeodesicSettings& settings);
+
 /// Called after each iteration with (iteration, objective, curve energy).
 using GeodesicProgress = std::function<void(long long, double, double)>;
 

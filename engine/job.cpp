@@ -246,11 +246,8 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   const std::string initialCurve = config.getString("geodesic.initial");
   if (!initialCurve.empty())
     gs.initialTheta = readInitialCurve(config, initialCurve, zA, zB, gs.nNodes);
-  const int stages = (gs.optimizer == "lbfgs" && gs.penalty.type != PenaltySettings::Type::None &&
-                      gs.penalty.lambda > 0 && gs.initialTheta.size() == 0)
-                         ? 2
-                         : 1;
-  Progress geoProgress("geodesic", gs.optimizer == "none" ? 1 : gs.maxIterations * stages,
+  Progress geoProgress("geodesic",
+                       gs.optimizer == "none" ? 1 : gs.maxIterations * geodesicStages(gs),
                        options.progress);
   const GeodesicResult geo =
       solveGeodesic(*denoiser, zA, zB, gs, [&](long long it, double f, double e) {
@@ -364,14 +361,7 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
   H5File& f = writer.file();
   const std::string eu = s.energyUnit, xu = potential->coordinateUnit();
   const std::string zu = fmt::format("l: 1; x: {}", xu);
-  f.writeString("/config/source", config.sourceText());
-  f.writeString("/config/effective", config.effectiveYaml());
-  f.setAttribute("/config", "source_name", config.sourceName());
-  f.setAttribute("/config", "overrides", [&] {
-    std::string list;
-    for (const auto& o : config.commandLineOverrides()) list += (list.empty() ? "" : "\n") + o;
-    return list;
-  }());
+  writeConfigGroup(f, config);
 
   writeMatrix(f, "/curve/z", geo.z, zu);
   writeVector(f, "/curve/l", geo.z.col(0), "1");

@@ -1,6 +1,6 @@
 // Small helpers shared by the commands that write result files: Eigen <-> std::vector, mean and
-// standard deviation, matrices and vectors as HDF5 datasets, JSON numbers and strings, the current
-// time as ISO 8601.
+// standard deviation, matrices and vectors as HDF5 datasets, the /config group, JSON numbers and
+// strings, the current time as ISO 8601.
 #pragma once
 
 #include <fmt/format.h>
@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "engine/config.h"
 #include "engine/h5_file.h"
 
 namespace geotps {
@@ -43,6 +44,19 @@ inline void writeMatrix(H5File& f, const std::string& path, const Eigen::MatrixX
 inline void writeVector(H5File& f, const std::string& path, const Eigen::VectorXd& v,
                         const std::string& units) {
   f.writeDoubles(path, {static_cast<std::size_t>(v.size())}, v.data(), units);
+}
+
+/// The /config group of a result file: the config file's text, the effective configuration and,
+/// as attributes, the file's name and the command line's --set assignments (one per line).
+inline void writeConfigGroup(H5File& f, const Config& config) {
+  f.writeString("/config/source", config.sourceText());
+  f.writeString("/config/effective", config.effectiveYaml());
+  f.setAttribute("/config", "source_name", config.sourceName());
+  std::string overrides;
+  for (const auto& o : config.commandLineOverrides()) {
+    overrides += (overrides.empty() ? "" : "\n") + o;
+  }
+  f.setAttribute("/config", "overrides", overrides);
 }
 
 /// A number for JSON output (null when not finite).
