@@ -62,6 +62,15 @@ void expectCleanFailure(const fs::path& config, const std::string& label) {
 
 const fs::path kSource = GEOTPS_SOURCE_DIR;
 
+/// tests/data/tiny_alanine.yaml with its surface file made absolute, to be edited and written
+/// anywhere.
+std::string tinyConfigText() {
+  std::string text = readText(kSource / "tests/data/tiny_alanine.yaml");
+  const std::string rel = "file: ../../data/", abs = "file: " + (kSource / "data/").string();
+  text.replace(text.find(rel), rel.size(), abs);
+  return text;
+}
+
 }  // namespace
 
 TEST(Cli, MalformedConfigsFailWithTheKeyNamedAndNoOutput) {
@@ -206,13 +215,10 @@ TEST(Cli, BaselineAndAvx2QuadratureKernelsGiveIdenticalResults) {
 
 TEST(Cli, GeodesicInitialReusesOrWarmStartsFromAStoredCurve) {
   const fs::path dir = freshDir("initial");
-  const std::string tiny = readText(kSource / "tests/data/tiny_alanine.yaml");
-  // The tiny job with its surface path made absolute and extra geodesic keys.
+  // The tiny job with extra geodesic keys.
   auto variant = [&](const std::string& name, const std::string& geodesicKeys,
                      const std::string& lEnd = "4.0") {
-    std::string text = tiny;
-    const std::string rel = "file: ../../data/", abs = "file: " + (kSource / "data/").string();
-    text.replace(text.find(rel), rel.size(), abs);
+    std::string text = tinyConfigText();
     const std::string geo = "geodesic:\n";
     text.replace(text.find(geo), geo.size(), geo + geodesicKeys);
     const std::string st = "states:\n";
@@ -300,9 +306,7 @@ TEST(Cli, WarmStartOfAConstrainedGeodesicContinuesItsFinalStage) {
 
 TEST(Cli, SamplerSpacingFisherRaoPlacesPointsAtEqualInformationSteps) {
   const fs::path dir = freshDir("spacing");
-  std::string text = readText(kSource / "tests/data/tiny_alanine.yaml");
-  const std::string rel = "file: ../../data/", abs = "file: " + (kSource / "data/").string();
-  text.replace(text.find(rel), rel.size(), abs);
+  std::string text = tinyConfigText();
   // 256 sampling points on the 32-point geodesic: short segments, whose chords are their arc
   // lengths to within a few per cent.
   const std::string sampler = "sampler:\n";
