@@ -28,10 +28,15 @@ except ImportError as e:  # pragma: no cover - depends on the machine
              "`scripts/install_deps.sh --python` (python3-h5py, python3-numpy, python3-matplotlib)")
 
 
-def effective_keys(text):
+def text(value):
+    """An HDF5 string (h5py gives bytes or str depending on how it was stored) as str."""
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def effective_keys(yaml_text):
     """The dotted keys of /config/effective (written by GeoTPS: two levels, one key per line)."""
     keys, section = {}, ""
-    for line in text.splitlines():
+    for line in yaml_text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         indent = len(line) - len(line.lstrip())
@@ -92,13 +97,10 @@ def save(fig, out, dpi):
 
 
 def plot_run(f, args, out):
-    keys = effective_keys(f["/config/effective"][()].decode() if isinstance(
-        f["/config/effective"][()], bytes) else f["/config/effective"][()])
-    kind = f["/summary"].attrs["kind"]
-    kind = kind.decode() if isinstance(kind, bytes) else kind
+    keys = effective_keys(text(f["/config/effective"][()]))
+    kind = text(f["/summary"].attrs["kind"])
     full_atom = kind == "full_atom"
-    unit = f.attrs["energy_unit"]
-    unit = unit.decode() if isinstance(unit, bytes) else unit
+    unit = text(f.attrs["energy_unit"])
     surface_file = args.surface or (keys.get("cv.surface") if full_atom else
                                     (keys.get("potential.file")
                                      if keys.get("potential.type") == "tabulated_surface" else None))
@@ -174,18 +176,15 @@ def plot_run(f, args, out):
     ax.set_xlabel(f"MaxEnergy ({'kJ/mol, relative to the lower end state' if full_atom else unit})")
     ax.set_ylabel("paths")
     ax.legend(fontsize=8)
-    name = f.attrs["name"]
-    fig.suptitle(f"{name.decode() if isinstance(name, bytes) else name}: {len(maxe)} paths")
+    fig.suptitle(f"{text(f.attrs['name'])}: {len(maxe)} paths")
     fig.tight_layout()
     save(fig, out, args.dpi)
     return f"{drawn} paths drawn, MaxEnergy mean {maxe.mean():.6f} over {len(maxe)} paths"
 
 
 def plot_compare(f, args, out):
-    methods = f["/summary"].attrs["methods"]
-    methods = (methods.decode() if isinstance(methods, bytes) else methods).split(",")
-    unit = f.attrs["energy_unit"]
-    unit = unit.decode() if isinstance(unit, bytes) else unit
+    methods = text(f["/summary"].attrs["methods"]).split(",")
+    unit = text(f.attrs["energy_unit"])
     fig, ax = plt.subplots(figsize=(8, 5))
     data = {}
     for m in methods:
@@ -197,8 +196,7 @@ def plot_compare(f, args, out):
         every = np.concatenate(list(data.values()))
         bins = np.linspace(every.min(), every.max(), 60)
     for m, e in data.items():
-        label = f[f"/methods/{m}"].attrs["label"]
-        label = label.decode() if isinstance(label, bytes) else label
+        label = text(f[f"/methods/{m}"].attrs["label"])
         ax.hist(e, bins=bins, histtype="step", lw=1.5, density=True,
                 label=f"{label}: {e.mean():.2f} ({len(e)} paths)")
         means.append(f"{m} {e.mean():.6f}")
@@ -229,8 +227,7 @@ def main():
     except OSError as e:
         sys.exit(f"plot_result.py: {args.file}: cannot read it as HDF5 ({e})")
     with f:
-        file_type = f.attrs.get("file_type", b"run")
-        file_type = file_type.decode() if isinstance(file_type, bytes) else file_type
+        file_type = text(f.attrs.get("file_type", "run"))
         if file_type == "compare":
             what = plot_compare(f, args, out)
         elif "/curve/l" in f:
