@@ -9,11 +9,11 @@
 #include <numbers>
 #include <vector>
 
-#include "engine/denoiser_network.h"
-#include "engine/geodesic_solver.h"
-#include "engine/quadrature_denoiser.h"
-#include "engine/schedule.h"
-#include "engine/torch_denoiser.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/geodesic/geodesic_solver.h"
+#include "engine/neural/denoiser_network.h"
+#include "engine/neural/torch_denoiser.h"
 #include "potentials/tabulated_surface.h"
 
 using namespace geotps;

@@ -14,11 +14,11 @@
 #include <cstdlib>
 #include <string>
 
-#include "engine/curve_energy.h"
-#include "engine/denoiser_training.h"
-#include "engine/geodesic_solver.h"
-#include "engine/quadrature_denoiser.h"
-#include "engine/schedule.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/geodesic/curve_energy.h"
+#include "engine/geodesic/geodesic_solver.h"
+#include "engine/neural/denoiser_training.h"
 #include "potentials/tabulated_surface.h"
 
 using namespace geotps;

@@ -1,7 +1,7 @@
-// Tests for the annealed Langevin sampler (MATH.md section 6): stationary statistics on Gaussian
-// targets against the exact stationary law of the Euler-Maruyama chain, the tethered posterior of a
-// Gaussian density, reproducibility across thread counts, frame storage, the MaxEnergy bookkeeping
-// and the step-size failure.
+// Tests for the annealed Langevin sampler (docs/method.md, "Annealed Langevin sampling"):
+// stationary statistics on Gaussian targets against the exact stationary law of the Euler-Maruyama
+// chain, the tethered posterior of a Gaussian density, reproducibility across thread counts, frame
+// storage, the MaxEnergy bookkeeping and the step-size failure.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/annealed_langevin.h"
+#include "engine/samplers/annealed_langevin.h"
 #include "potentials/analytic_potentials.h"
 #include "potentials/potential.h"
 

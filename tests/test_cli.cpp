@@ -12,9 +12,9 @@
 #include <sstream>
 #include <string>
 
-#include "engine/curve_energy.h"
-#include "engine/h5_file.h"
-#include "engine/quadrature_denoiser.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/geodesic/curve_energy.h"
+#include "engine/io/h5_file.h"
 #include "potentials/tabulated_surface.h"
 #include "tests/test_support.h"
 
@@ -72,6 +72,43 @@ std::string tinyConfigText() {
 }
 
 }  // namespace
+
+// The LibTorch features and a build without LibTorch (-DGEOTPS_WITH_TORCH=OFF): there, asking for
+// one is a configuration error (exit 2) that names the key and says the build has no LibTorch; in
+// a build with LibTorch the same commands get past that point and fail on the next problem given
+// here (a missing model file, an output folder that cannot exist).
+TEST(Cli, LibTorchFeaturesAreRefusedByNameOnlyWithoutLibTorch) {
+  const fs::path dir = freshDir("torch_features");
+  std::ofstream(dir / "job.yaml") << tinyConfigText();
+  struct Case {
+    std::string args, key, whenPresent;
+  };
+  const std::vector<Case> cases = {
+      {"run job.yaml -q --set denoiser.type=torch --set denoiser.model=missing.pt",
+       "key 'denoiser.type'", "key 'denoiser.model'"},
+      {"compare job.yaml -q --set compare.methods=[doob] --out /proc/geotps_no/cmp.h5",
+       "key 'compare.methods'", "/proc/geotps_no/cmp.h5"},
+      {"train-denoiser job.yaml -q --out /proc/geotps_no/model.pt", "key 'training'",
+       "/proc/geotps_no/model.pt"},
+  };
+  for (const auto& c : cases) {
+    const CommandResult r = runGeotps(c.args, dir);
+    EXPECT_NE(r.exitCode, 0) << c.args;
+    if (GEOTPS_HAS_TORCH) {
+      EXPECT_EQ(r.err.find("needs LibTorch"), std::string::npos) << c.args << "\n" << r.err;
+      EXPECT_NE(r.err.find(c.whenPresent), std::string::npos) << c.args << "\n" << r.err;
+    } else {
+      EXPECT_EQ(r.exitCode, 2) << c.args;
+      EXPECT_NE(r.err.find(c.key), std::string::npos) << c.args << "\n" << r.err;
+      EXPECT_NE(r.err.find("needs LibTorch, and this build of geotps has none"), std::string::npos)
+          << c.args << "\n"
+          << r.err;
+      EXPECT_NE(r.err.find("job.yaml"), std::string::npos) << c.args << "\n" << r.err;
+    }
+  }
+  const auto left = leftovers(dir);
+  EXPECT_EQ(left, std::vector<std::string>{"job.yaml"}) << "a refused command left a file";
+}
 
 TEST(Cli, MalformedConfigsFailWithTheKeyNamedAndNoOutput) {
   int n = 0;
@@ -438,6 +475,7 @@ double torusDistance(double x0, double y0, double x1, double y1) {
 }  // namespace
 
 TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
+  if (!GEOTPS_HAS_TORCH) GTEST_SKIP() << "compares Doob's Lagrangian, which needs LibTorch";
   const fs::path dir = freshDir("compare");
   const std::string config = (kSource / "tests/data/tiny_compare.yaml").string();
   const CommandResult r = runGeotps("compare '" + config + "' --out cmp.h5 --quiet", dir);
@@ -549,7 +587,11 @@ TEST(Cli, CompareWithAnUnwritableOutputFailsBeforeWork) {
     std::ofstream blocker(dir / "afile");  // a file where the output's folder would have to be
     blocker << "x";
   }
-  const CommandResult r = runGeotps("compare '" + config + "' --out afile/cmp.h5 --quiet", dir);
+  // Without LibTorch the config's doob method would be refused first (see the test above).
+  const std::string methods =
+      GEOTPS_HAS_TORCH ? "" : " --set compare.methods=[geodesic,mcmc_fixed,mcmc_variable]";
+  const CommandResult r =
+      runGeotps("compare '" + config + "' --out afile/cmp.h5 --quiet" + methods, dir);
   EXPECT_NE(r.exitCode, 0);
   EXPECT_NE(r.err.find("afile/cmp"), std::string::npos) << r.err;
   // Nothing was run: no geodesic result file, no table.

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/config.h"
+#include "engine/config/config.h"
 
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 

@@ -13,10 +13,11 @@
 #include <sstream>
 #include <thread>
 
-#include "engine/denoiser_training.h"
-#include "engine/h5_file.h"
-#include "engine/random.h"
-#include "engine/torch_denoiser.h"
+#include "engine/core/random.h"
+#include "engine/io/h5_file.h"
+#include "engine/neural/denoiser_training.h"
+#include "engine/neural/torch_denoiser.h"
+#include "engine/pipelines/train_denoiser.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;

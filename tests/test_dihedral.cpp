@@ -11,8 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/io/pdb_file.h"
 #include "potentials/dihedral.h"
-#include "potentials/pdb_file.h"
 
 namespace geotps {
 namespace {

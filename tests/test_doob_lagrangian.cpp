@@ -15,9 +15,9 @@
 #include <string>
 #include <vector>
 
-#include "engine/doob_lagrangian.h"
-#include "engine/doob_lagrangian_internal.h"
-#include "engine/random.h"
+#include "engine/baselines/doob/doob_lagrangian.h"
+#include "engine/baselines/doob/doob_lagrangian_internal.h"
+#include "engine/core/random.h"
 #include "potentials/analytic_potentials.h"
 #include "potentials/tabulated_surface.h"
 

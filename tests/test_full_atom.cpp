@@ -11,18 +11,19 @@
 #include <numbers>
 #include <sstream>
 
-#include "engine/config.h"
-#include "engine/dcd_file.h"
-#include "engine/full_atom.h"
-#include "engine/h5_file.h"
-#include "engine/job.h"
-#include "engine/random.h"
-#include "engine/restrained_dynamics.h"
-#include "engine/shooting.h"
+#include "engine/baselines/shooting.h"
+#include "engine/config/config.h"
+#include "engine/core/random.h"
+#include "engine/io/dcd_file.h"
+#include "engine/io/h5_file.h"
+#include "engine/io/pdb_file.h"
+#include "engine/pipelines/job_settings.h"
+#include "engine/pipelines/run.h"
+#include "engine/samplers/full_atom_sampler.h"
+#include "engine/samplers/restrained_dynamics.h"
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
 #include "potentials/openmm_potential.h"
-#include "potentials/pdb_file.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;
@@ -253,12 +254,14 @@ TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
   EXPECT_NEAR(y, frames[(32 + 5) * 66 + 8 * 3 + 1], 1e-4);
 }
 
-// Full-atom shooting dynamics (engine/shooting.h): the observation of a configuration is OpenMM's
-// energy (relative to the reference) and the dihedral CVs; fresh momenta are Maxwell-Boltzmann
-// (equipartition: mean kinetic energy 3N/2 kT); one force evaluation per step and per setState.
+// Full-atom shooting dynamics (engine/baselines/shooting.h): the observation of a configuration is
+// OpenMM's energy (relative to the reference) and the dihedral CVs; fresh momenta are
+// Maxwell-Boltzmann (equipartition: mean kinetic energy 3N/2 kT); one force evaluation per step and
+// per setState.
 TEST(FullAtomShooting, ObservationsMomentaAndEvaluationCounts) {
   const Config config = Config::load((kSource / "tests/data/tiny_full_atom.yaml").string());
-  const FullAtomSetup setup = prepareFullAtom(config);
+  const JobSettings job = readJobSettings(config);
+  const FullAtomSetup setup = prepareFullAtom(job.potential, job.molecule, job.source);
   const double reference = std::min(setup.energyA, setup.energyB);
   auto dyn = makeFullAtomDynamics(setup, 1.0, 0.001, 9, 0, reference);
   const long long e0 = dyn->evaluations();
@@ -300,6 +303,7 @@ TEST(FullAtomShooting, ObservationsMomentaAndEvaluationCounts) {
 // MCMC positions have the stored (phi, psi), and no stored frame (MCMC or Doob) has an energy above
 // its path's MaxEnergy (energies recomputed here with OpenMM from the stored positions).
 TEST(FullAtomCli, TinyCompareStoresPathsConsistentWithTheirMaxEnergy) {
+  if (!GEOTPS_HAS_TORCH) GTEST_SKIP() << "compares Doob's Lagrangian, which needs LibTorch";
   const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom_compare";
   fs::remove_all(dir);
   fs::create_directories(dir);

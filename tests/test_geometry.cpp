@@ -1,9 +1,9 @@
-// Tests for the spacetime geometry (MATH.md sections 1-5): the schedule and natural parameter, the
-// exact quadrature denoiser against the closed-form posterior of a Gaussian density, the Fisher
-// metric against the KL divergence, the curve energy and its gradient, the spline curve, the
-// constraint penalties, the geodesic solver on the alanine dipeptide surface and Fisher-Rao
-// resampling. Every expected value is computed here independently (closed forms, finite
-// differences, direct sums over the grid).
+// Tests for the spacetime geometry (docs/method.md, sections "Spacetime and the denoising
+// posterior" to "Penalties"): the schedule and natural parameter, the exact quadrature denoiser
+// against the closed-form posterior of a Gaussian density, the Fisher metric against the KL
+// divergence, the curve energy and its gradient, the spline curve, the constraint penalties, the
+// geodesic solver on the alanine dipeptide surface and Fisher-Rao resampling. Every expected value
+// is computed here independently (closed forms, finite differences, direct sums over the grid).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,12 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/curve_energy.h"
-#include "engine/curve_penalty.h"
-#include "engine/geodesic_solver.h"
-#include "engine/quadrature_denoiser.h"
-#include "engine/schedule.h"
-#include "engine/spline_curve.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/geodesic/curve_energy.h"
+#include "engine/geodesic/curve_penalty.h"
+#include "engine/geodesic/geodesic_solver.h"
+#include "engine/geodesic/spline_curve.h"
 #include "potentials/potential.h"
 #include "potentials/tabulated_surface.h"
 
@@ -147,7 +147,8 @@ double gaussKL(const GaussPosterior& a, const GaussPosterior& b) {
   return 0.5 * D * (v1 / v2 - 1.0 - std::log(v1 / v2)) + (a.mean - b.mean).squaredNorm() / (2 * v2);
 }
 
-// eta(z) written out from MATH.md: (alpha/sigma^2 x, -exp(l)/2).
+// eta(z) written out from docs/method.md, "Spacetime and the denoising posterior":
+// (alpha/sigma^2 x, -exp(l)/2).
 VectorXd etaClosedForm(const VectorXd& z) {
   const int D = static_cast<int>(z.size()) - 1;
   const double a2 = 1.0 / (1.0 + std::exp(-z[0])), s2 = 1.0 / (1.0 + std::exp(z[0]));
@@ -945,7 +946,7 @@ TEST(Geodesic, AdamLowersEnergy) {
   EXPECT_NEAR(r.energyHistory.front(), r.initialEnergy, 1e-10 * r.initialEnergy);
 }
 
-// Note: the brief expected min l >= ~2.8 here. With the penalty of MATH.md section 5
+// Note: the brief expected min l >= ~2.8 here. With the penalty of docs/method.md, "Penalties"
 // (lambda * mean_n softplus_10(l_floor - l_n), lambda = 100, l_floor = 3) and E = (N-1)/2 sum ...,
 // the optimum of energy + penalty lies near min l ~ 2.0-2.3 (L-BFGS run to convergence: 2.04;
 // Adam without warm-up: 2.26), so the achievable statement is "far above the unconstrained dip".

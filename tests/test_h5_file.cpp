@@ -14,7 +14,7 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/h5_file.h"
+#include "engine/io/h5_file.h"
 #include "tests/test_support.h"
 
 namespace geotps {

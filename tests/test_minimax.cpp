@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "engine/minimax.h"
+#include "engine/metrics/minimax.h"
 
 namespace geotps {
 namespace {

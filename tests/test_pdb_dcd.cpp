@@ -18,8 +18,8 @@
 #include <system_error>
 #include <vector>
 
-#include "engine/dcd_file.h"
-#include "potentials/pdb_file.h"
+#include "engine/io/dcd_file.h"
+#include "engine/io/pdb_file.h"
 #include "tests/test_support.h"
 
 namespace geotps {

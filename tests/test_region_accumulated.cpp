@@ -1,16 +1,16 @@
-// Region avoidance without a log-partition (MATH.md section 5): the KL accumulated along the curve
-// from KL(p_z* || p_z_0) must equal the exact KL, and its penalty gradient must match finite
-// differences. The exact quadrature denoiser provides both the reference and, with psi hidden, the
-// approximate-denoiser code path.
+// Region avoidance without a log-partition (docs/method.md, "Penalties"): the KL accumulated along
+// the curve from KL(p_z* || p_z_0) must equal the exact KL, and its penalty gradient must match
+// finite differences. The exact quadrature denoiser provides both the reference and, with psi
+// hidden, the approximate-denoiser code path.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <limits>
 
-#include "engine/curve_energy.h"
-#include "engine/curve_penalty.h"
-#include "engine/quadrature_denoiser.h"
-#include "engine/schedule.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/geodesic/curve_energy.h"
+#include "engine/geodesic/curve_penalty.h"
 #include "potentials/tabulated_surface.h"
 
 using namespace geotps;

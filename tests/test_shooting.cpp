@@ -1,13 +1,13 @@
-// Tests for two-way shooting (engine/shooting.h) on a 2D double well U = h (x^2 - 1)^2 + k y^2 / 2:
-// every accepted path connects A and B, variable-length paths stop on entering a state, the
-// evaluation count equals the integration steps (counted by the potential itself), reproducibility
-// across thread counts, and the helpers that cut and resample the initial path.
+// Tests for two-way shooting (engine/baselines/shooting.h) on a 2D double well U = h (x^2 - 1)^2 +
+// k y^2 / 2: every accepted path connects A and B, variable-length paths stop on entering a state,
+// the evaluation count equals the integration steps (counted by the potential itself),
+// reproducibility across thread counts, and the helpers that cut and resample the initial path.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <cmath>
 
-#include "engine/shooting.h"
+#include "engine/baselines/shooting.h"
 #include "potentials/analytic_potentials.h"
 
 namespace geotps {

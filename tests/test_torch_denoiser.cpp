@@ -14,11 +14,11 @@
 #include <thread>
 #include <vector>
 
-#include "engine/curve_energy.h"
-#include "engine/denoiser_network.h"
-#include "engine/quadrature_denoiser.h"
-#include "engine/schedule.h"
-#include "engine/torch_denoiser.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/geodesic/curve_energy.h"
+#include "engine/neural/denoiser_network.h"
+#include "engine/neural/torch_denoiser.h"
 
 namespace geotps {
 namespace {

@@ -1,0 +1,58 @@
+// The geotps subcommands: each file of app/ declares one (its options and what it runs); main.cpp
+// parses the command line, runs the chosen one and maps errors to exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+#include "engine/pipelines/job_settings.h"
+
+namespace geotps::app {
+
+/// A subcommand: its CLI11 node and the action run when it was chosen.
+struct Command {
+  CLI::App* cli = nullptr;
+  std::function<void(const std::string& commandLine)> run;  ///< the whole command line, for records
+};
+
+Command addRunCommand(CLI::App& app);
+Command addCompareCommand(CLI::App& app);
+Command addInfoCommand(CLI::App& app);
+Command addKeysCommand(CLI::App& app);
+Command addSurfaceCommand(CLI::App& app);
+Command addExportCommand(CLI::App& app);
+Command addTrainDenoiserCommand(CLI::App& app);
+
+/// The options every job command (run, compare, train-denoiser) takes: CONFIG, --seed, --out,
+/// --quiet and --set.
+struct JobCommandOptions {
+  std::string config, out;
+  std::uint64_t seed = 0;
+  bool quiet = false;
+  std::vector<std::string> sets;
+  CLI::Option* seedOption = nullptr;
+  CLI::Option* outOption = nullptr;
+
+  /// --seed and --out as given (unset when absent), and the progress display.
+  JobOptions jobOptions() const;
+  /// The config with the --set overrides applied.
+  Config load() const;
+};
+
+/// Declares the job command options on `cmd`; `configHelp` and `outHelp` describe CONFIG and --out.
+std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
+                                                        const std::string& configHelp,
+                                                        const std::string& outHelp);
+
+/// Adds the repeatable `--set KEY=VALUE` option to a subcommand.
+void addSetOption(CLI::App& cmd, std::vector<std::string>& sets);
+
+/// Loads a config and applies the command line's --set overrides in order.
+Config loadConfig(const std::string& path, const std::vector<std::string>& sets);
+
+}  // namespace geotps::app

@@ -1,0 +1,43 @@
+#include "engine/denoisers/registry.h"
+
+#include <fmt/format.h>
+
+#include "engine/config/config.h"
+#include "engine/core/features.h"
+
+namespace geotps {
+
+namespace {
+
+std::map<std::string, DenoiserFactory>& registry() {
+  static std::map<std::string, DenoiserFactory> r = {
+      {"quadrature",
+       [](const DenoiserSettings&, const DenoiserContext& c) -> std::shared_ptr<Denoiser> {
+         return c.exact;
+       }},
+  };
+  return r;
+}
+
+}  // namespace
+
+void registerDenoiser(const std::string& name, DenoiserFactory factory) {
+  registry()[name] = std::move(factory);
+}
+
+bool hasDenoiser(const std::string& name) { return registry().count(name) > 0; }
+
+std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings,
+                                       const DenoiserContext& context) {
+  const auto it = registry().find(settings.type);
+  if (it == registry().end()) {
+    if (settings.type == "torch") {
+      throw ConfigError(noTorchMessage(context.source, "denoiser.type", "denoiser 'torch'"));
+    }
+    throw ConfigError(fmt::format("{}: key 'denoiser.type': unknown denoiser '{}'", context.source,
+                                  settings.type));
+  }
+  return it->second(settings, context);
+}
+
+}  // namespace geotps

@@ -1,0 +1,51 @@
+// A molecule for full-atom jobs (docs/method.md, "Full atom (beyond the paper)"): its OpenMM
+// System, the two end states minimised, the platform chosen, and its (phi, psi) collective
+// variables.
+#pragma once
+
+#include <Eigen/Dense>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/io/pdb_file.h"
+#include "engine/molecule/settings.h"
+#include "engine/problem/settings.h"
+#include "engine/samplers/restrained_dynamics.h"
+
+namespace OpenMM {
+class System;
+class Platform;
+}  // namespace OpenMM
+
+namespace geotps {
+
+/// Everything a full-atom job needs before sampling: the System, the end states (minimised), the
+/// platform chosen, and the CV definitions.
+struct FullAtomSetup {
+  std::shared_ptr<OpenMM::System> system;
+  PdbStructure topology;           ///< atoms of state A's PDB (names, residues, bonds)
+  std::vector<double> positionsA;  ///< minimised state A, nm
+  std::vector<double> positionsB;  ///< minimised state B, nm
+  double energyA = 0.0;            ///< minimised energy of A, kJ/mol
+  double energyB = 0.0;            ///< minimised energy of B, kJ/mol
+  Eigen::Vector2d cvA, cvB;        ///< (phi, psi) of the minimised states, rad
+  DihedralAtoms phiAtoms{}, psiAtoms{};
+  OpenMM::Platform* platform = nullptr;
+  std::map<std::string, std::string> platformProperties;
+  std::string platformReport;  ///< how the platform was chosen (timings for "auto")
+  double temperatureK = 300.0;
+  double kT() const { return kBoltzmannKjMolK * temperatureK; }
+};
+
+/// Loads potential.system and the two PDBs, checks that the PDB atoms match the System, chooses the
+/// platform (potential.platform), and minimises both states. Errors name the file or key.
+FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const MoleculeSettings& molecule,
+                              const std::string& source);
+
+/// (phi, psi) of positions (nm), rad in (-pi, pi].
+Eigen::Vector2d computeCVs(const std::vector<double>& positionsNm, const DihedralAtoms& phi,
+                           const DihedralAtoms& psi);
+
+}  // namespace geotps

@@ -1,0 +1,113 @@
+// Configuration keys read by engine/molecule/ (sections of the job schema, assembled in
+// engine/config/schema.cpp).
+#include "engine/molecule/settings.h"
+
+// Keys are written with designated initializers; members left out keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace geotps {
+
+/// cv.* and dynamics.*: the collective variables of a molecule and its Langevin dynamics
+const std::vector<KeySpec>& moleculeKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "cv.phi_atoms",
+       .type = KeyType::RealList,
+       .defaultValue = "[4, 6, 8, 14]",
+       .unit = "atom index (0-based)",
+       .description = "the four atoms of the first dihedral CV, phi (openmm only)",
+       .listLength = 4},
+      {.key = "cv.psi_atoms",
+       .type = KeyType::RealList,
+       .defaultValue = "[6, 8, 14, 16]",
+       .unit = "atom index (0-based)",
+       .description = "the four atoms of the second dihedral CV, psi (openmm only)",
+       .listLength = 4},
+      {.key = "cv.surface",
+       .type = KeyType::Path,
+       .defaultValue = "../data/alanine_dipeptide/adiabatic_phi_psi_72.dat",
+       .unit = "",
+       .description = "(phi, psi) free-energy surface in kJ/mol for the geodesic's denoiser, e.g. "
+                      "written by `geotps surface` (openmm only)"},
+      {.key = "dynamics.temperature",
+       .type = KeyType::Real,
+       .defaultValue = "300.0",
+       .unit = "K",
+       .description =
+           "temperature of the full-atom Langevin dynamics; kT = R T replaces the kT key "
+           "for openmm jobs",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "dynamics.friction",
+       .type = KeyType::Real,
+       .defaultValue = "1.0",
+       .unit = "1/ps",
+       .description = "Langevin friction coefficient (openmm only)",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "dynamics.time_step",
+       .type = KeyType::Real,
+       .defaultValue = "0.001",
+       .unit = "ps",
+       .description = "Langevin (LangevinMiddle) time step; the System has no constraints, so keep "
+                      "it at 1 fs or below (openmm only)",
+       .min = 0.0,
+       .max = 0.01,
+       .minExclusive = true},
+  };
+  return keys;
+}
+
+/// surface.*: the adiabatic (phi, psi) map of `geotps surface`
+const std::vector<KeySpec>& surfaceKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "surface.grid_size",
+       .type = KeyType::Int,
+       .defaultValue = "72",
+       .unit = "1",
+       .description = "points per angle of the adiabatic map written by `geotps surface`",
+       .min = 8.0,
+       .max = 720.0},
+      {.key = "surface.restraint_stiffness",
+       .type = KeyType::Real,
+       .defaultValue = "5000.0",
+       .unit = "kJ/mol/rad^2",
+       .description = "stiffness of the (phi, psi) restraint during the map's minimisations",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "surface.tolerance",
+       .type = KeyType::Real,
+       .defaultValue = "1.0",
+       .unit = "kJ/mol/nm",
+       .description = "force tolerance of each restrained minimisation",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "surface.output",
+       .type = KeyType::String,
+       .defaultValue = "\"\"",
+       .unit = "",
+       .description = "file written by `geotps surface` (empty: results/<name>_surface.dat)"},
+  };
+  return keys;
+}
+
+MoleculeSettings readMoleculeSettings(const Config& c) {
+  MoleculeSettings s;
+  s.phiAtoms = c.getRealList("cv.phi_atoms");
+  s.psiAtoms = c.getRealList("cv.psi_atoms");
+  s.cvSurface = c.getString("cv.surface");
+  s.temperatureK = c.getReal("dynamics.temperature");
+  s.frictionPerPs = c.getReal("dynamics.friction");
+  s.timeStepPs = c.getReal("dynamics.time_step");
+  return s;
+}
+
+SurfaceSettings readSurfaceSettings(const Config& c) {
+  SurfaceSettings s;
+  s.gridSize = static_cast<int>(c.getInt("surface.grid_size"));
+  s.restraintStiffness = c.getReal("surface.restraint_stiffness");
+  s.tolerance = c.getReal("surface.tolerance");
+  s.output = c.getString("surface.output");
+  return s;
+}
+
+}  // namespace geotps

@@ -1,0 +1,556 @@
+// `geotps compare` (see compare.h; file layout in docs/output.md).
+#include "engine/pipelines/compare.h"
+
+#include <OpenMM.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <numbers>
+#include <optional>
+
+#include "engine/baselines/shooting.h"
+#include "engine/core/clock.h"
+#include "engine/core/features.h"
+#include "engine/core/parallel.h"
+#include "engine/core/progress.h"
+#include "engine/io/atomic_file.h"
+#include "engine/io/h5_file.h"
+#include "engine/io/output_util.h"
+#include "engine/metrics/distance.h"
+#include "engine/metrics/minimax.h"
+#include "engine/problem/problem.h"
+#include "geotps/version.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+namespace {
+
+constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
+
+std::string withSuffix(const std::string& path, const std::string& suffix) {
+  std::string stem = path;
+  if (stem.size() > 3 && stem.substr(stem.size() - 3) == ".h5") stem.resize(stem.size() - 3);
+  return stem + suffix;
+}
+
+/// The geodesic method: `geotps run` on the same config, its own result file kept.
+MethodResult runGeodesic(const CompareContext& c) {
+  MethodResult r;
+  JobOptions o = c.options;
+  o.output = c.geodesicFile;
+  const JobSummary js = runJob(c.record, o, c.log);
+  H5File f(c.geodesicFile, H5File::Mode::Read);
+  const bool fullAtom = js.kind == "full_atom";
+  r.maxEnergy = toVector(
+      f.readDoubles(fullAtom ? "/paths/max_energy_full_atom" : "/paths/max_energy_nearest"));
+  if (fullAtom) r.maxEnergyCV = toVector(f.readDoubles("/paths/max_energy_cv"));
+  r.success = toVector(f.readDoubles("/paths/success"));
+  r.energyEvaluations = js.energyEvaluations;
+  r.wallSeconds = js.wallSeconds;
+  const long long table = js.energyEvaluations - js.samplerEnergyEvaluations;
+  const long long K = f.readAttributeInt("/paths", "steps_per_point");
+  r.settings = fmt::format(
+      "geodesic energy {:.3f} ({}, {} iterations, lowest l {:.2f}); {} paths, N = {} curve points "
+      "x K = {} steps; evaluations: {} by the sampler{}",
+      js.geodesicEnergy, f.readAttributeString("/curve", "optimizer"), js.geodesicIterations,
+      js.minL, js.nPaths, f.readAttributeInt("/paths", "frames_per_path") / K, K,
+      js.samplerEnergyEvaluations,
+      table > 0 ? fmt::format(" + {} to tabulate the density for the quadrature denoiser", table)
+                : std::string(" (the quadrature denoiser reads the tabulated surface: no further "
+                              "evaluations)"));
+  r.ok = true;
+  return r;
+}
+
+/// The initial path of the MCMC chains: the first stored path of the geodesic run that goes from
+/// A to B, cut from its last frame in A to its first frame in B.
+ShootingPath initialPathFromGeodesic(const std::string& file, ShootingDynamics& observer,
+                                     const StateBalls& states, bool fullAtom) {
+  H5File f(file, H5File::Mode::Read);
+  const std::string dataset = fullAtom ? "/full_atom/frames" : "/paths/frames";
+  if (!f.exists(dataset)) {
+    throw ConfigError(fmt::format(
+        "{}: the geodesic run stored no path frames, which the MCMC methods start from; set "
+        "output.frame_stride > 0",
+        file));
+  }
+  const auto shape = f.shape(dataset);
+  const std::size_t paths = shape[0], stored = shape[1];
+  const std::size_t S = static_cast<std::size_t>(observer.configurationSize());
+  const std::vector<double> all = f.readDoubles(dataset);
+  for (std::size_t p = 0; p < paths; ++p) {
+    const std::vector<double> conf(all.begin() + p * stored * S,
+                                   all.begin() + (p + 1) * stored * S);
+    ShootingPath out;
+    if (extractTransition(observePath(observer, conf), states, out) && out.length() >= 3) {
+      return out;
+    }
+  }
+  throw std::runtime_error(fmt::format(
+      "{}: none of the {} stored paths of the geodesic run goes from state A to state B (balls of "
+      "radius mcmc.state_radius); the MCMC methods need one as their initial path",
+      file, paths));
+}
+
+MethodResult runMcmc(const CompareContext& pb, bool variable) {
+  MethodResult r;
+  const auto t0 = Clock::now();
+  const McmcSettings& mc = pb.settings.mcmc;
+  const std::string& geodesicFile = pb.geodesicFile;
+  const bool showProgress = pb.options.progress;
+  StateBalls states;
+  states.a = pb.a;
+  states.b = pb.b;
+  states.radiusA = mc.radiusA;
+  states.radiusB = mc.radiusB;
+  states.period = pb.period;
+  ShootingSettings ss;
+  ss.variableLength = variable;
+  ss.pathLength = mc.pathLength;
+  ss.maxLength = mc.maxLength;
+  ss.maxEvaluations = variable ? mc.variableMaxEvaluations : mc.fixedMaxEvaluations;
+  ss.chains = mc.chains;
+  ss.threads = pb.threads;
+  // Distinct streams for the two variants.
+  ss.seed = pb.seed * 4 + (variable ? 2 : 1);
+  ss.frameStride = mc.frameStride;
+  ss.storeEvery = mc.storeEvery;
+  ss.storeConfigurations = pb.fullAtom;  // 2D: the configuration is the CV
+
+  double ds = mc.stepSize;
+  if (ds == 0.0) ds = pb.settings.sampling.stepSize;
+  const double friction = pb.settings.molecule.frictionPerPs;
+  const double dt = pb.settings.molecule.timeStepPs;
+  const auto make = [&](int chain) -> std::unique_ptr<ShootingDynamics> {
+    if (pb.fullAtom) {
+      return makeFullAtomDynamics(*pb.molecule, friction, dt, ss.seed,
+                                  static_cast<std::uint64_t>(chain), pb.referenceEnergy,
+                                  [&pb](double phi, double psi) { return pb.cvEnergy(phi, psi); });
+    }
+    return makeOverdampedDynamics(*pb.potential, ds, pb.kT,
+                                  [&pb](const double* x) { return pb.metric2D(x); });
+  };
+  auto observer = make(-1);
+  const long long e0 = observer->evaluations();
+  ShootingPath initial = initialPathFromGeodesic(geodesicFile, *observer, states, pb.fullAtom);
+  const int cut = static_cast<int>(initial.length());
+  if (!variable) {
+    initial = fitPathLength(initial, ss.pathLength);
+  } else if (cut > ss.maxLength) {
+    initial = resamplePath(initial, ss.maxLength);
+  }
+  const long long initialEvaluations = observer->evaluations() - e0;
+
+  Progress progress(variable ? "mcmc variable" : "mcmc fixed", ss.maxEvaluations, showProgress);
+  const ShootingResult sr = runShooting(make, initial, states, ss, [&](long long d, long long n) {
+    progress.update(std::min(d, n));
+  });
+  const std::size_t n = sr.accepted.size();
+  progress.finish(fmt::format("{} accepted of {} trials", n, sr.trials));
+  if (n == 0) {
+    throw std::runtime_error(fmt::format(
+        "no shooting move was accepted in {} trials ({} evaluations); raise the budget or, for "
+        "fixed length, mcmc.path_length",
+        sr.trials, sr.evaluations));
+  }
+  r.maxEnergy.resize(static_cast<Eigen::Index>(n));
+  r.success.resize(static_cast<Eigen::Index>(n));
+  if (pb.fullAtom) r.maxEnergyCV.resize(static_cast<Eigen::Index>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& a = sr.accepted[i];
+    r.maxEnergy[i] = a.maxEnergy;
+    if (pb.fullAtom) r.maxEnergyCV[i] = a.maxEnergy2;
+    r.success[i] = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
+  }
+  r.trials = sr.trials;
+  r.acceptance = static_cast<double>(n) / static_cast<double>(sr.trials);
+  r.energyEvaluations = sr.evaluations + initialEvaluations;
+  double meanLength = 0.0;
+  for (const auto& a : sr.accepted) meanLength += a.length;
+  meanLength /= static_cast<double>(n);
+  const std::string dyn = pb.fullAtom
+                              ? fmt::format("Langevin {} fs, friction {}/ps", 1000 * dt, friction)
+                              : fmt::format("overdamped Langevin ds = {}", ds);
+  r.settings = fmt::format(
+      "{}; budget {} evaluations in {} chains; {}; states: balls of radius {} around A and {} "
+      "around B; initial path cut from the geodesic run ({} frames{}, MaxEnergy {:.2f}); {} "
+      "trials, mean accepted length {:.0f} frames; statistics over the {} accepted paths",
+      dyn, ss.maxEvaluations, ss.chains,
+      variable ? fmt::format("max length {} frames", ss.maxLength)
+               : fmt::format("length {} frames", ss.pathLength),
+      states.radiusA, states.radiusB, cut,
+      variable ? ""
+               : fmt::format(fmt::runtime(cut < ss.pathLength
+                                              ? ", padded with copies of its end frames to {}"
+                                              : ", resampled to {}"),
+                             ss.pathLength),
+      sr.initialMaxEnergy, sr.trials, meanLength, n);
+  // The accepted paths for the file: per path its chain, trial, length and MaxEnergy, and the
+  // stored CV frames of all of them concatenated (path_offsets[i] = first row of path i).
+  std::vector<double> chain(n), trial(n), length(n), offsets(n + 1, 0.0), frames;
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& a = sr.accepted[i];
+    chain[i] = a.chain;
+    trial[i] = static_cast<double>(a.trial);
+    length[i] = a.length;
+    frames.insert(frames.end(), a.cvFrames.begin(), a.cvFrames.end());
+    offsets[i + 1] = static_cast<double>(frames.size() / 2);
+  }
+  const std::string xu = pb.fullAtom ? "rad" : pb.potential->coordinateUnit();
+  r.datasets.push_back({"chain", {n}, chain, "1"});
+  r.datasets.push_back({"trial", {n}, trial, "1"});
+  r.datasets.push_back({"path_length", {n}, length, "frames"});
+  r.datasets.push_back({"path_offsets", {n + 1}, offsets, "row of path_frames"});
+  r.datasets.push_back({"path_frames", {frames.size() / 2, 2}, frames, xu, true});
+  if (pb.fullAtom) {
+    std::vector<double> positions;
+    for (const auto& a : sr.accepted) {
+      positions.insert(positions.end(), a.configurationFrames.begin(), a.configurationFrames.end());
+    }
+    const std::size_t atoms = static_cast<std::size_t>(pb.molecule->system->getNumParticles());
+    r.datasets.push_back(
+        {"path_positions", {positions.size() / (3 * atoms), atoms, 3}, positions, "nm", true});
+  }
+  {
+    std::vector<double> init;
+    for (const auto& o : initial.frames) {
+      init.push_back(o.cv[0]);
+      init.push_back(o.cv[1]);
+    }
+    r.datasets.push_back({"initial_path", {initial.length(), 2}, init, xu});
+  }
+  r.wallSeconds = secondsSince(t0);
+  r.ok = true;
+  return r;
+}
+
+void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit) {
+  const std::string g = "/methods/" + r.method;
+  if (r.ok) {
+    writeVector(f, g + "/max_energy", r.maxEnergy, energyUnit);
+    if (r.maxEnergyCV.size()) writeVector(f, g + "/max_energy_cv", r.maxEnergyCV, "kJ/mol");
+    writeVector(f, g + "/success", r.success, "1");
+    for (const auto& d : r.datasets) {
+      if (d.single) {
+        const std::vector<float> v(d.values.begin(), d.values.end());
+        f.writeFloats(g + "/" + d.name, d.shape, v.data(), d.units);
+      } else {
+        f.writeDoubles(g + "/" + d.name, d.shape, d.values.data(), d.units);
+      }
+    }
+  } else {
+    f.writeString(g + "/error", r.error);
+  }
+  double mean = kNaN, sd = kNaN, mn = kNaN, meanCV = kNaN, sdCV = kNaN, success = kNaN;
+  if (r.ok && r.maxEnergy.size()) {
+    meanStd(r.maxEnergy, mean, sd);
+    mn = r.maxEnergy.minCoeff();
+    success = r.success.mean();
+  }
+  if (r.ok && r.maxEnergyCV.size()) meanStd(r.maxEnergyCV, meanCV, sdCV);
+  f.setAttribute(g, "label", r.label);
+  f.setAttribute(g, "ok", static_cast<std::int64_t>(r.ok ? 1 : 0));
+  f.setAttribute(g, "n_paths", static_cast<std::int64_t>(r.maxEnergy.size()));
+  f.setAttribute(g, "max_energy_mean", mean);
+  f.setAttribute(g, "max_energy_std", sd);
+  f.setAttribute(g, "max_energy_min", mn);
+  f.setAttribute(g, "max_energy_cv_mean", meanCV);
+  f.setAttribute(g, "max_energy_cv_std", sdCV);
+  f.setAttribute(g, "success_fraction", success);
+  f.setAttribute(g, "acceptance", r.acceptance >= 0 ? r.acceptance : kNaN);
+  f.setAttribute(g, "trials", static_cast<std::int64_t>(r.trials));
+  f.setAttribute(g, "energy_evaluations", static_cast<std::int64_t>(r.energyEvaluations));
+  f.setAttribute(g, "wall_seconds", r.wallSeconds);
+  f.setAttribute(g, "settings", r.settings);
+}
+
+std::string human(long long n) {
+  if (n >= 1000000000LL) return fmt::format("{:.2f}B", n / 1e9);
+  if (n >= 1000000LL) return fmt::format("{:.2f}M", n / 1e6);
+  if (n >= 1000LL) return fmt::format("{:.1f}k", n / 1e3);
+  return std::to_string(n);
+}
+
+}  // namespace
+
+CompareContext::CompareContext(const JobSettings& s, const Config& config, const JobOptions& o,
+                               const std::string& geodesic, std::FILE* logFile)
+    : settings(s), record(config), options(o), geodesicFile(geodesic), log(logFile) {
+  const Problem problem = makeProblem(s);
+  fullAtom = problem.fullAtom();
+  potential = problem.potential;
+  surface = problem.surface;
+  molecule = problem.molecule;
+  energyUnit = problem.energyUnit;
+  seed = s.seed;
+  threads = resolveThreads(s.sampling.threads);
+  successRadius = s.metrics.successRadius;
+  a = Eigen::Vector2d(s.states.a[0], s.states.a[1]);
+  b = Eigen::Vector2d(s.states.b[0], s.states.b[1]);
+  if (fullAtom) {
+    kT = molecule->kT();
+    referenceEnergy = std::min(molecule->energyA, molecule->energyB);
+    a = molecule->cvA;  // the minimised end states
+    b = molecule->cvB;
+    period = Eigen::Vector2d::Constant(2.0 * std::numbers::pi);
+  } else {
+    kT = s.kT;
+    if (potential->isPeriodic())
+      period = Eigen::Vector2d(potential->period(0), potential->period(1));
+  }
+}
+
+double CompareContext::cvEnergy(double phi, double psi) const {
+  const double x[2] = {phi, psi};
+  return surface->nearestGridEnergy(x) * kT;
+}
+
+double CompareContext::metric2D(const double* x) const {
+  return surface ? surface->nearestGridEnergy(x) : potential->energy(x);
+}
+
+bool CompareContext::succeeded(const Eigen::Vector2d& cv) const {
+  return periodicDistance(cv, b, period) <= successRadius;
+}
+
+namespace {
+
+std::map<std::string, CompareMethod>& methodRegistry() {
+  static std::map<std::string, CompareMethod> r = {
+      {"geodesic", {"Spacetime geodesic (GeoTPS)", false, runGeodesic}},
+      {"mcmc_fixed",
+       {"MCMC two-way shooting, fixed length", true,
+        [](const CompareContext& c) { return runMcmc(c, false); }}},
+      {"mcmc_variable",
+       {"MCMC two-way shooting, variable length", true,
+        [](const CompareContext& c) { return runMcmc(c, true); }}},
+  };
+  return r;
+}
+
+}  // namespace
+
+void registerCompareMethod(const std::string& name, CompareMethod method) {
+  methodRegistry()[name] = std::move(method);
+}
+
+const CompareMethod& compareMethod(const std::string& name, const std::string& source) {
+  const auto it = methodRegistry().find(name);
+  if (it == methodRegistry().end()) {
+    if (name == "doob") {
+      throw ConfigError(
+          noTorchMessage(source, "compare.methods", "method 'doob' (Doob's Lagrangian)"));
+    }
+    throw ConfigError(fmt::format("{}: key 'compare.methods': unknown method '{}'", source, name));
+  }
+  return it->second;
+}
+
+std::string compareMarkdown(const CompareSummary& s) {
+  const bool fa = s.kind == "full_atom";
+  std::string out = fmt::format("Comparison `{}` ({}; MaxEnergy in {}{}).\n\n", s.name,
+                                fa ? "full-atom alanine dipeptide" : "2D surface", s.energyUnit,
+                                fa ? ", full-atom energy relative to the lower minimised end state"
+                                   : ", surface at the nearest grid point");
+  out += fa ? "| method | paths | MaxEnergy | min | CV MaxEnergy | success | acceptance | energy "
+              "evaluations | wall s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+              "---: |\n"
+            : "| method | paths | MaxEnergy | min | success | acceptance | energy evaluations | "
+              "wall s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
+  for (const auto& m : s.methods) {
+    if (!m.ok) {
+      out += fmt::format("| {} | failed: {} |{}\n", m.label, m.error,
+                         fa ? " | | | | | | |" : " | | | | | |");
+      continue;
+    }
+    double mean, sd, meanCV = kNaN, sdCV = kNaN;
+    meanStd(m.maxEnergy, mean, sd);
+    if (m.maxEnergyCV.size()) meanStd(m.maxEnergyCV, meanCV, sdCV);
+    const std::string acc = m.acceptance >= 0 ? fmt::format("{:.3f}", m.acceptance) : "-";
+    if (fa) {
+      out += fmt::format(
+          "| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.2f} ± {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
+          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), meanCV, sdCV,
+          m.success.mean(), acc, human(m.energyEvaluations), m.wallSeconds);
+    } else {
+      out += fmt::format("| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
+                         m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(),
+                         m.success.mean(), acc, human(m.energyEvaluations), m.wallSeconds);
+    }
+  }
+  if (std::isfinite(s.minimaxBound)) {
+    out += fmt::format("| Lower bound (minimax barrier{}) | | {:.2f} | | {}\n",
+                       fa ? " on the CV surface" : " on the grid", s.minimaxBound,
+                       fa ? "| | | | |" : "| | | |");
+  }
+  out += "\nSettings and budgets:\n\n";
+  for (const auto& m : s.methods) {
+    out += fmt::format("- **{}**: {}\n", m.label, m.ok ? m.settings : "failed: " + m.error);
+  }
+  out += fmt::format(
+      "\nMaxEnergy: mean ± standard deviation over paths (MCMC: over the accepted paths of all "
+      "chains); success: fraction of paths ending within metrics.success_radius of B; "
+      "acceptance: accepted / trials. Produced by `{}` in {:.1f} s (geotps {}); data in `{}`.\n",
+      s.command, s.wallSeconds, kVersion, s.outputFile);
+  return out;
+}
+
+CompareSummary runCompare(Config config, const JobOptions& options, const std::string& command,
+                          std::FILE* log) {
+  const auto t0 = Clock::now();
+  if (options.seed) config.set("seed", std::to_string(*options.seed));
+  const JobSettings settings = readJobSettings(config);
+  CompareSummary s;
+  s.name = settings.name;
+  s.command = command;
+  s.outputFile = options.output ? *options.output : settings.compare.output;
+  if (s.outputFile.empty()) s.outputFile = "results/" + s.name + "_compare.h5";
+  s.tableFile = withSuffix(s.outputFile, ".md");
+  s.geodesicFile = withSuffix(s.outputFile, "_geodesic.h5");
+  const auto& methods = settings.compare.methods;
+  bool needGeodesic = false, needPaths = false;
+  for (const auto& m : methods) {
+    const CompareMethod& method = compareMethod(m, settings.source);
+    needGeodesic = needGeodesic || m == "geodesic" || method.startsFromGeodesicPaths;
+    needPaths = needPaths || method.startsFromGeodesicPaths;
+  }
+  if (needPaths && settings.output.frameStride == 0) {
+    throw ConfigError(fmt::format(
+        "{}: key 'output.frame_stride': the MCMC methods start from a stored path of the geodesic "
+        "run; expected a stride > 0, got 0",
+        settings.source));
+  }
+  AtomicH5Writer writer(s.outputFile);  // an unwritable path fails before any work
+
+  const CompareContext pb(settings, config, options, s.geodesicFile, log);
+  s.kind = pb.fullAtom ? "full_atom" : "2d";
+  s.energyUnit = pb.energyUnit;
+  s.minimaxBound = kNaN;
+  if (pb.surface) {
+    const MinimaxResult bound = minimaxBarrier(pb.surface->grid(), pb.a.data(), pb.b.data(), 8);
+    s.minimaxBound = pb.fullAtom ? bound.barrier * pb.kT : bound.barrier;
+  }
+
+  std::vector<std::string> order = methods;
+  if (needGeodesic && std::find(order.begin(), order.end(), "geodesic") == order.end()) {
+    order.insert(order.begin(), "geodesic");  // the MCMC chains start from its paths
+  }
+  // The geodesic first: the MCMC methods need its paths.
+  std::stable_partition(order.begin(), order.end(),
+                        [](const std::string& m) { return m == "geodesic"; });
+  bool geodesicOk = false;
+  for (const auto& m : order) {
+    const CompareMethod& method = compareMethod(m, settings.source);
+    MethodResult r;
+    fmt::print(log, "# compare: {}\n", method.label);
+    std::fflush(log);
+    try {
+      if (method.startsFromGeodesicPaths && !geodesicOk) {
+        throw std::runtime_error("the geodesic run, which gives the initial path, failed");
+      }
+      r = method.run(pb);
+      if (m == "geodesic") geodesicOk = true;
+    } catch (const ConfigError&) {
+      throw;
+    } catch (const std::exception& e) {
+      r = MethodResult{};
+      r.ok = false;
+      r.error = e.what();
+      fmt::print(stderr, "geotps: {} failed: {}\n", method.label, e.what());
+    }
+    r.method = m;
+    r.label = method.label;
+    s.methods.push_back(std::move(r));
+  }
+  s.wallSeconds = secondsSince(t0);
+
+  H5File& f = writer.file();
+  writeConfigGroup(f, config);
+  for (const auto& r : s.methods) writeMethod(f, r, s.energyUnit);
+  const std::string table = compareMarkdown(s);
+  f.writeString("/summary/table_markdown", table);
+  f.setAttribute("/", "geotps_version", std::string(kVersion));
+  f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "file_type", std::string("compare"));
+  f.setAttribute("/", "name", s.name);
+  f.setAttribute("/", "created", isoTimeNow());
+  f.setAttribute("/", "seed", static_cast<std::int64_t>(settings.seed));
+  f.setAttribute("/", "energy_unit", s.energyUnit);
+  f.setAttribute("/summary", "kind", s.kind);
+  f.setAttribute("/summary", "minimax_bound", s.minimaxBound);
+  f.setAttribute("/summary", "geodesic_result_file", s.geodesicFile);
+  f.setAttribute("/summary", "methods", [&] {
+    std::string list;
+    for (const auto& r : s.methods) list += (list.empty() ? "" : ",") + r.method;
+    return list;
+  }());
+  f.setAttribute("/summary", "wall_seconds", s.wallSeconds);
+  writer.commit();
+  writeFileAtomically(s.tableFile, table);
+  for (const auto& r : s.methods) {
+    if (!r.ok) {
+      throw std::runtime_error(
+          fmt::format("{} failed ({}); the other methods' results are in {} and {}", r.label,
+                      r.error, s.outputFile, s.tableFile));
+    }
+  }
+  return s;
+}
+
+bool isCompareFile(const std::string& path) {
+  H5File f(path, H5File::Mode::Read);
+  if (f.hasAttribute("/", "file_type")) return f.readAttributeString("/", "file_type") == "compare";
+  // Files written before the file_type attribute: a compare file has the table.
+  return f.exists("/summary/table_markdown") && f.exists("/methods");
+}
+
+std::string compareInfo(const std::string& path, bool json) {
+  H5File f(path, H5File::Mode::Read);
+  const std::string sum = "/summary";
+  if (!json) {
+    return fmt::format("{}\noutput         {}\n", f.readString("/summary/table_markdown"), path);
+  }
+  auto number = [&](const std::string& g, const char* name) {
+    return jsonNumber(f.readAttributeDouble(g, name));
+  };
+  std::string methods;
+  std::string list = f.readAttributeString(sum, "methods");
+  for (std::size_t start = 0; start <= list.size();) {
+    const std::size_t end = std::min(list.find(',', start), list.size());
+    const std::string m = list.substr(start, end - start);
+    start = end + 1;
+    if (m.empty()) continue;
+    const std::string g = "/methods/" + m;
+    const bool ok = f.readAttributeInt(g, "ok") == 1;
+    if (!methods.empty()) methods += ", ";
+    methods += fmt::format(
+        "{{\"method\": {}, \"label\": {}, \"ok\": {}, \"n_paths\": {}, \"max_energy_mean\": {}, "
+        "\"max_energy_std\": {}, \"max_energy_min\": {}, \"max_energy_cv_mean\": {}, "
+        "\"max_energy_cv_std\": {}, \"success_fraction\": {}, \"acceptance\": {}, \"trials\": {}, "
+        "\"energy_evaluations\": {}, \"wall_seconds\": {}{}}}",
+        jsonString(m), jsonString(f.readAttributeString(g, "label")), ok ? "true" : "false",
+        f.readAttributeInt(g, "n_paths"), number(g, "max_energy_mean"), number(g, "max_energy_std"),
+        number(g, "max_energy_min"), number(g, "max_energy_cv_mean"),
+        number(g, "max_energy_cv_std"), number(g, "success_fraction"), number(g, "acceptance"),
+        f.readAttributeInt(g, "trials"), f.readAttributeInt(g, "energy_evaluations"),
+        number(g, "wall_seconds"),
+        ok ? std::string() : ", \"error\": " + jsonString(f.readString(g + "/error")));
+  }
+  return fmt::format(
+      "{{\"file\": {}, \"file_type\": \"compare\", \"name\": {}, \"version\": {}, \"seed\": {}, "
+      "\"kind\": {}, \"energy_unit\": {}, \"minimax_bound\": {}, \"wall_seconds\": {}, "
+      "\"geodesic_result_file\": {}, \"methods\": [{}]}}\n",
+      jsonString(path), jsonString(f.readAttributeString("/", "name")),
+      jsonString(f.readAttributeString("/", "geotps_version")), f.readAttributeInt("/", "seed"),
+      jsonString(f.readAttributeString(sum, "kind")),
+      jsonString(f.readAttributeString("/", "energy_unit")), number(sum, "minimax_bound"),
+      number(sum, "wall_seconds"), jsonString(f.readAttributeString(sum, "geodesic_result_file")),
+      methods);
+}
+
+}  // namespace geotps

@@ -1,0 +1,122 @@
+// `geotps compare`: the spacetime-geodesic method side by side with the baselines (two-way-shooting
+// MCMC with fixed and variable path length, Doob's Lagrangian) on one potential, at the budgets
+// of the config, as a Markdown table and an HDF5 file (docs/output.md).
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+#include "engine/molecule/molecule.h"
+#include "engine/pipelines/job_settings.h"
+#include "engine/pipelines/run.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+/// A method's own data for the HDF5 file, written as /methods/<method>/<name>.
+struct MethodDataset {
+  std::string name;
+  std::vector<std::size_t> shape;
+  std::vector<double> values;  ///< row-major
+  std::string units;
+  bool single = false;  ///< store as float32 (large frame arrays)
+};
+
+/// One row of the comparison.
+struct MethodResult {
+  std::string method;  ///< geodesic, mcmc_fixed, mcmc_variable, doob
+  std::string label;   ///< human name for the table
+  bool ok = false;
+  std::string error;            ///< why the method failed (ok == false)
+  Eigen::VectorXd maxEnergy;    ///< per path: the table's MaxEnergy (2D: surface at the nearest
+                                ///< grid point; full atom: kJ/mol relative to the lower minimised
+                                ///< end state)
+  Eigen::VectorXd maxEnergyCV;  ///< full atom: per path, MaxEnergy on the CV surface (kJ/mol)
+  Eigen::VectorXd success;      ///< per path: 1 if it ends within metrics.success_radius of B
+  double acceptance = -1.0;     ///< MCMC: accepted / trials (-1 otherwise)
+  long long trials = 0;         ///< MCMC: shooting trials
+  long long energyEvaluations = 0;  ///< energy (and force) evaluations the method spent
+  double wallSeconds = 0.0;
+  std::string settings;  ///< the budget and settings, for the table's notes
+  std::vector<MethodDataset> datasets;
+};
+
+/// What every compare method shares: the job's settings, the potential (2D) or the molecule (full
+/// atom), the two states and how paths are judged.
+struct CompareContext {
+  CompareContext(const JobSettings& settings, const Config& record, const JobOptions& options,
+                 const std::string& geodesicFile, std::FILE* log);
+
+  const JobSettings& settings;
+  const Config& record;  ///< the configuration (the geodesic method runs `geotps run` on it)
+  const JobOptions& options;
+  std::string geodesicFile;  ///< the geodesic run's result file (the MCMC chains start from it)
+  std::FILE* log = nullptr;
+  bool fullAtom = false;
+  PotentialPtr potential;  ///< 2D: the job's potential; full atom: the CV surface (in kT)
+  const TabulatedSurface* surface = nullptr;
+  std::shared_ptr<const FullAtomSetup> molecule;  ///< full atom
+  std::string energyUnit;                         ///< of the table's MaxEnergy
+  double kT = 1.0;                                ///< 2D: the job's kT; full atom: kJ/mol
+  double referenceEnergy = 0.0;  ///< full atom: the lower minimised end state, kJ/mol
+  Eigen::Vector2d a, b;          ///< states in x, or the minimised end states' (phi, psi)
+  Eigen::Vector2d period = Eigen::Vector2d::Zero();
+  double successRadius = 0.5;
+  int threads = 1;
+  std::uint64_t seed = 0;
+
+  double cvEnergy(double phi, double psi) const;  ///< full atom: CV surface, kJ/mol
+  double metric2D(const double* x) const;         ///< 2D: the table's energy of a point
+  bool succeeded(const Eigen::Vector2d& cv) const;
+};
+
+/// A method `geotps compare` can run (compare.methods names it).
+struct CompareMethod {
+  std::string label;  ///< human name for the table
+  /// True when the method starts from a stored path of the geodesic run (which then runs first).
+  bool startsFromGeodesicPaths = false;
+  std::function<MethodResult(const CompareContext&)> run;
+};
+
+/// Adds (or replaces) a compare method. Built in: geodesic, mcmc_fixed, mcmc_variable; doob is
+/// registered by registerTorchComponents() in builds with LibTorch.
+void registerCompareMethod(const std::string& name, CompareMethod method);
+
+/// The method named `name`; a ConfigError naming compare.methods (and `source`) when this build
+/// has no such method.
+const CompareMethod& compareMethod(const std::string& name, const std::string& source);
+
+struct CompareSummary {
+  std::string name;
+  std::string kind;  ///< "2d" or "full_atom"
+  std::string energyUnit;
+  double minimaxBound = 0.0;  ///< NaN when not known
+  std::vector<MethodResult> methods;
+  std::string outputFile, tableFile, geodesicFile;
+  std::string command;  ///< the command line, for the table
+  double wallSeconds = 0.0;
+};
+
+/// Runs the config's compare.methods and writes the HDF5 file and the Markdown table (both
+/// atomically). A method that fails is reported in the table and the file with its error, the
+/// others are kept; the function then throws after writing, so the command exits non-zero.
+/// `options.output` overrides compare.output; `options.seed` the seed.
+CompareSummary runCompare(Config config, const JobOptions& options, const std::string& command,
+                          std::FILE* log);
+
+/// The Markdown table (with the notes below it).
+std::string compareMarkdown(const CompareSummary& s);
+
+/// True when `path` is a result file of `geotps compare` (throws H5Error when it cannot be read).
+bool isCompareFile(const std::string& path);
+
+/// `geotps info` of a compare file: its stored table, or with `json` one JSON object (a line)
+/// with the file's attributes and each method's statistics (`methods`, in the table's order).
+std::string compareInfo(const std::string& path, bool json);
+
+}  // namespace geotps

@@ -1,0 +1,113 @@
+// `geotps surface` and `geotps export`.
+#include "engine/pipelines/full_atom_commands.h"
+
+#include <OpenMM.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "engine/core/progress.h"
+#include "engine/io/dcd_file.h"
+#include "engine/io/h5_file.h"
+#include "engine/io/pdb_file.h"
+#include "engine/io/surface_file.h"
+#include "engine/metrics/minimax.h"
+#include "engine/molecule/adiabatic_map.h"
+#include "engine/pipelines/job_settings.h"
+
+namespace geotps {
+
+SurfaceSummary runSurface(Config config, const std::optional<std::string>& output, bool progress,
+                          std::FILE* log) {
+  const auto t0 = std::chrono::steady_clock::now();
+  const JobSettings job = readJobSettings(config);
+  if (job.potential.type != "openmm") {
+    throw ConfigError(
+        fmt::format("{}: key 'potential.type': `geotps surface` needs an openmm job (got '{}')",
+                    job.source, job.potential.type));
+  }
+  const SurfaceSettings& ss = job.surface;
+  SurfaceSummary s;
+  s.path = output ? *output : ss.output;
+  if (s.path.empty()) s.path = "results/" + job.name + "_surface.dat";
+  const FullAtomSetup atoms = prepareFullAtom(job.potential, job.molecule, job.source);
+  s.platform = atoms.platform->getName();
+  s.gridSize = ss.gridSize;
+  fmt::print(log, "# geotps surface: {} x {} restrained minimisations on {} ({})\n", s.gridSize,
+             s.gridSize, s.platform, atoms.platformReport);
+  std::fflush(log);
+  Progress bar("surface", static_cast<long long>(s.gridSize) * s.gridSize, progress);
+  const Grid2D grid =
+      adiabaticMap(atoms, s.gridSize, ss.restraintStiffness, ss.tolerance, job.sampling.threads,
+                   [&](long long d, long long) { bar.update(d); });
+  bar.finish();
+  const auto& a = job.states.a;
+  const auto& b = job.states.b;
+  s.barrierKjMol = minimaxBarrier(grid, a.data(), b.data(), 8).barrier;
+  writeSurfaceFile(
+      s.path, grid,
+      {"adiabatic (phi, psi) map written by geotps surface",
+       fmt::format("source config: {}", job.source),
+       fmt::format("system: {}", job.potential.system),
+       "U: energy minimised under a (phi, psi) restraint, without the restraint, minus its minimum",
+       "units: phi, psi in rad; U in kJ/mol",
+       fmt::format("temperature: not used by the map; load with potential.energy_scale = 1/kT, "
+                   "kT = {:.6f} kJ/mol at {} K",
+                   atoms.kT(), atoms.temperatureK),
+       fmt::format("grid: {0} x {0}, from -pi in steps of 2pi/{0}; restraint {1} kJ/mol/rad^2, "
+                   "tolerance {2} kJ/mol/nm; platform {3}",
+                   s.gridSize, ss.restraintStiffness, ss.tolerance, s.platform),
+       fmt::format("minimax barrier between A ({}, {}) and B ({}, {}): {:.4f} kJ/mol", a[0], a[1],
+                   b[0], b[1], s.barrierKjMol)});
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s;
+}
+
+std::vector<std::string> exportPath(const std::string& resultFile, long long index,
+                                    const std::string& format, const std::string& prefix) {
+  if (format != "dcd" && format != "pdb") {
+    throw std::invalid_argument("--format: expected dcd or pdb, got '" + format + "'");
+  }
+  H5File f(resultFile, H5File::Mode::Read);
+  if (!f.exists("/full_atom/frames")) {
+    throw H5Error(resultFile +
+                  ": no /full_atom/frames (not a full-atom result, or output.frame_stride was 0)");
+  }
+  const auto shape = f.shape("/full_atom/frames");  // M x F x n x 3
+  const long long M = static_cast<long long>(shape[0]);
+  if (index < 0 || index >= M) {
+    throw std::invalid_argument(
+        fmt::format("--path: {} is out of range; {} has paths 0..{}", index, resultFile, M - 1));
+  }
+  const std::size_t F = shape[1], n = shape[2];
+  const std::vector<double> all = f.readDoubles("/full_atom/frames");
+  std::vector<std::vector<double>> frames(F);
+  for (std::size_t k = 0; k < F; ++k) {
+    const std::size_t off = (static_cast<std::size_t>(index) * F + k) * n * 3;
+    frames[k].assign(all.begin() + off, all.begin() + off + n * 3);
+  }
+  // Topology from the stored PDB text.
+  const std::string topText = f.readString("/full_atom/topology_pdb");
+  const std::string tmp = prefix + ".topology.tmp.pdb";
+  {
+    const std::filesystem::path p(prefix);
+    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    std::ofstream(tmp) << topText;
+  }
+  PdbStructure top = readPdb(tmp);
+  std::filesystem::remove(tmp);
+  std::vector<std::string> written;
+  if (format == "dcd") {
+    writeDcd(prefix + ".dcd", frames);
+    writePdb(prefix + ".pdb", top, {frames.front()}, true);
+    written = {prefix + ".dcd", prefix + ".pdb"};
+  } else {
+    writePdb(prefix + ".pdb", top, frames, true);
+    written = {prefix + ".pdb"};
+  }
+  return written;
+}
+
+}  // namespace geotps

@@ -1,0 +1,59 @@
+// Everything a job's stages need, read from its configuration in one place (readJobSettings): the
+// raw Config stops at the pipeline's edge, each stage receives its typed settings.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "engine/baselines/doob/settings.h"
+#include "engine/baselines/settings.h"
+#include "engine/config/config.h"
+#include "engine/denoisers/settings.h"
+#include "engine/geodesic/settings.h"
+#include "engine/io/settings.h"
+#include "engine/metrics/settings.h"
+#include "engine/molecule/settings.h"
+#include "engine/neural/settings.h"
+#include "engine/pipelines/settings.h"
+#include "engine/problem/settings.h"
+#include "engine/samplers/settings.h"
+
+namespace geotps {
+
+/// The typed settings of every section of a job configuration.
+struct JobSettings {
+  std::string source;  ///< the config file's name, for messages
+  std::string name;
+  std::uint64_t seed = 0;
+  double kT = 1.0;
+  PotentialSettings potential;
+  MoleculeSettings molecule;
+  SurfaceSettings surface;
+  StateSettings states;
+  DenoiserSettings denoiser;
+  TrainingJobSettings training;
+  GeodesicSettings geodesic;
+  SamplingSettings sampling;
+  MetricsSettings metrics;
+  CompareSettings compare;
+  McmcSettings mcmc;
+  DoobSettings doob;
+  OutputSettings output;
+};
+
+/// Reads every section of `config` (validated against the job schema).
+JobSettings readJobSettings(const Config& config);
+
+/// Command-line overrides and presentation options of a command (run, compare, train-denoiser).
+struct JobOptions {
+  std::optional<std::string> output;  ///< --out: overrides the command's output key
+  std::optional<std::uint64_t> seed;  ///< --seed: overrides seed
+  bool progress = true;               ///< show progress on stderr
+};
+
+/// Applies --seed, and --out as `outputKey` (a String key), to the config, so that the effective
+/// configuration printed and stored shows them.
+void applyOptions(Config& config, const JobOptions& options, const std::string& outputKey);
+
+}  // namespace geotps

@@ -1,0 +1,475 @@
+// The `geotps run` pipeline and the result-file layout (documented in docs/output.md).
+#include "engine/pipelines/run.h"
+
+#include <OpenMM.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <limits>
+#include <numbers>
+#include <optional>
+
+#include "engine/core/clock.h"
+#include "engine/core/parallel.h"
+#include "engine/core/progress.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
+#include "engine/denoisers/registry.h"
+#include "engine/geodesic/geodesic_solver.h"
+#include "engine/io/h5_file.h"
+#include "engine/io/output_util.h"
+#include "engine/metrics/distance.h"
+#include "engine/metrics/minimax.h"
+#include "engine/problem/problem.h"
+#include "engine/samplers/sampler.h"
+#include "geotps/version.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+namespace {
+
+const char* kStages[] = {"setup", "geodesic", "sampling", "metrics", "output"};
+
+/// The spline parameters of the curve stored in the result file `path` (key geodesic.initial),
+/// checked against this job's end points and node count. Errors name the key and the file.
+Eigen::VectorXd readInitialCurve(const std::string& source, const std::string& path,
+                                 const Eigen::VectorXd& zA, const Eigen::VectorXd& zB, int nNodes) {
+  auto fail = [&](const std::string& what) {
+    return ConfigError(fmt::format("{}: key 'geodesic.initial': {}: {}", source, path, what));
+  };
+  std::vector<double> theta, z;
+  std::vector<std::size_t> zShape;
+  try {
+    H5File f(path, H5File::Mode::Read);
+    for (const char* name : {"/curve/spline_parameters", "/curve/z"}) {
+      if (!f.exists(name)) {
+        throw fail(fmt::format("no dataset {} (expected a result file of `geotps run`)", name));
+      }
+    }
+    theta = f.readDoubles("/curve/spline_parameters");
+    z = f.readDoubles("/curve/z");
+    zShape = f.shape("/curve/z");
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    // H5File's messages start with the file's name, which fail() already gives.
+    std::string what = e.what();
+    if (what.rfind(path + ": ", 0) == 0) what.erase(0, path.size() + 2);
+    throw fail(what);
+  }
+  const auto P = static_cast<std::size_t>(zA.size());
+  if (zShape.size() != 2 || zShape[1] != P || zShape[0] < 2) {
+    throw fail(fmt::format("/curve/z is not a curve of points (l, x) with {} coordinates", P));
+  }
+  if (theta.size() != static_cast<std::size_t>(nNodes) * P) {
+    throw fail(fmt::format(
+        "its spline has {} parameters ({} nodes x {} coordinates); this job has geodesic.n_nodes "
+        "= {} ({} parameters)",
+        theta.size(), static_cast<double>(theta.size()) / static_cast<double>(P), P, nNodes,
+        static_cast<std::size_t>(nNodes) * P));
+  }
+  auto point = [&](std::size_t row) {
+    return Eigen::Map<const Eigen::VectorXd>(z.data() + row * P, static_cast<Eigen::Index>(P));
+  };
+  auto text = [](const Eigen::VectorXd& v) {
+    std::string out = "(";
+    for (Eigen::Index i = 0; i < v.size(); ++i) out += fmt::format("{}{:.6g}", i ? ", " : "", v[i]);
+    return out + ")";
+  };
+  const Eigen::VectorXd fA = point(0), fB = point(zShape[0] - 1);
+  const double tol = 1e-9;
+  if ((fA - zA).cwiseAbs().maxCoeff() > tol || (fB - zB).cwiseAbs().maxCoeff() > tol) {
+    throw fail(fmt::format(
+        "its curve runs from z = {} to {}, this job's end points are z = {} and {} (z = (l, "
+        "alpha(l) x) from states.a, states.b and states.l_end)",
+        text(fA), text(fB), text(zA), text(zB)));
+  }
+  return Eigen::Map<const Eigen::VectorXd>(theta.data(), static_cast<Eigen::Index>(theta.size()));
+}
+
+}  // namespace
+
+JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
+  applyOptions(config, options, "output.file");
+  const JobSettings settings = readJobSettings(config);
+  fmt::print(log, "# geotps {} effective configuration ({})\n{}\n", kVersion, config.sourceName(),
+             config.effectiveYaml());
+  std::fflush(log);
+  return runJob(settings, config, options, log);
+}
+
+JobSummary runJob(const JobSettings& settings, const Config& record, const JobOptions& options,
+                  std::FILE* log) {
+  const auto tStart = Clock::now();
+  JobSummary s;
+  s.name = settings.name;
+  s.version = kVersion;
+  s.seed = settings.seed;
+  s.outputFile = settings.output.file;
+  if (s.outputFile.empty()) s.outputFile = "results/" + s.name + ".h5";
+
+  // --- setup: potential, denoiser, end points. The output file is opened first, so that an
+  // unwritable path fails before any work is done; it only appears under its name on success.
+  auto t = Clock::now();
+  AtomicH5Writer writer(s.outputFile);
+  const Problem problem = makeProblem(settings);
+  const bool fullAtom = problem.fullAtom();
+  if (fullAtom) {
+    const FullAtomSetup& atoms = *problem.molecule;
+    fmt::print(log,
+               "# full atom: platform {} ({}); minimised state A: E = {:.3f} kJ/mol, (phi, psi) = "
+               "({:.4f}, {:.4f}); state B: E = {:.3f} kJ/mol, (phi, psi) = ({:.4f}, {:.4f})\n",
+               atoms.platform->getName(), atoms.platformReport, atoms.energyA, atoms.cvA[0],
+               atoms.cvA[1], atoms.energyB, atoms.cvB[0], atoms.cvB[1]);
+    std::fflush(log);
+  }
+  const Potential& potential = *problem.potential;
+  s.energyUnit = problem.energyUnit;
+  const int D = problem.dimension();
+  const int threads = resolveThreads(settings.sampling.threads);
+  const auto* surface = problem.surface;
+  // The exact quadrature denoiser is always built: it is the reference, and with another denoiser
+  // the geodesic found is re-evaluated with it (the exact energy reported in the summary).
+  std::shared_ptr<QuadratureDenoiser> exact;
+  if (surface) {
+    exact = QuadratureDenoiser::fromSurface(*surface, problem.kT, threads);
+  } else {
+    const DenoiserSettings& ds = settings.denoiser;
+    Eigen::VectorXi size(D);
+    for (int d = 0; d < D; ++d) size[d] = ds.gridSize[d];
+    exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
+                                                   toVector(ds.boxHigh), size, threads);
+  }
+  const std::shared_ptr<Denoiser> denoiser =
+      makeDenoiser(settings.denoiser, DenoiserContext{exact, D, settings.source});
+  const bool exactDenoiser = denoiser == exact;
+  const Eigen::VectorXd& a = problem.a;
+  const Eigen::VectorXd& b = problem.b;
+  const double lEnd = settings.states.lEnd;
+  const Eigen::VectorXd zA = spacetimePoint(lEnd, a), zB = spacetimePoint(lEnd, b);
+  s.stageSeconds["setup"] = secondsSince(t);
+
+  // --- geodesic
+  t = Clock::now();
+  GeodesicSettings gs = settings.geodesic;
+  const std::string initialCurve = gs.initialFile;
+  if (!initialCurve.empty())
+    gs.initialTheta = readInitialCurve(settings.source, initialCurve, zA, zB, gs.nNodes);
+  Progress geoProgress("geodesic",
+                       gs.optimizer == "none" ? 1 : gs.maxIterations * geodesicStages(gs),
+                       options.progress);
+  const GeodesicResult geo =
+      solveGeodesic(*denoiser, zA, zB, gs, [&](long long it, double f, double e) {
+        geoProgress.update(it, fmt::format("objective {:.4f} energy {:.4f}", f, e));
+      });
+  geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
+                                 geo.iterations, geo.stopReason));
+  s.geodesicEnergy = geo.evaluation.energy;
+  s.geodesicEnergyExact =
+      exactDenoiser ? geo.evaluation.energy : evaluateCurve(*exact, geo.z, false).energy;
+  s.geodesicLength = geo.evaluation.length;
+  s.straightLineEnergy = geo.initialEnergy;
+  s.minL = geo.z.col(0).minCoeff();
+  s.geodesicIterations = geo.iterations;
+  s.geodesicStopReason = geo.stopReason;
+  if (!initialCurve.empty()) s.geodesicStopReason += "; started from " + initialCurve;
+  s.minKLToZStar =
+      geo.klFromStar.size() ? geo.klFromStar.minCoeff() : std::numeric_limits<double>::quiet_NaN();
+  s.stageSeconds["geodesic"] = secondsSince(t);
+
+  // --- sampling
+  t = Clock::now();
+  const SamplingSettings& sampling = settings.sampling;
+  const int nSample = sampling.nPoints > 0 ? sampling.nPoints : gs.nPoints;
+  const Eigen::MatrixXd sampleCurve =
+      nSample == gs.nPoints && sampling.spacing == CurveSpacing::Parameter
+          ? geo.z
+          : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta, nSample, sampling.spacing);
+  SamplerSettings ss;
+  ss.nPaths = sampling.nPaths;
+  ss.stepsPerPoint = sampling.stepsPerPoint;
+  ss.stepSize = sampling.stepSize;
+  ss.kT = problem.kT;
+  ss.threads = threads;
+  ss.seed = s.seed;
+  ss.frameStride = settings.output.frameStride;
+  const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule);
+  s.kind = sampler->kind();
+  Progress sampleProgress("sampling", 1000, options.progress);
+  const SamplerResult paths = sampler->sample(sampleCurve, [&](long long d, long long n) {
+    sampleProgress.update(static_cast<long long>(1000.0 * d / n));
+  });
+  sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
+  s.stageSeconds["sampling"] = secondsSince(t);
+
+  // --- metrics
+  t = Clock::now();
+  const double radius = settings.metrics.successRadius;
+  const Eigen::VectorXd period = problem.periods();
+  Eigen::VectorXd success(ss.nPaths);
+  for (int i = 0; i < ss.nPaths; ++i) {
+    success[i] =
+        periodicDistance(paths.finalPositions.row(i).transpose(), b, period) <= radius ? 1 : 0;
+  }
+  s.nPaths = ss.nPaths;
+  s.successFraction = success.mean();
+  meanStd(paths.maxEnergyNearest, s.maxEnergyMean, s.maxEnergyStd);
+  meanStd(paths.maxEnergy, s.maxEnergyInterpolatedMean, s.maxEnergyInterpolatedStd);
+  s.maxEnergyCVMean = s.maxEnergyCVStd = std::numeric_limits<double>::quiet_NaN();
+  if (paths.maxEnergyCV.size()) {
+    // Full atom: MaxEnergy is the molecule's; there is no interpolant.
+    s.maxEnergyInterpolatedMean = s.maxEnergyInterpolatedStd =
+        std::numeric_limits<double>::quiet_NaN();
+    meanStd(paths.maxEnergyCV, s.maxEnergyCVMean, s.maxEnergyCVStd);
+  }
+  s.samplerEnergyEvaluations = paths.energyEvaluations;
+  s.nearestGridLookups = paths.nearestLookups;
+  s.denoiserEvaluations = denoiser->evaluationCount();
+  s.energyEvaluations = paths.energyEvaluations + exact->potentialEvaluations();
+  MinimaxResult bound;
+  s.minimaxBound = std::numeric_limits<double>::quiet_NaN();
+  if (surface) {
+    bound = minimaxBarrier(surface->grid(), a.data(), b.data(), 8);
+    // For full-atom jobs the bound is on the CV surface, reported in kJ/mol.
+    s.minimaxBound = fullAtom ? bound.barrier * problem.molecule->kT() : bound.barrier;
+  }
+  s.stageSeconds["metrics"] = secondsSince(t);
+
+  // --- output
+  t = Clock::now();
+  H5File& f = writer.file();
+  const std::string eu = s.energyUnit, xu = potential.coordinateUnit();
+  const std::string zu = fmt::format("l: 1; x: {}", xu);
+  writeConfigGroup(f, record);
+
+  writeMatrix(f, "/curve/z", geo.z, zu);
+  writeVector(f, "/curve/l", geo.z.col(0), "1");
+  writeMatrix(f, "/curve/x", geo.z.rightCols(D), xu);
+  writeMatrix(f, "/curve/eta", geo.evaluation.eta, fmt::format("x part: 1/{0}; last: 1/{0}^2", xu));
+  writeMatrix(f, "/curve/mu", geo.evaluation.mu, fmt::format("x part: {0}; last: {0}^2", xu));
+  writeVector(f, "/curve/psi", geo.evaluation.psi, "nats");
+  writeVector(f, "/curve/spline_parameters", geo.theta, "see docs/output.md");
+  writeVector(f, "/curve/energy_history", toVector(geo.energyHistory), "1");
+  writeVector(f, "/curve/objective_history", toVector(geo.objectiveHistory), "1");
+  if (geo.klFromStar.size()) writeVector(f, "/curve/kl_from_z_star", geo.klFromStar, "nats");
+  f.setAttribute("/curve", "energy", geo.evaluation.energy);
+  f.setAttribute("/curve", "length", geo.evaluation.length);
+  f.setAttribute("/curve", "straight_line_energy", geo.initialEnergy);
+  f.setAttribute("/curve", "objective", geo.objective);
+  f.setAttribute("/curve", "low_variance_penalty", geo.penalty.lowVariance);
+  f.setAttribute("/curve", "region_penalty", geo.penalty.region);
+  f.setAttribute("/curve", "min_l", s.minL);
+  f.setAttribute("/curve", "iterations", static_cast<std::int64_t>(geo.iterations));
+  f.setAttribute("/curve", "objective_evaluations",
+                 static_cast<std::int64_t>(geo.objectiveEvaluations));
+  f.setAttribute("/curve", "stop_reason", geo.stopReason);
+  f.setAttribute("/curve", "optimizer", gs.optimizer);
+  f.setAttribute("/curve", "initial_curve", initialCurve.empty() ? "straight line" : initialCurve);
+  f.setAttribute("/curve", "n_nodes", static_cast<std::int64_t>(gs.nNodes));
+
+  writeMatrix(f, "/sampling/curve_z", sampleCurve, zu);
+  f.setAttribute("/paths", "frame_stride", static_cast<std::int64_t>(ss.frameStride));
+  f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath));
+  f.setAttribute("/paths", "steps_per_point", static_cast<std::int64_t>(ss.stepsPerPoint));
+  f.setAttribute("/paths", "step_size", ss.stepSize);
+  sampler->write(f, paths);
+  {
+    std::vector<std::int64_t> ok(success.size());
+    for (Eigen::Index i = 0; i < success.size(); ++i) ok[i] = static_cast<std::int64_t>(success[i]);
+    f.writeInts("/paths/success", {ok.size()}, ok.data(), "1");
+  }
+  writeMatrix(f, "/paths/final_position", paths.finalPositions, xu);
+  if (surface) {
+    std::vector<std::int64_t> idx;
+    for (const auto& [i, j] : bound.path) {
+      idx.push_back(i);
+      idx.push_back(j);
+    }
+    f.writeInts("/metrics/minimax_path", {bound.path.size(), 2}, idx.data(), "grid index");
+  }
+
+  s.stageSeconds["output"] = secondsSince(t);
+  s.wallSeconds = secondsSince(tStart);
+  const std::string sum = "/summary";
+  f.setAttribute("/", "geotps_version", std::string(kVersion));
+  f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "file_type", std::string("run"));
+  f.setAttribute("/", "name", s.name);
+  f.setAttribute("/", "created", isoTimeNow());
+  f.setAttribute("/", "seed", static_cast<std::int64_t>(s.seed));
+  f.setAttribute("/", "potential", potential.name());
+  f.setAttribute("/", "denoiser", denoiser->name());
+  f.setAttribute("/", "energy_unit", eu);
+  f.setAttribute("/", "threads", static_cast<std::int64_t>(threads));
+  f.setAttribute(sum, "n_paths", static_cast<std::int64_t>(s.nPaths));
+  f.setAttribute(sum, "max_energy_nearest_mean", s.maxEnergyMean);
+  f.setAttribute(sum, "max_energy_nearest_std", s.maxEnergyStd);
+  f.setAttribute(sum, "max_energy_interpolated_mean", s.maxEnergyInterpolatedMean);
+  f.setAttribute(sum, "max_energy_interpolated_std", s.maxEnergyInterpolatedStd);
+  f.setAttribute(sum, "max_energy_cv_mean", s.maxEnergyCVMean);
+  f.setAttribute(sum, "max_energy_cv_std", s.maxEnergyCVStd);
+  f.setAttribute(sum, "kind", s.kind);
+  f.setAttribute(sum, "success_fraction", s.successFraction);
+  f.setAttribute(sum, "success_radius", radius);
+  f.setAttribute(sum, "energy_evaluations", static_cast<std::int64_t>(s.energyEvaluations));
+  f.setAttribute(sum, "sampler_energy_evaluations",
+                 static_cast<std::int64_t>(s.samplerEnergyEvaluations));
+  f.setAttribute(sum, "nearest_grid_lookups", static_cast<std::int64_t>(s.nearestGridLookups));
+  f.setAttribute(sum, "denoiser_evaluations", static_cast<std::int64_t>(s.denoiserEvaluations));
+  f.setAttribute(sum, "geodesic_energy", s.geodesicEnergy);
+  f.setAttribute(sum, "geodesic_energy_exact", s.geodesicEnergyExact);
+  f.setAttribute(sum, "geodesic_length", s.geodesicLength);
+  f.setAttribute(sum, "straight_line_energy", s.straightLineEnergy);
+  f.setAttribute(sum, "min_l", s.minL);
+  f.setAttribute(sum, "geodesic_iterations", static_cast<std::int64_t>(s.geodesicIterations));
+  f.setAttribute(sum, "geodesic_stop_reason", s.geodesicStopReason);
+  f.setAttribute(sum, "minimax_bound", s.minimaxBound);
+  f.setAttribute(sum, "min_kl_to_z_star", s.minKLToZStar);
+  f.setAttribute(sum, "wall_seconds", s.wallSeconds);
+  for (const char* stage : kStages) {
+    f.setAttribute(sum, std::string("wall_seconds_") + stage, s.stageSeconds[stage]);
+  }
+  writer.commit();
+  return s;
+}
+
+JobSummary readSummary(const std::string& path) {
+  H5File f(path, H5File::Mode::Read);
+  if (!f.hasAttribute("/", "schema_version")) {
+    throw H5Error(path + ": not a GeoTPS result file (no schema_version attribute)");
+  }
+  if (f.hasAttribute("/", "file_type") && f.readAttributeString("/", "file_type") != "run") {
+    throw H5Error(fmt::format("{}: a `geotps {}` result file, not one of `geotps run`", path,
+                              f.readAttributeString("/", "file_type")));
+  }
+  const auto version = f.readAttributeInt("/", "schema_version");
+  if (version != kResultSchemaVersion) {
+    throw H5Error(fmt::format("{}: result schema version {} is not supported (this build reads {})",
+                              path, version, kResultSchemaVersion));
+  }
+  JobSummary s;
+  const std::string sum = "/summary";
+  s.outputFile = path;
+  s.name = f.readAttributeString("/", "name");
+  s.version = f.readAttributeString("/", "geotps_version");
+  s.seed = static_cast<std::uint64_t>(f.readAttributeInt("/", "seed"));
+  s.energyUnit = f.readAttributeString("/", "energy_unit");
+  s.nPaths = f.readAttributeInt(sum, "n_paths");
+  s.maxEnergyMean = f.readAttributeDouble(sum, "max_energy_nearest_mean");
+  s.maxEnergyStd = f.readAttributeDouble(sum, "max_energy_nearest_std");
+  s.maxEnergyInterpolatedMean = f.readAttributeDouble(sum, "max_energy_interpolated_mean");
+  s.maxEnergyInterpolatedStd = f.readAttributeDouble(sum, "max_energy_interpolated_std");
+  s.maxEnergyCVMean = f.readAttributeDouble(sum, "max_energy_cv_mean");
+  s.maxEnergyCVStd = f.readAttributeDouble(sum, "max_energy_cv_std");
+  s.kind = f.readAttributeString(sum, "kind");
+  s.successFraction = f.readAttributeDouble(sum, "success_fraction");
+  s.energyEvaluations = f.readAttributeInt(sum, "energy_evaluations");
+  s.samplerEnergyEvaluations = f.readAttributeInt(sum, "sampler_energy_evaluations");
+  s.nearestGridLookups = f.readAttributeInt(sum, "nearest_grid_lookups");
+  s.denoiserEvaluations = f.readAttributeInt(sum, "denoiser_evaluations");
+  s.geodesicEnergy = f.readAttributeDouble(sum, "geodesic_energy");
+  s.geodesicEnergyExact = f.readAttributeDouble(sum, "geodesic_energy_exact");
+  s.geodesicLength = f.readAttributeDouble(sum, "geodesic_length");
+  s.straightLineEnergy = f.readAttributeDouble(sum, "straight_line_energy");
+  s.minL = f.readAttributeDouble(sum, "min_l");
+  s.geodesicIterations = f.readAttributeInt(sum, "geodesic_iterations");
+  s.geodesicStopReason = f.readAttributeString(sum, "geodesic_stop_reason");
+  s.minimaxBound = f.readAttributeDouble(sum, "minimax_bound");
+  s.minKLToZStar = f.readAttributeDouble(sum, "min_kl_to_z_star");
+  s.wallSeconds = f.readAttributeDouble(sum, "wall_seconds");
+  for (const char* stage : kStages) {
+    s.stageSeconds[stage] = f.readAttributeDouble(sum, std::string("wall_seconds_") + stage);
+  }
+  return s;
+}
+
+std::string formatSummary(const JobSummary& s) {
+  std::string out;
+  out += fmt::format("job            {} (geotps {}, seed {})\n", s.name, s.version, s.seed);
+  out += fmt::format(
+      "geodesic       energy {:.4f} (straight line {:.4f}), length {:.4f}, "
+      "lowest l {:.3f}, {} iterations ({})\n",
+      s.geodesicEnergy, s.straightLineEnergy, s.geodesicLength, s.minL, s.geodesicIterations,
+      s.geodesicStopReason);
+  if (std::abs(s.geodesicEnergyExact - s.geodesicEnergy) > 1e-12 * std::abs(s.geodesicEnergy)) {
+    out += fmt::format(
+        "               energy of this curve with the exact quadrature denoiser {:.4f}\n",
+        s.geodesicEnergyExact);
+  }
+  if (std::isfinite(s.minKLToZStar)) {
+    out += fmt::format("region         smallest KL(p_z* || p_z) along the curve {:.4f} nats\n",
+                       s.minKLToZStar);
+  }
+  if (s.kind == "full_atom") {
+    out += fmt::format(
+        "MaxEnergy      {:.3f} +- {:.3f} kJ/mol (full atom, relative to the lower "
+        "minimised end state), {} paths\n",
+        s.maxEnergyMean, s.maxEnergyStd, s.nPaths);
+    out += fmt::format(
+        "CV MaxEnergy   {:.3f} +- {:.3f} kJ/mol (on the CV surface, nearest grid point)\n",
+        s.maxEnergyCVMean, s.maxEnergyCVStd);
+  } else if (s.nearestGridLookups > 0) {
+    out += fmt::format(
+        "MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "
+        "(interpolant), {} paths\n",
+        s.maxEnergyMean, s.maxEnergyStd, s.energyUnit, s.maxEnergyInterpolatedMean,
+        s.maxEnergyInterpolatedStd, s.nPaths);
+  } else {
+    out += fmt::format("MaxEnergy      {:.3f} +- {:.3f} {}, {} paths\n", s.maxEnergyMean,
+                       s.maxEnergyStd, s.energyUnit, s.nPaths);
+  }
+  if (std::isfinite(s.minimaxBound)) {
+    out += fmt::format("lower bound    {:.3f} {} (minimax barrier on the grid)\n", s.minimaxBound,
+                       s.energyUnit);
+  }
+  out += fmt::format("success        {:.1f} % of paths end within the success radius of B\n",
+                     100.0 * s.successFraction);
+  out += fmt::format(
+      "evaluations    {} energy ({} by the sampler), {} nearest-grid lookups, {} "
+      "denoiser\n",
+      s.energyEvaluations, s.samplerEnergyEvaluations, s.nearestGridLookups, s.denoiserEvaluations);
+  std::string stages;
+  for (const char* stage : kStages) {
+    const auto it = s.stageSeconds.find(stage);
+    if (it != s.stageSeconds.end()) stages += fmt::format(", {} {:.2f}", stage, it->second);
+  }
+  out += fmt::format("wall time      {:.2f} s total{}\n", s.wallSeconds, stages);
+  out += fmt::format("output         {}\n", s.outputFile);
+  return out;
+}
+
+std::string summaryJson(const JobSummary& s) {
+  std::string st;
+  for (const char* stage : kStages) {
+    const auto it = s.stageSeconds.find(stage);
+    if (it == s.stageSeconds.end()) continue;
+    if (!st.empty()) st += ", ";
+    st += fmt::format("{}: {}", jsonString(stage), jsonNumber(it->second));
+  }
+  return fmt::format(
+      "{{\"file\": {}, \"name\": {}, \"version\": {}, \"seed\": {}, \"n_paths\": {}, "
+      "\"max_energy_mean\": {}, \"max_energy_std\": {}, \"max_energy_interpolated_mean\": {}, "
+      "\"max_energy_interpolated_std\": {}, \"max_energy_cv_mean\": {}, \"max_energy_cv_std\": {}, "
+      "\"kind\": {}, \"success_fraction\": {}, \"energy_evaluations\": {}, "
+      "\"sampler_energy_evaluations\": {}, \"nearest_grid_lookups\": {}, "
+      "\"denoiser_evaluations\": {}, \"geodesic_energy\": {}, \"geodesic_energy_exact\": {}, "
+      "\"geodesic_length\": {}, "
+      "\"straight_line_energy\": {}, \"min_l\": {}, \"geodesic_iterations\": {}, "
+      "\"minimax_bound\": {}, \"min_kl_to_z_star\": {}, \"energy_unit\": {}, \"wall_seconds\": {}, "
+      "\"stage_seconds\": {{{}}}}}",
+      jsonString(s.outputFile), jsonString(s.name), jsonString(s.version), s.seed, s.nPaths,
+      jsonNumber(s.maxEnergyMean), jsonNumber(s.maxEnergyStd),
+      jsonNumber(s.maxEnergyInterpolatedMean), jsonNumber(s.maxEnergyInterpolatedStd),
+      jsonNumber(s.maxEnergyCVMean), jsonNumber(s.maxEnergyCVStd), jsonString(s.kind),
+      jsonNumber(s.successFraction), s.energyEvaluations, s.samplerEnergyEvaluations,
+      s.nearestGridLookups, s.denoiserEvaluations, jsonNumber(s.geodesicEnergy),
+      jsonNumber(s.geodesicEnergyExact), jsonNumber(s.geodesicLength),
+      jsonNumber(s.straightLineEnergy), jsonNumber(s.minL), s.geodesicIterations,
+      jsonNumber(s.minimaxBound), jsonNumber(s.minKLToZStar), jsonString(s.energyUnit),
+      jsonNumber(s.wallSeconds), st);
+}
+
+}  // namespace geotps

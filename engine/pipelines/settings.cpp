@@ -1,0 +1,40 @@
+// Configuration keys read by engine/pipelines/ (sections of the job schema, assembled in
+// engine/config/schema.cpp).
+#include "engine/pipelines/settings.h"
+
+// Keys are written with designated initializers; members left out keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace geotps {
+
+/// compare.*: `geotps compare`
+const std::vector<KeySpec>& compareKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "compare.methods",
+       .type = KeyType::StringList,
+       .defaultValue = "[geodesic, mcmc_fixed, mcmc_variable, doob]",
+       .unit = "",
+       .description = "methods `geotps compare` runs, in this order: the spacetime geodesic (this "
+                      "job), two-way-shooting MCMC with fixed or variable path length, and Doob's "
+                      "Lagrangian; the MCMC chains start from a path of the geodesic method, which "
+                      "is therefore run first whenever an MCMC method is listed",
+       .choices = {"geodesic", "mcmc_fixed", "mcmc_variable", "doob"}},
+      {.key = "compare.output",
+       .type = KeyType::String,
+       .defaultValue = "\"\"",
+       .unit = "",
+       .description = "HDF5 file written by `geotps compare` (the Markdown table goes next to it "
+                      "with the extension .md; the geodesic run's own result file gets the "
+                      "suffix _geodesic.h5); empty = `results/<name>_compare.h5`"},
+  };
+  return keys;
+}
+
+CompareSettings readCompareSettings(const Config& c) {
+  CompareSettings s;
+  s.methods = c.getStringList("compare.methods");
+  s.output = c.getString("compare.output");
+  return s;
+}
+
+}  // namespace geotps

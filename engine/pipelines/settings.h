@@ -1,0 +1,22 @@
+// Settings of engine/pipelines/: its configuration keys (a section of the job schema).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+
+namespace geotps {
+
+/// compare.*: which methods `geotps compare` runs and where it writes.
+struct CompareSettings {
+  std::vector<std::string> methods;  ///< registered names (engine/pipelines/compare.h)
+  std::string output;                ///< empty = results/<name>_compare.h5
+};
+
+/// The keys compare.*.
+const std::vector<KeySpec>& compareKeys();
+
+CompareSettings readCompareSettings(const Config& config);
+
+}  // namespace geotps

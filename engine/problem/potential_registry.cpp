@@ -1,0 +1,80 @@
+// Registration of the potential types a job config can name.
+#include "engine/problem/potential_registry.h"
+
+#include <fmt/format.h>
+
+#include "engine/config/config.h"
+#include "potentials/analytic_potentials.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+namespace {
+
+std::map<std::string, PotentialFactory>& registry() {
+  static std::map<std::string, PotentialFactory> r = {
+      {"tabulated_surface",
+       [](const PotentialSettings& p, const MoleculeSettings&, const std::string& source) {
+         try {
+           return PotentialSetup{TabulatedSurface::fromFile(p.file, p.energyScale), nullptr};
+         } catch (const std::runtime_error& e) {
+           throw ConfigError(fmt::format("{}: key 'potential.file': {}", source, e.what()));
+         }
+       }},
+      {"mueller_brown",
+       [](const PotentialSettings& p, const MoleculeSettings&, const std::string&) {
+         return PotentialSetup{std::make_shared<MuellerBrown>(p.energyScale), nullptr};
+       }},
+      {"double_well",
+       [](const PotentialSettings& p, const MoleculeSettings&, const std::string&) {
+         const double s = p.energyScale;
+         return PotentialSetup{std::make_shared<DoubleWell>(s * p.barrier, s * p.stiffness),
+                               nullptr};
+       }},
+      // Full atom (docs/method.md, "Full atom (beyond the paper)"): the walkers are OpenMM
+      // molecules; the geodesic lives in CV space, on the CV free-energy surface at the job's
+      // temperature.
+      {"openmm",
+       [](const PotentialSettings& p, const MoleculeSettings& m, const std::string& source) {
+         auto molecule = std::make_shared<const FullAtomSetup>(prepareFullAtom(p, m, source));
+         return PotentialSetup{loadCVSurface(m, molecule->kT(), source), molecule};
+       }},
+  };
+  return r;
+}
+
+}  // namespace
+
+const std::map<std::string, PotentialFactory>& potentialRegistry() { return registry(); }
+
+void registerPotential(const std::string& name, PotentialFactory factory) {
+  registry()[name] = std::move(factory);
+}
+
+PotentialSetup makePotential(const PotentialSettings& potential, const MoleculeSettings& molecule,
+                             const std::string& source) {
+  const auto& reg = registry();
+  const auto it = reg.find(potential.type);
+  if (it == reg.end()) {
+    throw ConfigError(
+        fmt::format("{}: key 'potential.type': unknown potential '{}'", source, potential.type));
+  }
+  try {
+    return it->second(potential, molecule, source);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("{}: key 'potential': {}", source, e.what()));
+  }
+}
+
+std::shared_ptr<const TabulatedSurface> loadCVSurface(const MoleculeSettings& molecule, double kTkJ,
+                                                      const std::string& source) {
+  try {
+    return TabulatedSurface::fromFile(molecule.cvSurface, 1.0 / kTkJ);
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("{}: key 'cv.surface': {}", source, e.what()));
+  }
+}
+
+}  // namespace geotps

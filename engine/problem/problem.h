@@ -1,0 +1,41 @@
+// The problem a job solves: the potential (or molecule), the thermal energy, the two states and how
+// paths are judged; built once from the job's settings by every pipeline (run, compare, training).
+#pragma once
+
+#include <Eigen/Dense>
+#include <memory>
+#include <string>
+
+#include "engine/molecule/molecule.h"
+#include "engine/pipelines/job_settings.h"
+#include "potentials/potential.h"
+#include "potentials/tabulated_surface.h"
+
+namespace geotps {
+
+struct Problem {
+  std::string source;  ///< the config file, for messages
+  /// The potential the geodesic and the denoiser see: a 2D potential, or for a full-atom job the
+  /// CV free-energy surface in units of kT.
+  PotentialPtr potential;
+  /// `potential` when it is a tabulated surface (nearest-grid MaxEnergy, minimax bound), else null.
+  const TabulatedSurface* surface = nullptr;
+  std::shared_ptr<const FullAtomSetup> molecule;  ///< full-atom jobs only
+  /// Thermal energy in the unit of `potential`: the job's kT, or 1 for a full-atom job.
+  double kT = 1.0;
+  Eigen::VectorXd a, b;  ///< states.a and states.b (units of x)
+  /// Unit of the MaxEnergy a run reports: the potential's, or kJ/mol for a full-atom job.
+  std::string energyUnit;
+
+  bool fullAtom() const { return molecule != nullptr; }
+  int dimension() const { return potential->dimension(); }
+  /// Period of each coordinate of x (0 where not periodic), as the metrics wrap distances.
+  Eigen::VectorXd periods() const;
+  /// Full atom: the CV surface at the nearest grid point, kJ/mol.
+  double cvEnergyKjMol(double phi, double psi) const;
+};
+
+/// Builds the problem through the potential registry; errors name the config file and key.
+Problem makeProblem(const JobSettings& settings);
+
+}  // namespace geotps

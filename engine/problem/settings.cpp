@@ -1,0 +1,128 @@
+// Configuration keys read by engine/problem/ (sections of the job schema, assembled in
+// engine/config/schema.cpp).
+#include "engine/problem/settings.h"
+
+// Keys are written with designated initializers; members left out keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace geotps {
+
+/// potential.*: which Boltzmann potential a job samples
+const std::vector<KeySpec>& potentialKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "potential.type",
+       .type = KeyType::String,
+       .defaultValue = "tabulated_surface",
+       .unit = "",
+       .description =
+           "energy surface U(x): a tabulated grid file or an analytic 2-D test potential",
+       .choices = {"tabulated_surface", "mueller_brown", "double_well", "openmm"}},
+      {.key = "potential.file",
+       .type = KeyType::Path,
+       .defaultValue = "../data/alanine_dipeptide/phi_psi_surface.dat",
+       .unit = "",
+       .description = "grid file with columns `x y U` (tabulated_surface only); relative to the "
+                      "config file's folder"},
+      {.key = "potential.energy_scale",
+       .type = KeyType::Real,
+       .defaultValue = "1.0",
+       .unit = "1",
+       .description = "factor multiplying the potential's energy (and forces)",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "potential.barrier",
+       .type = KeyType::Real,
+       .defaultValue = "5.0",
+       .unit = "kT",
+       .description = "barrier height between the two wells (double_well only)",
+       .min = 0.0},
+      {.key = "potential.stiffness",
+       .type = KeyType::Real,
+       .defaultValue = "10.0",
+       .unit = "energy/length^2",
+       .description = "harmonic stiffness of the confining direction (double_well only)",
+       .min = 0.0},
+      {.key = "potential.system",
+       .type = KeyType::Path,
+       .defaultValue = "../data/alanine_dipeptide/system.xml",
+       .unit = "",
+       .description =
+           "OpenMM System serialized with XmlSerializer (openmm only; units nm, kJ/mol)"},
+      {.key = "potential.pdb_a",
+       .type = KeyType::Path,
+       .defaultValue = "../data/alanine_dipeptide/extended.pdb",
+       .unit = "",
+       .description = "PDB of state A; its atoms must match the System (openmm only)"},
+      {.key = "potential.pdb_b",
+       .type = KeyType::Path,
+       .defaultValue = "../data/alanine_dipeptide/c7ax.pdb",
+       .unit = "",
+       .description = "PDB of state B (openmm only)"},
+      {.key = "potential.platform",
+       .type = KeyType::String,
+       .defaultValue = "auto",
+       .unit = "",
+       .description = "OpenMM platform; auto measures the available ones on this system and picks "
+                      "the fastest (openmm only)",
+       .choices = {"auto", "CUDA", "OpenCL", "CPU", "Reference"}},
+      {.key = "potential.precision",
+       .type = KeyType::String,
+       .defaultValue = "mixed",
+       .unit = "",
+       .description = "floating-point precision on GPU platforms (openmm only)",
+       .choices = {"single", "mixed", "double"}},
+  };
+  return keys;
+}
+
+/// states.*: the two metastable states and the end points of the geodesic
+const std::vector<KeySpec>& stateKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "states.a",
+       .type = KeyType::RealList,
+       .defaultValue = "",
+       .unit = "rad (or the potential's length unit)",
+       .description = "start state A: coordinates of the first end point of every path",
+       .listLength = 2},
+      {.key = "states.b",
+       .type = KeyType::RealList,
+       .defaultValue = "",
+       .unit = "rad (or the potential's length unit)",
+       .description = "end state B: coordinates of the last end point of every path",
+       .listLength = 2},
+      {.key = "states.l_end",
+       .type = KeyType::Real,
+       .defaultValue = "4.0",
+       .unit = "1",
+       .description = "log-SNR l at which the end points are represented in spacetime, z = (l_end, "
+                      "alpha(l_end) * x)",
+       .min = -20.0,
+       .max = 20.0},
+  };
+  return keys;
+}
+
+PotentialSettings readPotentialSettings(const Config& c) {
+  PotentialSettings s;
+  s.type = c.getString("potential.type");
+  s.file = c.getString("potential.file");
+  s.energyScale = c.getReal("potential.energy_scale");
+  s.barrier = c.getReal("potential.barrier");
+  s.stiffness = c.getReal("potential.stiffness");
+  s.system = c.getString("potential.system");
+  s.pdbA = c.getString("potential.pdb_a");
+  s.pdbB = c.getString("potential.pdb_b");
+  s.platform = c.getString("potential.platform");
+  s.precision = c.getString("potential.precision");
+  return s;
+}
+
+StateSettings readStateSettings(const Config& c) {
+  StateSettings s;
+  s.a = c.getRealList("states.a");
+  s.b = c.getRealList("states.b");
+  s.lEnd = c.getReal("states.l_end");
+  return s;
+}
+
+}  // namespace geotps

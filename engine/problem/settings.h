@@ -1,0 +1,35 @@
+// Settings of engine/problem/: its configuration keys (a section of the job schema).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+
+namespace geotps {
+
+/// potential.*: which Boltzmann potential (a registered type, engine/problem/potential_registry.h).
+struct PotentialSettings {
+  std::string type;  ///< registered name: tabulated_surface, mueller_brown, double_well, openmm
+  std::string file;  ///< tabulated_surface: the surface file (resolved path)
+  double energyScale = 1.0;                ///< factor applied to the analytic / tabulated energies
+  double barrier = 5.0, stiffness = 10.0;  ///< double_well
+  std::string system, pdbA, pdbB;          ///< openmm: System XML and the two end-state PDBs
+  std::string platform = "auto", precision = "mixed";  ///< openmm
+};
+
+/// states.*: the metastable states (units of x) and the log-SNR of the geodesic's end points.
+struct StateSettings {
+  std::vector<double> a, b;
+  double lEnd = 4.0;
+};
+
+/// The keys potential.*.
+const std::vector<KeySpec>& potentialKeys();
+/// The keys states.*.
+const std::vector<KeySpec>& stateKeys();
+
+PotentialSettings readPotentialSettings(const Config& config);
+StateSettings readStateSettings(const Config& config);
+
+}  // namespace geotps

@@ -1,0 +1,49 @@
+// Annealed Langevin in full-atom space along a CV-space curve: OpenMM Langevin dynamics of the
+// molecule under a dihedral restraint that moves along the curve (docs/method.md, "Full atom
+// (beyond the paper)").
+#pragma once
+
+#include <Eigen/Dense>
+#include <cstdint>
+#include <functional>
+#include <vector>
+
+#include "engine/core/progress.h"
+#include "engine/molecule/molecule.h"
+
+namespace geotps {
+
+struct FullAtomSamplerSettings {
+  int nPaths = 100;
+  int stepsPerPoint = 100;  ///< K
+  double frictionPerPs = 1.0;
+  double timeStepPs = 0.001;
+  std::uint64_t seed = 0;
+  int threads = 0;
+  int frameStride = 10;  ///< store positions every stride-th frame (0 = none)
+};
+
+struct FullAtomPaths {
+  int nAtoms = 0;
+  std::size_t framesPerPath = 0;  ///< N*K
+  std::size_t storedPerPath = 0;
+  std::vector<float> frames;        ///< M x stored x (3 nAtoms), nm
+  std::vector<float> energy;        ///< M x N*K potential energy without restraint, kJ/mol
+  std::vector<float> cv;            ///< M x N*K x 2 (phi, psi), rad
+  Eigen::VectorXd maxEnergy;        ///< per path, max frame energy, kJ/mol (absolute)
+  Eigen::VectorXd maxEnergyCV;      ///< per path, max of `cvEnergy` over frames
+  Eigen::MatrixXd finalCV;          ///< M x 2
+  long long energyEvaluations = 0;  ///< one energy-and-forces evaluation per step
+};
+
+/// Annealed Langevin in full-atom space along the CV curve (rows (l, phi, psi)): at curve point n
+/// the restraint stiffness is kT * SNR_n (kJ/mol/rad^2) centred at x_n / alpha_n; K OpenMM Langevin
+/// steps per point, every frame's energy and CVs recorded. Walkers start at the minimised state A
+/// with velocities drawn at the temperature; walker i uses seed-derived streams, independent of
+/// threads.
+FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,
+                                  const FullAtomSamplerSettings& settings,
+                                  const std::function<double(double, double)>& cvEnergy,
+                                  const ProgressCallback& progress = {});
+
+}  // namespace geotps

@@ -1,0 +1,104 @@
+// OpenMM Langevin dynamics of a molecular System under a harmonic restraint on two dihedral
+// collective variables (phi, psi) whose centre and stiffness can be moved between steps. Knows
+// nothing about geodesics: the engine moves the restraint along a curve.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "engine/core/random.h"
+
+namespace OpenMM {
+class System;
+class Platform;
+class Context;
+class Integrator;
+}  // namespace OpenMM
+
+namespace geotps {
+
+/// Boltzmann constant times Avogadro's number, kJ/mol/K.
+inline constexpr double kBoltzmannKjMolK = 0.00831446261815324;
+
+/// Serialises OpenMM set-up work (System copies, Context creation) across threads.
+std::mutex& openmmSetupMutex();
+
+/// Four 0-based atom indices defining a dihedral.
+using DihedralAtoms = std::array<int, 4>;
+
+/// One walker under the restraint E_r = 1/2 k (d(phi, phi0)^2 + d(psi, psi0)^2), d the angle
+/// difference wrapped to [0, pi] (smooth and correct across +-pi).
+///
+/// Dynamics: the LangevinMiddle scheme (as OpenMM's LangevinMiddleIntegrator: v += dt f/m;
+/// x += dt/2 v; v = a v + sqrt(1 - a^2) sqrt(kT/m) R; x += dt/2 v; a = exp(-friction dt))
+/// integrated here, with OpenMM's Context used only to evaluate the System's energy and forces (one
+/// evaluation per step, which also gives the recorded energy) and the restraint computed
+/// analytically. The random numbers come from our own per-walker stream: OpenMM's Reference
+/// platform draws from one process-wide generator, so walkers integrated by OpenMM on parallel
+/// threads are not reproducible. Minimisation uses OpenMM's LocalEnergyMinimizer with the same
+/// restraint as a CustomTorsionForce (force group 31); reported potential energies always exclude
+/// the restraint.
+class RestrainedDynamics {
+ public:
+  /// `system` is copied. `temperatureK` in K, `frictionPerPs` in 1/ps, `timeStepPs` in ps.
+  /// `seed` and `stream` select the random stream (reproducible per walker).
+  RestrainedDynamics(const OpenMM::System& system, const DihedralAtoms& phi,
+                     const DihedralAtoms& psi, double temperatureK, double frictionPerPs,
+                     double timeStepPs, OpenMM::Platform& platform,
+                     const std::map<std::string, std::string>& properties, std::uint64_t seed,
+                     std::uint64_t stream = 0);
+  ~RestrainedDynamics();
+  RestrainedDynamics(const RestrainedDynamics&) = delete;
+  RestrainedDynamics& operator=(const RestrainedDynamics&) = delete;
+
+  /// Positions in nm (3 * nAtoms values).
+  void setPositions(const std::vector<double>& positionsNm);
+  /// Draws velocities from the Maxwell-Boltzmann distribution at the temperature (own stream).
+  void setVelocitiesToTemperature();
+  /// Sets the velocities, nm/ps (3 * nAtoms values), e.g. reversed ones for a backward shot.
+  void setVelocities(const std::vector<double>& velocitiesNmPs);
+  /// Restraint stiffness in kJ/mol/rad^2 and centre (phi0, psi0) in rad. k = 0 switches it off.
+  void setRestraint(double stiffness, double phi0, double psi0);
+  /// Advances `n` Langevin steps.
+  void step(int n);
+  /// Current positions (nm) and potential energy without the restraint (kJ/mol); either may be
+  /// null.
+  void getState(std::vector<double>* positionsNm, double* potentialEnergyKjMol) const;
+  /// The restraint's energy (kJ/mol) and forces (kJ/mol/nm, 3 * nAtoms) at the current positions
+  /// as OpenMM's CustomTorsionForce computes them (the form used by minimize()).
+  double restraintEnergy(std::vector<double>* forces = nullptr) const;
+  /// Velocities, nm/ps (3 * nAtoms).
+  const std::vector<double>& velocities() const { return v_; }
+  /// The forces the dynamics uses at the current positions (System + analytic restraint),
+  /// kJ/mol/nm.
+  const std::vector<double>& dynamicsForces() const { return force_; }
+  /// Energy-and-force evaluations so far (one per step, plus one per position or restraint change).
+  long long forceEvaluations() const { return evaluations_; }
+  /// Local energy minimisation with the current restraint; returns the energy without restraint.
+  double minimize(double toleranceKjMolNm = 1.0, int maxIterations = 0);
+  int atomCount() const { return nAtoms_; }
+  std::string platformName() const;
+
+ private:
+  void evaluate();  // System energy/forces at x_ (+ restraint forces) into energy_, force_
+  void addRestraintForces();
+  int nAtoms_;
+  DihedralAtoms phi_, psi_;
+  double kT_, friction_, dt_;
+  std::unique_ptr<OpenMM::System> system_;
+  std::unique_ptr<OpenMM::Integrator> integrator_;  // required by the Context; never stepped
+  std::unique_ptr<OpenMM::Context> context_;
+  int restraintGroup_ = 31;
+  std::unique_ptr<Rng> rng_;
+  std::vector<double> x_, v_, force_, invMass_, sqrtKTOverMass_;
+  double energy_ = 0.0;
+  double k_ = 0.0, phi0_ = 0.0, psi0_ = 0.0;
+  long long evaluations_ = 0;
+};
+
+}  // namespace geotps

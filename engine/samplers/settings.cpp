@@ -1,0 +1,72 @@
+// Configuration keys read by engine/samplers/ (sections of the job schema, assembled in
+// engine/config/schema.cpp).
+#include "engine/samplers/settings.h"
+
+// Keys are written with designated initializers; members left out keep their defaults.
+#pragma GCC diagnostic ignored "-Wmissing-field-initializers"
+
+namespace geotps {
+
+/// sampler.*: annealed Langevin along the curve
+const std::vector<KeySpec>& samplerKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "sampler.n_paths",
+       .type = KeyType::Int,
+       .defaultValue = "1000",
+       .unit = "1",
+       .description = "number of transition paths (walkers) M",
+       .min = 1.0,
+       .max = 10000000.0},
+      {.key = "sampler.n_points",
+       .type = KeyType::Int,
+       .defaultValue = "0",
+       .unit = "1",
+       .description = "curve points used for sampling (0 = geodesic.n_points)",
+       .min = 0.0,
+       .max = 1000000.0},
+      {.key = "sampler.spacing",
+       .type = KeyType::String,
+       .defaultValue = "parameter",
+       .unit = "",
+       .description = "where the sampler's curve points lie on the geodesic's spline: `parameter` "
+                      "uniform in the spline parameter s (the paper's choice), `fisher_rao` at "
+                      "equal Fisher-Rao arc length (equal information steps between consecutive "
+                      "points, measured with the job's denoiser on 4096 points)",
+       .choices = {"parameter", "fisher_rao"}},
+      {.key = "sampler.steps_per_point",
+       .type = KeyType::Int,
+       .defaultValue = "128",
+       .unit = "1",
+       .description = "Langevin steps K per curve point",
+       .min = 1.0},
+      {.key = "sampler.step_size",
+       .type = KeyType::Real,
+       .defaultValue = "4e-4",
+       .unit = "(length unit)^2 / kT",
+       .description = "time step ds of the overdamped Langevin dynamics",
+       .min = 0.0,
+       .minExclusive = true},
+      {.key = "sampler.threads",
+       .type = KeyType::Int,
+       .defaultValue = "0",
+       .unit = "1",
+       .description = "worker threads (0 = all cores); results do not depend on it",
+       .min = 0.0,
+       .max = 1024.0},
+  };
+  return keys;
+}
+
+SamplingSettings readSamplingSettings(const Config& c) {
+  SamplingSettings s;
+  s.nPaths = static_cast<int>(c.getInt("sampler.n_paths"));
+  s.nPoints = static_cast<int>(c.getInt("sampler.n_points"));
+  s.spacing = c.getString("sampler.spacing") == "fisher_rao" ? CurveSpacing::FisherRao
+                                                             : CurveSpacing::Parameter;
+  s.stepsPerPoint = static_cast<int>(c.getInt("sampler.steps_per_point"));
+  s.stepSize = c.getReal("sampler.step_size");
+  s.threads = static_cast<int>(c.getInt("sampler.threads"));
+  return s;
+}
+
+}  // namespace geotps

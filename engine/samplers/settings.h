@@ -1,0 +1,27 @@
+// Settings of engine/samplers/: its configuration keys (a section of the job schema).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "engine/config/config.h"
+#include "engine/geodesic/geodesic_solver.h"
+
+namespace geotps {
+
+/// sampler.*: annealed Langevin along the curve (2D and full atom).
+struct SamplingSettings {
+  int nPaths = 1000;  ///< walkers M
+  int nPoints = 0;    ///< curve points the sampler visits (0 = geodesic.n_points)
+  CurveSpacing spacing = CurveSpacing::Parameter;
+  int stepsPerPoint = 128;  ///< K
+  double stepSize = 4e-4;   ///< ds (2D)
+  int threads = 0;          ///< 0 = all cores
+};
+
+/// The keys sampler.*.
+const std::vector<KeySpec>& samplerKeys();
+
+SamplingSettings readSamplingSettings(const Config& config);
+
+}  // namespace geotps
