@@ -8,6 +8,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <numbers>
 #include <sstream>
 
@@ -110,6 +111,56 @@ TEST(RestrainedDynamics, RestraintEnergyAndForceAcrossTheWrap) {
   EXPECT_NEAR(u, u0, 1e-9);
 }
 
+// The unwrapped restraint (sampler.cv_restraint: unwrapped) measures phi - phi0 along the walker's
+// continuously followed angle: a centre 4 rad ahead (unwrapped) pulls phi forward with force 4 k,
+// where the wrapped form (2 pi - 4 = 2.28 rad the other way round) pulls it backward. Forces are
+// checked against the System's own forces (an independent OpenMM Context) plus -k d grad(phi) with
+// the dihedral's gradient; then a centre moved slowly down through -pi is followed across the wrap.
+TEST(RestrainedDynamics, UnwrappedRestraintPullsAlongTheCurveNotRoundTheTorus) {
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const auto system = loadSystemXml((kData / "system.xml").string());
+  const std::vector<double> x = readPdb((kData / "extended.pdb").string()).positionsNm();
+  OpenMMPotential plain(
+      std::shared_ptr<const OpenMM::System>(loadSystemXml((kData / "system.xml").string())),
+      "Reference");
+  std::vector<double> grad(66), gPhi(66, 0.0);
+  double u = 0.0;
+  plain.evaluate(x.data(), 1, &u, grad.data());
+  const double phi = dihedralAngle(x.data(), kPhi, gPhi.data());
+  const double psi = dihedralAngle(x.data(), kPsi, nullptr);
+  const double k = 20.0, phi0 = phi + 4.0;
+  for (const bool unwrapped : {true, false}) {
+    RestrainedDynamics md(*system, kPhi, kPsi, 300.0, 1.0, 0.001, reference(), {}, 1);
+    md.setUnwrappedRestraint(unwrapped);
+    md.setPositions(x);
+    md.setRestraint(k, phi0, psi);
+    EXPECT_NEAR(md.unwrappedCVs()[0], phi, 1e-12);
+    const double d = unwrapped ? -4.0 : 2.0 * std::numbers::pi - 4.0;  // phi - phi0 as measured
+    const auto& f = md.dynamicsForces();
+    for (int q = 0; q < 66; ++q) {
+      const double expected = -grad[q] - k * d * gPhi[q];
+      EXPECT_NEAR(f[q], expected, 1e-6 * std::max(1.0, std::abs(expected))) << unwrapped << q;
+    }
+  }
+  // A stiff centre moved down by 4 rad in 0.05 rad steps: the walker crosses phi = -pi and its
+  // unwrapped phi follows the centre to phi - 4, while the reported angle stays in (-pi, pi].
+  RestrainedDynamics md(*system, kPhi, kPsi, 300.0, 5.0, 0.001, reference(), {}, 3);
+  md.setUnwrappedRestraint(true);
+  md.setPositions(x);
+  for (int j = 1; j <= 80; ++j) {
+    md.setRestraint(2000.0, phi - 0.05 * j, psi);
+    md.step(40);
+  }
+  md.step(200);
+  std::vector<double> y;
+  md.getState(&y, nullptr);
+  const double now = dihedralAngle(y.data(), kPhi, nullptr);
+  EXPECT_NEAR(md.unwrappedCVs()[0], phi - 4.0, 0.2);
+  EXPECT_NEAR(wrapAngle(md.unwrappedCVs()[0] - now), 0.0, 1e-8);
+  EXPECT_NEAR(md.unwrappedCVs()[0] - now, -2.0 * std::numbers::pi, 1e-8);
+}
+
 TEST(RestrainedDynamics, StiffRestraintHoldsTheDihedrals) {
   if (!fs::exists(kData / "system.xml"))
     GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
@@ -173,6 +224,57 @@ TEST(FullAtomJob, SameSeedSameResultWhateverTheThreadCount) {
     energies.push_back(f.readDoubles("/full_atom/energy"));
   }
   EXPECT_EQ(energies[0], energies[1]);
+}
+
+// The default job's geodesic with 16 walkers and 25 steps per curve point: with the wrapped
+// restraint (the form GeoTPS used before sampler.cv_restraint) some walkers are carried round the
+// torus through phi = +-pi and end at B's phi minus 2 pi, over the ridge near phi = 2.4; with the
+// unwrapped restraint every walker follows the curve through phi = 0 (docs/method.md, "Full atom
+// (beyond the paper)"). Each path's phi is followed over all its frames in /full_atom/cv.
+TEST(FullAtomJob, UnwrappedRestraintKeepsEveryWalkerOnTheCurvesSideOfTheTorus) {
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom_unwrapped";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const double phiB = 1.068;  // states.b of the shipped config, rad
+  std::map<std::string, int> aroundCount;
+  for (const std::string mode : {"wrapped", "unwrapped"}) {
+    Config c = Config::load((kSource / "configs/alanine_dipeptide.yaml").string());
+    for (const char* set : {"potential.platform=Reference", "sampler.n_paths=16",
+                            "sampler.steps_per_point=25", "output.frame_stride=0"}) {
+      c.setFromCommandLine(set);
+    }
+    c.setFromCommandLine("sampler.cv_restraint=" + mode);
+    JobOptions o;
+    o.output = (dir / (mode + ".h5")).string();
+    o.progress = false;
+    std::FILE* devnull = std::fopen("/dev/null", "w");
+    runJob(c, o, devnull);
+    std::fclose(devnull);
+    H5File f(*o.output, H5File::Mode::Read);
+    const auto shape = f.shape("/full_atom/cv");  // M x frames x 2
+    const auto cv = f.readDoubles("/full_atom/cv");
+    const std::size_t M = shape[0], F = shape[1];
+    ASSERT_EQ(M, 16u);
+    int around = 0;
+    for (std::size_t p = 0; p < M; ++p) {
+      double phi = cv[p * F * 2], followed = phi;
+      for (std::size_t k = 1; k < F; ++k) {
+        const double next = cv[(p * F + k) * 2];
+        followed += wrapAngle(next - phi);
+        phi = next;
+      }
+      // Every path ends at B, on the curve's side (phiB) or one turn down (phiB - 2 pi).
+      const bool direct = std::abs(followed - phiB) < 1.0;
+      const bool turned = std::abs(followed - (phiB - 2 * std::numbers::pi)) < 1.0;
+      EXPECT_TRUE(direct || turned) << mode << " path " << p << " ends at phi " << followed;
+      if (turned) ++around;
+    }
+    aroundCount[mode] = around;
+  }
+  EXPECT_GE(aroundCount["wrapped"], 1) << "the wrapped restraint no longer shows the artefact";
+  EXPECT_EQ(aroundCount["unwrapped"], 0);
 }
 
 TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {

@@ -196,7 +196,8 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   ss.threads = threads;
   ss.seed = s.seed;
   ss.frameStride = settings.output.frameStride;
-  const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule);
+  const std::unique_ptr<Sampler> sampler =
+      makeSampler(problem, ss, settings.molecule, sampling.unwrappedRestraint);
   s.kind = sampler->kind();
   Progress sampleProgress("sampling", 1000, options.progress);
   const SamplerResult paths = sampler->sample(sampleCurve, [&](long long d, long long n) {

@@ -50,6 +50,7 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                   RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms,
                                         setup.temperatureK, s.frictionPerPs, s.timeStepPs,
                                         *setup.platform, setup.platformProperties, s.seed, w);
+                  md.setUnwrappedRestraint(s.unwrappedRestraint);
                   md.setPositions(setup.positionsA);
                   md.setVelocitiesToTemperature();
                   std::size_t frame = 0;

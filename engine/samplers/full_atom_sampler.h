@@ -21,6 +21,9 @@ struct FullAtomSamplerSettings {
   std::uint64_t seed = 0;
   int threads = 0;
   int frameStride = 10;  ///< store positions every stride-th frame (0 = none)
+  /// The restraint follows the walker's angles continuously (RestrainedDynamics::
+  /// setUnwrappedRestraint); false: shortest way round the torus.
+  bool unwrappedRestraint = true;
 };
 
 struct FullAtomPaths {

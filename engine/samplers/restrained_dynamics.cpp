@@ -94,7 +94,29 @@ void RestrainedDynamics::setPositions(const std::vector<double>& x) {
                                             3 * nAtoms_, nAtoms_, x.size()));
   }
   x_ = x;
+  positionsSet_ = true;
+  resetUnwrappedCVs();
   evaluate();
+}
+
+void RestrainedDynamics::setUnwrappedRestraint(bool unwrapped) {
+  unwrapped_ = unwrapped;
+  if (positionsSet_) evaluate();  // the forces of the current positions under the new form
+}
+
+void RestrainedDynamics::resetUnwrappedCVs() {
+  phi_last_ = phiUnwrapped_ = dihedralAngle(x_.data(), phi_, nullptr);
+  psi_last_ = psiUnwrapped_ = dihedralAngle(x_.data(), psi_, nullptr);
+}
+
+void RestrainedDynamics::followCVs() {
+  // One step moves a dihedral by far less than pi, so the wrapped increment is the true one.
+  const double phi = dihedralAngle(x_.data(), phi_, nullptr);
+  const double psi = dihedralAngle(x_.data(), psi_, nullptr);
+  phiUnwrapped_ += wrapAngle(phi - phi_last_);
+  psiUnwrapped_ += wrapAngle(psi - psi_last_);
+  phi_last_ = phi;
+  psi_last_ = psi;
 }
 
 void RestrainedDynamics::setVelocitiesToTemperature() {
@@ -120,6 +142,7 @@ void RestrainedDynamics::setRestraint(double stiffness, double phi0, double psi0
 }
 
 void RestrainedDynamics::evaluate() {
+  followCVs();
   std::vector<OpenMM::Vec3> pos(nAtoms_);
   for (int i = 0; i < nAtoms_; ++i) pos[i] = OpenMM::Vec3(x_[3 * i], x_[3 * i + 1], x_[3 * i + 2]);
   context_->setPositions(pos);
@@ -136,10 +159,13 @@ void RestrainedDynamics::evaluate() {
 
 void RestrainedDynamics::addRestraintForces() {
   if (k_ == 0.0) return;
-  // E = k/2 (w(phi - phi0)^2 + w(psi - psi0)^2), w the wrap to (-pi, pi]; F = -dE/dx.
+  // E = k/2 (d_phi^2 + d_psi^2) with d = w(phi - phi0), w the wrap to (-pi, pi], or with the
+  // unwrapped restraint d = phi_unwrapped - phi0; F = -dE/dx (d d / dx = d phi / dx either way).
   std::vector<double> grad(3 * nAtoms_, 0.0);
-  const double dphi = wrapAngle(dihedralAngle(x_.data(), phi_, nullptr) - phi0_);
-  const double dpsi = wrapAngle(dihedralAngle(x_.data(), psi_, nullptr) - psi0_);
+  const double dphi = unwrapped_ ? phiUnwrapped_ - phi0_
+                                 : wrapAngle(dihedralAngle(x_.data(), phi_, nullptr) - phi0_);
+  const double dpsi = unwrapped_ ? psiUnwrapped_ - psi0_
+                                 : wrapAngle(dihedralAngle(x_.data(), psi_, nullptr) - psi0_);
   std::vector<double> g(3 * nAtoms_, 0.0);
   dihedralAngle(x_.data(), phi_, g.data());
   for (int q = 0; q < 3 * nAtoms_; ++q) grad[q] += k_ * dphi * g[q];
@@ -188,6 +214,7 @@ double RestrainedDynamics::minimize(double tolerance, int maxIterations) {
   for (int i = 0; i < nAtoms_; ++i) {
     for (int d = 0; d < 3; ++d) x_[3 * i + d] = p[i][d];
   }
+  resetUnwrappedCVs();
   evaluate();
   return energy_;
 }

@@ -64,6 +64,15 @@ class RestrainedDynamics {
   void setVelocities(const std::vector<double>& velocitiesNmPs);
   /// Restraint stiffness in kJ/mol/rad^2 and centre (phi0, psi0) in rad. k = 0 switches it off.
   void setRestraint(double stiffness, double phi0, double psi0);
+  /// How the dynamics' restraint measures the distance to its centre (docs/method.md, "Full atom
+  /// (beyond the paper)"). Wrapped (the default): the shortest way round the torus, d = w(phi -
+  /// phi0), w the wrap to (-pi, pi]. Unwrapped: phi is followed continuously from the positions
+  /// last set (setPositions starts it in (-pi, pi]) and d = phi_unwrapped - phi0, so that a centre
+  /// moving along an unwrapped curve pulls the walker along that curve, never round the other way
+  /// (the 2D sampler's tether, |x - x_n / alpha_n|). minimize() always uses the wrapped form.
+  void setUnwrappedRestraint(bool unwrapped);
+  /// (phi, psi) followed continuously since the last setPositions, rad.
+  std::array<double, 2> unwrappedCVs() const { return {phiUnwrapped_, psiUnwrapped_}; }
   /// Advances `n` Langevin steps.
   void step(int n);
   /// Current positions (nm) and potential energy without the restraint (kJ/mol); either may be
@@ -86,6 +95,8 @@ class RestrainedDynamics {
 
  private:
   void evaluate();  // System energy/forces at x_ (+ restraint forces) into energy_, force_
+  void resetUnwrappedCVs();
+  void followCVs();
   void addRestraintForces();
   int nAtoms_;
   DihedralAtoms phi_, psi_;
@@ -98,6 +109,9 @@ class RestrainedDynamics {
   std::vector<double> x_, v_, force_, invMass_, sqrtKTOverMass_;
   double energy_ = 0.0;
   double k_ = 0.0, phi0_ = 0.0, psi0_ = 0.0;
+  bool unwrapped_ = false, positionsSet_ = false;
+  double phi_last_ = 0.0, psi_last_ = 0.0;            // wrapped angles at the last evaluation
+  double phiUnwrapped_ = 0.0, psiUnwrapped_ = 0.0;  // followed continuously
   long long evaluations_ = 0;
 };
 

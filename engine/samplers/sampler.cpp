@@ -51,8 +51,10 @@ class AnnealedLangevinSampler final : public Sampler {
 /// (engine/samplers/full_atom_sampler.h).
 class FullAtomSampler final : public Sampler {
  public:
-  FullAtomSampler(const Problem& problem, const SamplerSettings& s, const MoleculeSettings& m)
+  FullAtomSampler(const Problem& problem, const SamplerSettings& s, const MoleculeSettings& m,
+                  bool unwrappedRestraint)
       : problem_(problem) {
+    settings_.unwrappedRestraint = unwrappedRestraint;
     settings_.nPaths = s.nPaths;
     settings_.stepsPerPoint = s.stepsPerPoint;
     settings_.frictionPerPs = m.frictionPerPs;
@@ -118,8 +120,10 @@ class FullAtomSampler final : public Sampler {
 }  // namespace
 
 std::unique_ptr<Sampler> makeSampler(const Problem& problem, const SamplerSettings& settings,
-                                     const MoleculeSettings& molecule) {
-  if (problem.fullAtom()) return std::make_unique<FullAtomSampler>(problem, settings, molecule);
+                                     const MoleculeSettings& molecule, bool unwrappedRestraint) {
+  if (problem.fullAtom()) {
+    return std::make_unique<FullAtomSampler>(problem, settings, molecule, unwrappedRestraint);
+  }
   return std::make_unique<AnnealedLangevinSampler>(problem, settings);
 }
 

@@ -29,8 +29,9 @@ class Sampler {
 
 /// The sampler of a problem: full atom when it has a molecule, else 2D annealed Langevin.
 /// `settings` (walkers, K, ds, threads, seed, frame stride; kT is taken from the problem) and, for
-/// full atom, `molecule` (friction, time step).
+/// full atom, `molecule` (friction, time step) and the restraint's form (sampler.cv_restraint).
 std::unique_ptr<Sampler> makeSampler(const Problem& problem, const SamplerSettings& settings,
-                                     const MoleculeSettings& molecule);
+                                     const MoleculeSettings& molecule,
+                                     bool unwrappedRestraint = true);
 
 }  // namespace geotps

@@ -53,6 +53,17 @@ const std::vector<KeySpec>& samplerKeys() {
        .description = "worker threads (0 = all cores); results do not depend on it",
        .min = 0.0,
        .max = 1024.0},
+      {.key = "sampler.cv_restraint",
+       .type = KeyType::String,
+       .defaultValue = "unwrapped",
+       .unit = "",
+       .description =
+           "full atom: how the moving (phi, psi) restraint measures the distance to its centre "
+           "x_n / alpha_n: `unwrapped` follows the walker's angles continuously and pulls it along "
+           "the curve as the 2D tether does; `wrapped` takes the shortest way round the torus, "
+           "which carries walkers the other way round once the centre is more than pi away "
+           "(docs/method.md, \"Full atom (beyond the paper)\")",
+       .choices = {"unwrapped", "wrapped"}},
   };
   return keys;
 }
@@ -66,6 +77,7 @@ SamplingSettings readSamplingSettings(const Config& c) {
   s.stepsPerPoint = static_cast<int>(c.getInt("sampler.steps_per_point"));
   s.stepSize = c.getReal("sampler.step_size");
   s.threads = static_cast<int>(c.getInt("sampler.threads"));
+  s.unwrappedRestraint = c.getString("sampler.cv_restraint") == "unwrapped";
   return s;
 }
 

@@ -17,6 +17,7 @@ struct SamplingSettings {
   int stepsPerPoint = 128;  ///< K
   double stepSize = 4e-4;   ///< ds (2D)
   int threads = 0;          ///< 0 = all cores
+  bool unwrappedRestraint = true;  ///< full atom: sampler.cv_restraint unwrapped (else wrapped)
 };
 
 /// The keys sampler.*.
