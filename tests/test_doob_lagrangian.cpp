@@ -17,6 +17,7 @@
 
 #include "engine/baselines/doob/doob_lagrangian.h"
 #include "engine/baselines/doob/doob_lagrangian_internal.h"
+#include "engine/baselines/doob/register.h"
 #include "engine/core/random.h"
 #include "potentials/analytic_potentials.h"
 #include "potentials/tabulated_surface.h"
@@ -557,6 +558,32 @@ TEST(DoobLagrangian, WarmupSoftensTheEnergyOnlyWhereItIsHigh) {
   EXPECT_GT(std::abs(smallCap.lossHistory[0] - plain.lossHistory[0]),
             1e-3 * std::abs(plain.lossHistory[0]));
   EXPECT_EQ(smallCap.trainingEnergyEvaluations, plain.trainingEnergyEvaluations);
+}
+
+// The convergence judgement of the Doob row in `geotps compare`: the mean loss of the last tenth of
+// the steps against the tenth before, relative change at most 2 %.
+TEST(DoobLagrangian, LossTrendJudgesConvergenceFromTheLastTwoTenths) {
+  // Flat after a fall: the last two tenths are both 5 -> converged, change 0.
+  std::vector<double> flat(100, 5.0);
+  for (int i = 0; i < 50; ++i) flat[i] = 100.0 - i;
+  const LossTrend a = lossTrend(flat);
+  EXPECT_TRUE(a.converged);
+  EXPECT_DOUBLE_EQ(a.previous, 5.0);
+  EXPECT_DOUBLE_EQ(a.relativeChange, 0.0);
+  // Still falling linearly, 1 per step from 1000: tenths 80..89 and 90..99 average 915.5 and 905.5.
+  std::vector<double> falling(100);
+  for (int i = 0; i < 100; ++i) falling[i] = 1000.0 - i;
+  const LossTrend b = lossTrend(falling);
+  EXPECT_DOUBLE_EQ(b.previous, 915.5);
+  EXPECT_DOUBLE_EQ(b.last, 905.5);
+  EXPECT_NEAR(b.relativeChange, -10.0 / 915.5, 1e-15);
+  EXPECT_TRUE(b.converged);  // 1.1 % <= 2 %
+  for (double& v : falling) v = 1000.0 * std::pow(0.97, &v - falling.data());  // 3 % per step
+  EXPECT_FALSE(lossTrend(falling).converged);
+  // A non-finite loss, or too few steps to judge, is not converged.
+  flat.back() = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_FALSE(lossTrend(flat).converged);
+  EXPECT_FALSE(lossTrend(std::vector<double>(10, 1.0)).converged);
 }
 
 }  // namespace

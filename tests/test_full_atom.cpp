@@ -435,6 +435,39 @@ TEST(FullAtomCli, TinyCompareStoresPathsConsistentWithTheirMaxEnergy) {
       EXPECT_LE(omm.energy(x) - ref, maxE[p] + 0.05) << "path " << p << " row " << r;
     }
   }
+  // The A -> B segment MaxEnergy: variable-length paths are segments already; a geodesic path's
+  // segment runs from its last frame within 2.4 rad of A before its first frame within 0.5 rad of
+  // B (mcmc.state_radius, wrapped distance to the minimised states' (phi, psi)) to that frame.
+  EXPECT_EQ(f.readDoubles(m + "/max_energy_transition"), maxE);
+  {
+    const auto shape = g.shape("/full_atom/energy");
+    const auto energy = g.readDoubles("/full_atom/energy");
+    const auto cv = g.readDoubles("/full_atom/cv");
+    const auto seg = f.readDoubles("/methods/geodesic/max_energy_transition");
+    const auto whole = f.readDoubles("/methods/geodesic/max_energy");
+    ASSERT_EQ(seg.size(), shape[0]);
+    const double a[2] = {-2.6450, 2.7939}, b[2] = {1.0678, -0.7197};  // minimised, 4 decimals
+    auto dist = [](const double* x, const double* c) {
+      const double u = wrapAngle(x[0] - c[0]), v = wrapAngle(x[1] - c[1]);
+      return std::sqrt(u * u + v * v);
+    };
+    for (std::size_t p = 0; p < shape[0]; ++p) {
+      std::size_t lastA = 0, k = 0;
+      for (; k < shape[1]; ++k) {
+        const double* x = &cv[(p * shape[1] + k) * 2];
+        if (dist(x, b) <= 0.5) break;
+        if (dist(x, a) <= 2.4) lastA = k;
+      }
+      if (k == shape[1]) {
+        EXPECT_TRUE(std::isnan(seg[p])) << p;
+        continue;
+      }
+      double top = -1e300;
+      for (std::size_t q = lastA; q <= k; ++q) top = std::max(top, energy[p * shape[1] + q]);
+      EXPECT_NEAR(seg[p], top - ref, 1e-9) << p;
+      EXPECT_LE(seg[p], whole[p]) << p;
+    }
+  }
   const auto doobFrames = f.readDoubles("/methods/doob/frames");
   const auto doobMax = f.readDoubles("/methods/doob/max_energy");
   ASSERT_EQ(f.shape("/methods/doob/frames"), (std::vector<std::size_t>{4, 5, 66}));

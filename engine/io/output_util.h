@@ -7,6 +7,7 @@
 
 #include <Eigen/Dense>
 #include <cmath>
+#include <limits>
 #include <ctime>
 #include <string>
 #include <vector>
@@ -24,6 +25,20 @@ inline Eigen::VectorXd toVector(const std::vector<double>& v) {
 inline void meanStd(const Eigen::VectorXd& v, double& mean, double& sd) {
   mean = v.mean();
   sd = v.size() > 1 ? std::sqrt((v.array() - mean).square().sum() / (v.size() - 1)) : 0.0;
+}
+
+/// meanStd over the finite entries only (NaN marks a missing value); NaN, NaN when there are none.
+inline void meanStdFinite(const Eigen::VectorXd& v, double& mean, double& sd) {
+  std::vector<double> finite;
+  for (Eigen::Index i = 0; i < v.size(); ++i) {
+    if (std::isfinite(v[i])) finite.push_back(v[i]);
+  }
+  if (finite.empty()) {
+    mean = sd = std::numeric_limits<double>::quiet_NaN();
+    return;
+  }
+  meanStd(Eigen::Map<const Eigen::VectorXd>(finite.data(), static_cast<Eigen::Index>(finite.size())),
+          mean, sd);
 }
 
 /// Row-major copy for HDF5.

@@ -38,6 +38,51 @@ std::string withSuffix(const std::string& path, const std::string& suffix) {
   return stem + suffix;
 }
 
+/// The state balls of the MCMC methods (mcmc.state_radius around the context's states).
+StateBalls stateBalls(const CompareContext& c) {
+  StateBalls states;
+  states.a = c.a;
+  states.b = c.b;
+  states.radiusA = c.settings.mcmc.radiusA;
+  states.radiusB = c.settings.mcmc.radiusB;
+  states.period = c.period;
+  return states;
+}
+
+/// Full atom: each geodesic path's A -> B transition segment, as the MCMC methods define a path:
+/// from its last frame in A's ball before its first frame in B's ball to that frame (every frame's
+/// energy and CVs are in the result file). Paths that never enter B get NaN.
+void transitionSegments(H5File& f, const CompareContext& c, MethodResult& r) {
+  const auto shape = f.shape("/full_atom/energy");  // M x F
+  const std::vector<double> energy = f.readDoubles("/full_atom/energy");
+  const std::vector<double> cv = f.readDoubles("/full_atom/cv");  // M x F x 2
+  const StateBalls states = stateBalls(c);
+  const std::size_t M = shape[0], F = shape[1];
+  r.maxEnergySegment = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(M), kNaN);
+  double frames = 0.0;
+  std::size_t counted = 0;
+  for (std::size_t p = 0; p < M; ++p) {
+    auto at = [&](std::size_t k) {
+      return Eigen::Vector2d(cv[(p * F + k) * 2], cv[(p * F + k) * 2 + 1]);
+    };
+    std::size_t firstB = F, lastA = 0;
+    for (std::size_t k = 0; k < F && firstB == F; ++k) {
+      if (states.inB(at(k))) {
+        firstB = k;
+      } else if (states.inA(at(k))) {
+        lastA = k;
+      }
+    }
+    if (firstB == F) continue;
+    double top = -std::numeric_limits<double>::infinity();
+    for (std::size_t k = lastA; k <= firstB; ++k) top = std::max(top, energy[p * F + k]);
+    r.maxEnergySegment[static_cast<Eigen::Index>(p)] = top - c.referenceEnergy;
+    frames += static_cast<double>(firstB - lastA + 1);
+    ++counted;
+  }
+  r.meanSegmentFrames = counted ? frames / static_cast<double>(counted) : kNaN;
+}
+
 /// The geodesic method: `geotps run` on the same config, its own result file kept.
 MethodResult runGeodesic(const CompareContext& c) {
   MethodResult r;
@@ -48,7 +93,10 @@ MethodResult runGeodesic(const CompareContext& c) {
   const bool fullAtom = js.kind == "full_atom";
   r.maxEnergy = toVector(
       f.readDoubles(fullAtom ? "/paths/max_energy_full_atom" : "/paths/max_energy_nearest"));
-  if (fullAtom) r.maxEnergyCV = toVector(f.readDoubles("/paths/max_energy_cv"));
+  if (fullAtom) {
+    r.maxEnergyCV = toVector(f.readDoubles("/paths/max_energy_cv"));
+    transitionSegments(f, c, r);
+  }
   r.success = toVector(f.readDoubles("/paths/success"));
   r.energyEvaluations = js.energyEvaluations;
   r.wallSeconds = js.wallSeconds;
@@ -103,12 +151,7 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   const McmcSettings& mc = pb.settings.mcmc;
   const std::string& geodesicFile = pb.geodesicFile;
   const bool showProgress = pb.options.progress;
-  StateBalls states;
-  states.a = pb.a;
-  states.b = pb.b;
-  states.radiusA = mc.radiusA;
-  states.radiusB = mc.radiusB;
-  states.period = pb.period;
+  const StateBalls states = stateBalls(pb);
   ShootingSettings ss;
   ss.variableLength = variable;
   ss.pathLength = mc.pathLength;
@@ -166,6 +209,10 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
     r.maxEnergy[i] = a.maxEnergy;
     if (pb.fullAtom) r.maxEnergyCV[i] = a.maxEnergy2;
     r.success[i] = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
+  }
+  if (pb.fullAtom && variable) {
+    // Variable-length paths are transition segments already (first frame in A, last in B).
+    r.maxEnergySegment = r.maxEnergy;
   }
   r.trials = sr.trials;
   r.acceptance = static_cast<double>(n) / static_cast<double>(sr.trials);
@@ -234,6 +281,9 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
   if (r.ok) {
     writeVector(f, g + "/max_energy", r.maxEnergy, energyUnit);
     if (r.maxEnergyCV.size()) writeVector(f, g + "/max_energy_cv", r.maxEnergyCV, "kJ/mol");
+    if (r.maxEnergySegment.size()) {
+      writeVector(f, g + "/max_energy_transition", r.maxEnergySegment, "kJ/mol");
+    }
     writeVector(f, g + "/success", r.success, "1");
     for (const auto& d : r.datasets) {
       if (d.single) {
@@ -253,6 +303,8 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
     success = r.success.mean();
   }
   if (r.ok && r.maxEnergyCV.size()) meanStd(r.maxEnergyCV, meanCV, sdCV);
+  double meanSeg = kNaN, sdSeg = kNaN;
+  if (r.ok && r.maxEnergySegment.size()) meanStdFinite(r.maxEnergySegment, meanSeg, sdSeg);
   f.setAttribute(g, "label", r.label);
   f.setAttribute(g, "ok", static_cast<std::int64_t>(r.ok ? 1 : 0));
   f.setAttribute(g, "n_paths", static_cast<std::int64_t>(r.maxEnergy.size()));
@@ -261,12 +313,16 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
   f.setAttribute(g, "max_energy_min", mn);
   f.setAttribute(g, "max_energy_cv_mean", meanCV);
   f.setAttribute(g, "max_energy_cv_std", sdCV);
+  f.setAttribute(g, "max_energy_transition_mean", meanSeg);
+  f.setAttribute(g, "max_energy_transition_std", sdSeg);
   f.setAttribute(g, "success_fraction", success);
   f.setAttribute(g, "acceptance", r.acceptance >= 0 ? r.acceptance : kNaN);
   f.setAttribute(g, "trials", static_cast<std::int64_t>(r.trials));
   f.setAttribute(g, "energy_evaluations", static_cast<std::int64_t>(r.energyEvaluations));
   f.setAttribute(g, "wall_seconds", r.wallSeconds);
   f.setAttribute(g, "settings", r.settings);
+  f.setAttribute(g, "converged", static_cast<std::int64_t>(r.converged ? 1 : 0));
+  f.setAttribute(g, "convergence", r.convergence);
 }
 
 std::string human(long long n) {
@@ -357,15 +413,20 @@ std::string compareMarkdown(const CompareSummary& s) {
                                 fa ? "full-atom alanine dipeptide" : "2D surface", s.energyUnit,
                                 fa ? ", full-atom energy relative to the lower minimised end state"
                                    : ", surface at the nearest grid point");
-  out += fa ? "| method | paths | MaxEnergy | min | CV MaxEnergy | success | acceptance | energy "
-              "evaluations | wall s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-              "---: |\n"
+  out += fa ? "| method | paths | MaxEnergy | min | A -> B segment MaxEnergy | CV MaxEnergy | "
+              "success | acceptance | energy evaluations | wall s |\n| --- | ---: | ---: | ---: | "
+              "---: | ---: | ---: | ---: | ---: | ---: |\n"
             : "| method | paths | MaxEnergy | min | success | acceptance | energy evaluations | "
               "wall s |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n";
   for (const auto& m : s.methods) {
     if (!m.ok) {
       out += fmt::format("| {} | failed: {} |{}\n", m.label, m.error,
-                         fa ? " | | | | | | |" : " | | | | | |");
+                         fa ? " | | | | | | | |" : " | | | | | |");
+      continue;
+    }
+    if (!m.converged) {
+      out += fmt::format("| {} | not converged (see below) |{}\n", m.label,
+                         fa ? " | | | | | | | |" : " | | | | | |");
       continue;
     }
     double mean, sd, meanCV = kNaN, sdCV = kNaN;
@@ -373,9 +434,16 @@ std::string compareMarkdown(const CompareSummary& s) {
     if (m.maxEnergyCV.size()) meanStd(m.maxEnergyCV, meanCV, sdCV);
     const std::string acc = m.acceptance >= 0 ? fmt::format("{:.3f}", m.acceptance) : "-";
     if (fa) {
+      std::string segment = "-";
+      if (m.maxEnergySegment.size()) {
+        double meanSeg, sdSeg;
+        meanStdFinite(m.maxEnergySegment, meanSeg, sdSeg);
+        segment = fmt::format("{:.2f} ± {:.2f}", meanSeg, sdSeg);
+      }
       out += fmt::format(
-          "| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.2f} ± {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
-          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), meanCV, sdCV,
+          "| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {} | {:.2f} ± {:.2f} | {:.3f} | {} | {} | {:.1f} "
+          "|\n",
+          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), segment, meanCV, sdCV,
           m.success.mean(), acc, human(m.energyEvaluations), m.wallSeconds);
     } else {
       out += fmt::format("| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",
@@ -386,11 +454,22 @@ std::string compareMarkdown(const CompareSummary& s) {
   if (std::isfinite(s.minimaxBound)) {
     out += fmt::format("| Lower bound (minimax barrier{}) | | {:.2f} | | {}\n",
                        fa ? " on the CV surface" : " on the grid", s.minimaxBound,
-                       fa ? "| | | | |" : "| | | |");
+                       fa ? "| | | | | |" : "| | | |");
   }
   out += "\nSettings and budgets:\n\n";
   for (const auto& m : s.methods) {
-    out += fmt::format("- **{}**: {}\n", m.label, m.ok ? m.settings : "failed: " + m.error);
+    std::string text = m.ok ? m.settings : "failed: " + m.error;
+    if (m.ok && m.maxEnergySegment.size() && m.meanSegmentFrames > 0) {
+      text += fmt::format(
+          "; A -> B segments (last frame in A's ball to the first in B's, mcmc.state_radius): "
+          "mean {:.0f} frames",
+          m.meanSegmentFrames);
+    }
+    if (m.ok && !m.convergence.empty()) {
+      text += fmt::format("; {}: {}", m.converged ? "converged" : "**not converged**",
+                          m.convergence);
+    }
+    out += fmt::format("- **{}**: {}\n", m.label, text);
   }
   out += fmt::format(
       "\nMaxEnergy: mean ± standard deviation over paths (MCMC: over the accepted paths of all "
@@ -539,7 +618,13 @@ std::string compareInfo(const std::string& path, bool json) {
         number(g, "max_energy_cv_std"), number(g, "success_fraction"), number(g, "acceptance"),
         f.readAttributeInt(g, "trials"), f.readAttributeInt(g, "energy_evaluations"),
         number(g, "wall_seconds"),
-        ok ? std::string() : ", \"error\": " + jsonString(f.readString(g + "/error")));
+        (ok ? std::string() : ", \"error\": " + jsonString(f.readString(g + "/error"))) +
+            // Files written before the converged attribute: every method counted as converged.
+            (f.hasAttribute(g, "converged")
+                 ? fmt::format(", \"converged\": {}, \"convergence\": {}",
+                               f.readAttributeInt(g, "converged") == 1 ? "true" : "false",
+                               jsonString(f.readAttributeString(g, "convergence")))
+                 : std::string()));
   }
   return fmt::format(
       "{{\"file\": {}, \"file_type\": \"compare\", \"name\": {}, \"version\": {}, \"seed\": {}, "

@@ -33,11 +33,20 @@ struct MethodResult {
   std::string label;   ///< human name for the table
   bool ok = false;
   std::string error;            ///< why the method failed (ok == false)
+  /// False when the method ran but did not converge (e.g. a training loss still falling): the
+  /// table then shows `convergence` instead of its numbers; the data are still stored.
+  bool converged = true;
+  std::string convergence;  ///< why it is not converged, or how convergence was judged
   Eigen::VectorXd maxEnergy;    ///< per path: the table's MaxEnergy (2D: surface at the nearest
                                 ///< grid point; full atom: kJ/mol relative to the lower minimised
                                 ///< end state)
   Eigen::VectorXd maxEnergyCV;  ///< full atom: per path, MaxEnergy on the CV surface (kJ/mol)
   Eigen::VectorXd success;      ///< per path: 1 if it ends within metrics.success_radius of B
+  /// Full atom: per path, MaxEnergy over its A -> B transition segment (from the last frame in A's
+  /// ball before the first frame in B's ball to that frame, balls of mcmc.state_radius), kJ/mol
+  /// relative to the lower minimised end state; empty where the method does not give it.
+  Eigen::VectorXd maxEnergySegment;
+  double meanSegmentFrames = 0.0;  ///< mean length of those segments, frames
   double acceptance = -1.0;     ///< MCMC: accepted / trials (-1 otherwise)
   long long trials = 0;         ///< MCMC: shooting trials
   long long energyEvaluations = 0;  ///< energy (and force) evaluations the method spent

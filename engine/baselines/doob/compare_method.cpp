@@ -196,11 +196,40 @@ MethodResult runDoob(const CompareContext& pb) {
          true});
   }
   r.wallSeconds = secondsSince(t0);
+  const LossTrend trend = lossTrend(dr.lossHistory);
+  r.converged = trend.converged;
+  r.convergence = trend.text;
   r.ok = true;
   return r;
 }
 
 }  // namespace
+
+LossTrend lossTrend(const std::vector<double>& loss) {
+  LossTrend t;
+  const std::size_t n = loss.size();
+  if (n < 20) {
+    t.converged = false;
+    t.text = fmt::format("{} training steps are too few to judge convergence (at least 20)", n);
+    return t;
+  }
+  auto mean = [&](std::size_t a, std::size_t b) {
+    double s = 0.0;
+    for (std::size_t i = a; i < b; ++i) s += loss[i];
+    return s / static_cast<double>(b - a);
+  };
+  const std::size_t tenth = n / 10;
+  t.previous = mean(n - 2 * tenth, n - tenth);
+  t.last = mean(n - tenth, n);
+  t.relativeChange = (t.last - t.previous) / std::abs(t.previous);
+  t.converged = std::isfinite(t.last) && std::isfinite(t.previous) &&
+                std::abs(t.relativeChange) <= kLossTolerance;
+  t.text = fmt::format(
+      "training loss (mean over a tenth of the steps) {:.4g} -> {:.4g} over the last two tenths "
+      "({:+.1f} %; converged means within {:.0f} %)",
+      t.previous, t.last, 100.0 * t.relativeChange, 100.0 * kLossTolerance);
+  return t;
+}
 
 void registerDoobCompareMethod() {
   registerCompareMethod("doob", {"Doob's Lagrangian", false, runDoob});
