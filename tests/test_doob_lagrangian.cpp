@@ -577,7 +577,7 @@ TEST(DoobLagrangian, LossTrendJudgesConvergenceFromTheLastTwoTenths) {
   EXPECT_DOUBLE_EQ(b.previous, 915.5);
   EXPECT_DOUBLE_EQ(b.last, 905.5);
   EXPECT_NEAR(b.relativeChange, -10.0 / 915.5, 1e-15);
-  EXPECT_TRUE(b.converged);  // 1.1 % <= 2 %
+  EXPECT_TRUE(b.converged);                                                    // 1.1 % <= 2 %
   for (double& v : falling) v = 1000.0 * std::pow(0.97, &v - falling.data());  // 3 % per step
   EXPECT_FALSE(lossTrend(falling).converged);
   // A non-finite loss, or too few steps to judge, is not converged.

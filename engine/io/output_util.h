@@ -7,8 +7,8 @@
 
 #include <Eigen/Dense>
 #include <cmath>
-#include <limits>
 #include <ctime>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -37,8 +37,9 @@ inline void meanStdFinite(const Eigen::VectorXd& v, double& mean, double& sd) {
     mean = sd = std::numeric_limits<double>::quiet_NaN();
     return;
   }
-  meanStd(Eigen::Map<const Eigen::VectorXd>(finite.data(), static_cast<Eigen::Index>(finite.size())),
-          mean, sd);
+  meanStd(
+      Eigen::Map<const Eigen::VectorXd>(finite.data(), static_cast<Eigen::Index>(finite.size())),
+      mean, sd);
 }
 
 /// Row-major copy for HDF5.

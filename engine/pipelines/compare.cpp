@@ -20,6 +20,7 @@
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
+#include "engine/metrics/crossing.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
 #include "engine/problem/problem.h"
@@ -96,6 +97,18 @@ MethodResult runGeodesic(const CompareContext& c) {
   if (fullAtom) {
     r.maxEnergyCV = toVector(f.readDoubles("/paths/max_energy_cv"));
     transitionSegments(f, c, r);
+  }
+  // Crossing points: full atom from every frame's (phi, psi); 2D from the stored frames.
+  const std::string frames = fullAtom ? "/full_atom/cv" : "/paths/frames";
+  if (f.exists(frames)) {
+    const auto shape = f.shape(frames);  // M x F x 2
+    const std::vector<double> all = f.readDoubles(frames);
+    const std::size_t per = shape[1] * 2;
+    r.crossing.resize(static_cast<Eigen::Index>(shape[0]));
+    for (std::size_t p = 0; p < shape[0]; ++p) {
+      r.crossing[static_cast<Eigen::Index>(p)] =
+          c.crossing(std::vector<double>(all.begin() + p * per, all.begin() + (p + 1) * per));
+    }
   }
   r.success = toVector(f.readDoubles("/paths/success"));
   r.energyEvaluations = js.energyEvaluations;
@@ -210,6 +223,12 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
     if (pb.fullAtom) r.maxEnergyCV[i] = a.maxEnergy2;
     r.success[i] = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
   }
+  r.crossing.resize(static_cast<Eigen::Index>(n));
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto& cvf = sr.accepted[i].cvFrames;
+    r.crossing[static_cast<Eigen::Index>(i)] =
+        cvf.empty() ? kNaN : pb.crossing(std::vector<double>(cvf.begin(), cvf.end()));
+  }
   if (pb.fullAtom && variable) {
     // Variable-length paths are transition segments already (first frame in A, last in B).
     r.maxEnergySegment = r.maxEnergy;
@@ -276,7 +295,33 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   return r;
 }
 
-void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit) {
+/// A method's crossing-point statistics, the KS test against variable-length MCMC's.
+struct CrossingStats {
+  double fraction = kNaN, mean = kNaN, sd = kNaN;
+  TwoSampleKS ks{kNaN, kNaN, 0, 0};
+};
+
+CrossingStats crossingStats(const MethodResult& r, const MethodResult* reference) {
+  CrossingStats c;
+  if (!r.ok || r.crossing.size() == 0) return c;
+  c.fraction = static_cast<double>(r.crossing.array().isFinite().count()) /
+               static_cast<double>(r.crossing.size());
+  meanStdFinite(r.crossing, c.mean, c.sd);
+  if (reference && reference != &r && reference->ok && reference->crossing.size()) {
+    c.ks = kolmogorovSmirnov(r.crossing, reference->crossing);
+  }
+  return c;
+}
+
+const MethodResult* findMethod(const std::vector<MethodResult>& methods, const std::string& name) {
+  for (const auto& m : methods) {
+    if (m.method == name) return &m;
+  }
+  return nullptr;
+}
+
+void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit,
+                 const std::string& xUnit, const CrossingStats& cs) {
   const std::string g = "/methods/" + r.method;
   if (r.ok) {
     writeVector(f, g + "/max_energy", r.maxEnergy, energyUnit);
@@ -284,6 +329,7 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
     if (r.maxEnergySegment.size()) {
       writeVector(f, g + "/max_energy_transition", r.maxEnergySegment, "kJ/mol");
     }
+    if (r.crossing.size()) writeVector(f, g + "/crossing", r.crossing, xUnit);
     writeVector(f, g + "/success", r.success, "1");
     for (const auto& d : r.datasets) {
       if (d.single) {
@@ -321,6 +367,15 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
   f.setAttribute(g, "energy_evaluations", static_cast<std::int64_t>(r.energyEvaluations));
   f.setAttribute(g, "wall_seconds", r.wallSeconds);
   f.setAttribute(g, "settings", r.settings);
+  f.setAttribute(g, "crossing_fraction", cs.fraction);
+  f.setAttribute(g, "crossing_mean", cs.mean);
+  f.setAttribute(g, "crossing_std", cs.sd);
+  f.setAttribute(g, "crossing_ks_d", cs.ks.d);
+  f.setAttribute(g, "crossing_ks_p", cs.ks.pValue);
+  f.setAttribute(g, "energy_evaluations_per_path",
+                 r.ok && r.maxEnergy.size() ? static_cast<double>(r.energyEvaluations) /
+                                                  static_cast<double>(r.maxEnergy.size())
+                                            : kNaN);
   f.setAttribute(g, "converged", static_cast<std::int64_t>(r.converged ? 1 : 0));
   f.setAttribute(g, "convergence", r.convergence);
 }
@@ -364,6 +419,10 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
 double CompareContext::cvEnergy(double phi, double psi) const {
   const double x[2] = {phi, psi};
   return surface->nearestGridEnergy(x) * kT;
+}
+
+double CompareContext::crossing(const std::vector<double>& cvFrames) const {
+  return crossingPoint(cvFrames, settings.compare.crossingLine, a[0], b[0], period[0], period[1]);
 }
 
 double CompareContext::metric2D(const double* x) const {
@@ -456,6 +515,29 @@ std::string compareMarkdown(const CompareSummary& s) {
                        fa ? " on the CV surface" : " on the grid", s.minimaxBound,
                        fa ? "| | | | | |" : "| | | |");
   }
+  // Transition-path ensembles: where the paths cross the dividing line, against variable-length
+  // MCMC (the unbiased reference) by a two-sample Kolmogorov-Smirnov test.
+  const MethodResult* reference = findMethod(s.methods, "mcmc_variable");
+  out += fmt::format(
+      "\nCrossing points: x[1] where x[0] crosses {} ({}) from A's side to B's (last crossing; "
+      "{}); KS: two-sample Kolmogorov-Smirnov statistic D and p-value against variable-length "
+      "MCMC.\n\n| method | paths crossing | crossing x[1] | KS D | KS p | success | evaluations "
+      "per path |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+      s.crossingLine, s.xUnit,
+      fa ? "phi, psi from every frame for the geodesic method, every mcmc.frame_stride-th for "
+           "MCMC, "
+           "every doob.frame_stride-th for Doob"
+         : "from the stored frames (output.frame_stride, mcmc.frame_stride, doob.frame_stride)");
+  for (const auto& m : s.methods) {
+    if (!m.ok || !m.converged || m.crossing.size() == 0) continue;
+    const CrossingStats c = crossingStats(m, reference);
+    const bool ks = std::isfinite(c.ks.d);
+    out += fmt::format(
+        "| {} | {:.3f} | {:.3f} ± {:.3f} | {} | {} | {:.3f} | {:.0f} |\n", m.label, c.fraction,
+        c.mean, c.sd, ks ? fmt::format("{:.3f}", c.ks.d) : "-",
+        ks ? fmt::format("{:.3g}", c.ks.pValue) : "-", m.success.mean(),
+        static_cast<double>(m.energyEvaluations) / static_cast<double>(m.maxEnergy.size()));
+  }
   out += "\nSettings and budgets:\n\n";
   for (const auto& m : s.methods) {
     std::string text = m.ok ? m.settings : "failed: " + m.error;
@@ -466,8 +548,8 @@ std::string compareMarkdown(const CompareSummary& s) {
           m.meanSegmentFrames);
     }
     if (m.ok && !m.convergence.empty()) {
-      text += fmt::format("; {}: {}", m.converged ? "converged" : "**not converged**",
-                          m.convergence);
+      text +=
+          fmt::format("; {}: {}", m.converged ? "converged" : "**not converged**", m.convergence);
     }
     out += fmt::format("- **{}**: {}\n", m.label, text);
   }
@@ -509,6 +591,8 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   const CompareContext pb(settings, config, options, s.geodesicFile, log);
   s.kind = pb.fullAtom ? "full_atom" : "2d";
   s.energyUnit = pb.energyUnit;
+  s.xUnit = pb.fullAtom ? "rad" : pb.potential->coordinateUnit();
+  s.crossingLine = settings.compare.crossingLine;
   s.minimaxBound = kNaN;
   if (pb.surface) {
     const MinimaxResult bound = minimaxBarrier(pb.surface->grid(), pb.a.data(), pb.b.data(), 8);
@@ -550,7 +634,10 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
 
   H5File& f = writer.file();
   writeConfigGroup(f, config);
-  for (const auto& r : s.methods) writeMethod(f, r, s.energyUnit);
+  const MethodResult* reference = findMethod(s.methods, "mcmc_variable");
+  for (const auto& r : s.methods) {
+    writeMethod(f, r, s.energyUnit, s.xUnit, crossingStats(r, reference));
+  }
   const std::string table = compareMarkdown(s);
   f.writeString("/summary/table_markdown", table);
   f.setAttribute("/", "geotps_version", std::string(kVersion));

@@ -32,11 +32,11 @@ struct MethodResult {
   std::string method;  ///< geodesic, mcmc_fixed, mcmc_variable, doob
   std::string label;   ///< human name for the table
   bool ok = false;
-  std::string error;            ///< why the method failed (ok == false)
+  std::string error;  ///< why the method failed (ok == false)
   /// False when the method ran but did not converge (e.g. a training loss still falling): the
   /// table then shows `convergence` instead of its numbers; the data are still stored.
   bool converged = true;
-  std::string convergence;  ///< why it is not converged, or how convergence was judged
+  std::string convergence;      ///< why it is not converged, or how convergence was judged
   Eigen::VectorXd maxEnergy;    ///< per path: the table's MaxEnergy (2D: surface at the nearest
                                 ///< grid point; full atom: kJ/mol relative to the lower minimised
                                 ///< end state)
@@ -47,8 +47,11 @@ struct MethodResult {
   /// relative to the lower minimised end state; empty where the method does not give it.
   Eigen::VectorXd maxEnergySegment;
   double meanSegmentFrames = 0.0;  ///< mean length of those segments, frames
-  double acceptance = -1.0;     ///< MCMC: accepted / trials (-1 otherwise)
-  long long trials = 0;         ///< MCMC: shooting trials
+  /// Per path, its crossing point: x[1] (psi) where x[0] (phi) crosses compare.crossing_line from
+  /// A's side to B's side (last such crossing, from the stored frames); NaN where it does not.
+  Eigen::VectorXd crossing;
+  double acceptance = -1.0;         ///< MCMC: accepted / trials (-1 otherwise)
+  long long trials = 0;             ///< MCMC: shooting trials
   long long energyEvaluations = 0;  ///< energy (and force) evaluations the method spent
   double wallSeconds = 0.0;
   std::string settings;  ///< the budget and settings, for the table's notes
@@ -80,7 +83,10 @@ struct CompareContext {
   std::uint64_t seed = 0;
 
   double cvEnergy(double phi, double psi) const;  ///< full atom: CV surface, kJ/mol
-  double metric2D(const double* x) const;         ///< 2D: the table's energy of a point
+  /// The crossing point of a path given by its CV frames (x0, x1 pairs), see
+  /// MethodResult::crossing.
+  double crossing(const std::vector<double>& cvFrames) const;
+  double metric2D(const double* x) const;  ///< 2D: the table's energy of a point
   bool succeeded(const Eigen::Vector2d& cv) const;
 };
 
@@ -104,6 +110,8 @@ struct CompareSummary {
   std::string name;
   std::string kind;  ///< "2d" or "full_atom"
   std::string energyUnit;
+  std::string xUnit;          ///< unit of x (rad in full atom)
+  double crossingLine = 0.0;  ///< compare.crossing_line
   double minimaxBound = 0.0;  ///< NaN when not known
   std::vector<MethodResult> methods;
   std::string outputFile, tableFile, geodesicFile;

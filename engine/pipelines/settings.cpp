@@ -26,6 +26,13 @@ const std::vector<KeySpec>& compareKeys() {
        .description = "HDF5 file written by `geotps compare` (the Markdown table goes next to it "
                       "with the extension .md; the geodesic run's own result file gets the "
                       "suffix _geodesic.h5); empty = `results/<name>_compare.h5`"},
+      {.key = "compare.crossing_line",
+       .type = KeyType::Real,
+       .defaultValue = "0.0",
+       .unit = "rad (or the potential's length unit)",
+       .description = "the dividing line x[0] = value (phi = 0 for alanine dipeptide) at which "
+                      "each path's crossing point x[1] (psi) is recorded, for the crossing-point "
+                      "distributions of the comparison (last crossing from A's side to B's)"},
   };
   return keys;
 }
@@ -34,6 +41,7 @@ CompareSettings readCompareSettings(const Config& c) {
   CompareSettings s;
   s.methods = c.getStringList("compare.methods");
   s.output = c.getString("compare.output");
+  s.crossingLine = c.getReal("compare.crossing_line");
   return s;
 }
 

@@ -12,6 +12,7 @@ namespace geotps {
 struct CompareSettings {
   std::vector<std::string> methods;  ///< registered names (engine/pipelines/compare.h)
   std::string output;                ///< empty = results/<name>_compare.h5
+  double crossingLine = 0.0;         ///< x[0] of the dividing line for crossing points
 };
 
 /// The keys compare.*.

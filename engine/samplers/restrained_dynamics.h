@@ -110,7 +110,7 @@ class RestrainedDynamics {
   double energy_ = 0.0;
   double k_ = 0.0, phi0_ = 0.0, psi0_ = 0.0;
   bool unwrapped_ = false, positionsSet_ = false;
-  double phi_last_ = 0.0, psi_last_ = 0.0;            // wrapped angles at the last evaluation
+  double phi_last_ = 0.0, psi_last_ = 0.0;          // wrapped angles at the last evaluation
   double phiUnwrapped_ = 0.0, psiUnwrapped_ = 0.0;  // followed continuously
   long long evaluations_ = 0;
 };

@@ -14,9 +14,9 @@ struct SamplingSettings {
   int nPaths = 1000;  ///< walkers M
   int nPoints = 0;    ///< curve points the sampler visits (0 = geodesic.n_points)
   CurveSpacing spacing = CurveSpacing::Parameter;
-  int stepsPerPoint = 128;  ///< K
-  double stepSize = 4e-4;   ///< ds (2D)
-  int threads = 0;          ///< 0 = all cores
+  int stepsPerPoint = 128;         ///< K
+  double stepSize = 4e-4;          ///< ds (2D)
+  int threads = 0;                 ///< 0 = all cores
   bool unwrappedRestraint = true;  ///< full atom: sampler.cv_restraint unwrapped (else wrapped)
 };
 

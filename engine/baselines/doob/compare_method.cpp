@@ -167,6 +167,26 @@ MethodResult runDoob(const CompareContext& pb) {
     r.maxEnergy = pb.surface ? dr.maxEnergyLookup : dr.maxEnergy;
   }
   r.energyEvaluations = dr.trainingEnergyEvaluations;
+  // Crossing points from the stored frames (CVs of the positions in full atom).
+  if (dr.storedPerPath > 0) {
+    r.crossing.resize(M);
+    std::vector<double> cvFrames(2 * dr.storedPerPath);
+    for (int i = 0; i < M; ++i) {
+      for (std::size_t k = 0; k < dr.storedPerPath; ++k) {
+        const float* x = &dr.frames[(static_cast<std::size_t>(i) * dr.storedPerPath + k) * D];
+        Eigen::Vector2d cv;
+        if (pb.fullAtom) {
+          cv = computeCVs(std::vector<double>(x, x + D), pb.molecule->phiAtoms,
+                          pb.molecule->psiAtoms);
+        } else {
+          cv = Eigen::Vector2d(x[0], x[1]);
+        }
+        cvFrames[2 * k] = cv[0];
+        cvFrames[2 * k + 1] = cv[1];
+      }
+      r.crossing[i] = pb.crossing(cvFrames);
+    }
+  }
   r.settings = fmt::format(
       "Gaussian path, MLP {} x {}, T = {} {}, sigma_min = {}; {} Adam steps x {} samples (3 "
       "gradient evaluations each: drift and finite-difference Hessian-vector product); final "
