@@ -53,10 +53,10 @@ StateBalls stateBalls(const CompareContext& c) {
 /// Full atom: each geodesic path's A -> B transition segment, as the MCMC methods define a path:
 /// from its last frame in A's ball before its first frame in B's ball to that frame (every frame's
 /// energy and CVs are in the result file). Paths that never enter B get NaN.
-void transitionSegments(H5File& f, const CompareContext& c, MethodResult& r) {
-  const auto shape = f.shape("/full_atom/energy");  // M x F
+void transitionSegments(H5File& f, const std::vector<double>& cv, const CompareContext& c,
+                        MethodResult& r) {
+  const auto shape = f.shape("/full_atom/energy");  // M x F; `cv` is /full_atom/cv, M x F x 2
   const std::vector<double> energy = f.readDoubles("/full_atom/energy");
-  const std::vector<double> cv = f.readDoubles("/full_atom/cv");  // M x F x 2
   const StateBalls states = stateBalls(c);
   const std::size_t M = shape[0], F = shape[1];
   r.maxEnergySegment = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(M), kNaN);
@@ -94,15 +94,15 @@ MethodResult runGeodesic(const CompareContext& c) {
   const bool fullAtom = js.kind == "full_atom";
   r.maxEnergy = toVector(
       f.readDoubles(fullAtom ? "/paths/max_energy_full_atom" : "/paths/max_energy_nearest"));
-  if (fullAtom) {
-    r.maxEnergyCV = toVector(f.readDoubles("/paths/max_energy_cv"));
-    transitionSegments(f, c, r);
-  }
   // Crossing points: full atom from every frame's (phi, psi); 2D from the stored frames.
   const std::string frames = fullAtom ? "/full_atom/cv" : "/paths/frames";
-  if (f.exists(frames)) {
+  const std::vector<double> all = f.exists(frames) ? f.readDoubles(frames) : std::vector<double>();
+  if (fullAtom) {
+    r.maxEnergyCV = toVector(f.readDoubles("/paths/max_energy_cv"));
+    transitionSegments(f, all, c, r);
+  }
+  if (!all.empty()) {
     const auto shape = f.shape(frames);  // M x F x 2
-    const std::vector<double> all = f.readDoubles(frames);
     const std::size_t per = shape[1] * 2;
     r.crossing.resize(static_cast<Eigen::Index>(shape[0]));
     for (std::size_t p = 0; p < shape[0]; ++p) {
@@ -392,7 +392,7 @@ std::string human(long long n) {
 CompareContext::CompareContext(const JobSettings& s, const Config& config, const JobOptions& o,
                                const std::string& geodesic, std::FILE* logFile)
     : settings(s), record(config), options(o), geodesicFile(geodesic), log(logFile) {
-  const Problem problem = makeProblem(s);
+  problem = makeProblem(s);
   fullAtom = problem.fullAtom();
   potential = problem.potential;
   surface = problem.surface;
@@ -417,8 +417,7 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
 }
 
 double CompareContext::cvEnergy(double phi, double psi) const {
-  const double x[2] = {phi, psi};
-  return surface->nearestGridEnergy(x) * kT;
+  return problem.cvEnergyKjMol(phi, psi);
 }
 
 double CompareContext::crossing(const std::vector<double>& cvFrames) const {

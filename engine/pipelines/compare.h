@@ -14,6 +14,7 @@
 #include "engine/molecule/molecule.h"
 #include "engine/pipelines/job_settings.h"
 #include "engine/pipelines/run.h"
+#include "engine/problem/problem.h"
 #include "potentials/tabulated_surface.h"
 
 namespace geotps {
@@ -69,6 +70,7 @@ struct CompareContext {
   const JobOptions& options;
   std::string geodesicFile;  ///< the geodesic run's result file (the MCMC chains start from it)
   std::FILE* log = nullptr;
+  Problem problem;  ///< the job's problem (states.a/b; the baselines use a, b below)
   bool fullAtom = false;
   PotentialPtr potential;  ///< 2D: the job's potential; full atom: the CV surface (in kT)
   const TabulatedSurface* surface = nullptr;
