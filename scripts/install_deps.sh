@@ -7,6 +7,8 @@
 #   --python   also installs the optional Python helpers (h5py, numpy, OpenMM bindings, mdtraj,
 #              matplotlib) used by the data-preparation scripts, the benchmark, scripts/plot_result.py
 #              and the tests that cross-check our files.
+# pocl-opencl-icd runs OpenMM's OpenCL platform on the CPU, so that the batched (GPU) walker path is
+# built and tested on machines without a GPU (CI included).
 # An unknown flag is an error (exit 2).
 set -euo pipefail
 
@@ -34,6 +36,7 @@ packages=(
   build-essential cmake pkg-config
   libeigen3-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libfmt-dev liblbfgspp-dev
   libopenmm-dev libopenmm-plugins
+  pocl-opencl-icd
   libgtest-dev
 )
 if [[ $with_torch -eq 1 ]]; then

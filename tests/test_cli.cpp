@@ -597,3 +597,31 @@ TEST(Cli, CompareWithAnUnwritableOutputFailsBeforeWork) {
   // Nothing was run: no geodesic result file, no table.
   EXPECT_EQ(leftovers(dir), std::vector<std::string>{"afile"});
 }
+
+// MCMC states that do not hold their own end point (or hold the other one) are refused before any
+// work, with the keys and both states named.
+TEST(Cli, CompareRefusesStatesThatMissTheirEndPoints) {
+  const fs::path dir = freshDir("compare_bad_states");
+  const std::string config = (kSource / "tests/data/tiny_compare.yaml").string();
+  const std::string methods = " --set compare.methods=[geodesic,mcmc_variable]";
+  struct Case {
+    std::string set, shown;
+  };
+  const std::vector<Case> cases = {
+      // A's box lies on the phi > 0 side: it misses A = (-2.55, 2.7).
+      {"mcmc.state_a_box=[0,1,0,1]", "state A is the box x[0] in [0, 1], x[1] in [0, 1]"},
+      // B's box also holds A.
+      {"mcmc.state_b_box=[-4,4,-4,4]", "state B is the box x[0] in [-4, 4], x[1] in [-4, 4]"},
+      // Balls so large that A's holds B.
+      {"mcmc.state_radius=[4.5,0.5]", "state A is a ball of radius 4.5 around (-2.550, 2.700)"},
+  };
+  for (const auto& c : cases) {
+    const CommandResult r = runGeotps(
+        "compare '" + config + "' --out cmp.h5 --quiet" + methods + " --set " + c.set, dir);
+    EXPECT_EQ(r.exitCode, 2) << c.set << "\n" << r.err;
+    EXPECT_NE(r.err.find(c.shown), std::string::npos) << c.set << "\n" << r.err;
+    EXPECT_NE(r.err.find("expected A to contain A's end point (-2.550, 2.700)"), std::string::npos)
+        << r.err;
+    EXPECT_TRUE(leftovers(dir).empty()) << c.set;
+  }
+}

@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 121u);
+  EXPECT_EQ(schema.size(), 126u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -389,6 +389,22 @@ TEST(ConfigErrors, WrongListLength) {
               "got a list of 3 values; expected a list of 2 real numbers");
   expectError(kMinimal + "penalty:\n  z_star: [1, 2]\n", 5, "penalty.z_star",
               "expected a list of 3 real numbers");
+}
+
+// A RealList whose default is [] is optional: [] reads as "not given", a non-empty value must have
+// the declared length.
+TEST(Config, OptionalRealList) {
+  const Config empty = Config::parse(kMinimal, "t.yaml", ".");
+  EXPECT_TRUE(empty.getRealList("mcmc.state_a_box").empty());
+  const Config given =
+      Config::parse(kMinimal + "mcmc:\n  state_a_box: [2.75, 5.5, -4, 4]\n", "t.yaml", ".");
+  EXPECT_EQ(given.getRealList("mcmc.state_a_box"), (std::vector<double>{2.75, 5.5, -4, 4}));
+  EXPECT_EQ(errorOf(kMinimal + "mcmc:\n  state_b_box: []\n"), "");
+  expectError(kMinimal + "mcmc:\n  state_a_box: [1, 2]\n", 5, "mcmc.state_a_box",
+              "got a list of 2 values; expected a list of 4 real numbers, or [] for none");
+  // Lists whose default is not [] still refuse the empty list.
+  expectError(kMinimal + "mcmc:\n  state_radius: []\n", 5, "mcmc.state_radius",
+              "got an empty list");
 }
 
 TEST(ConfigErrors, MissingRequiredKey) {

@@ -436,8 +436,9 @@ TEST(FullAtomCli, TinyCompareStoresPathsConsistentWithTheirMaxEnergy) {
     }
   }
   // The A -> B segment MaxEnergy: variable-length paths are segments already; a geodesic path's
-  // segment runs from its last frame within 2.4 rad of A before its first frame within 0.5 rad of
-  // B (mcmc.state_radius, wrapped distance to the minimised states' (phi, psi)) to that frame.
+  // segment runs from its last frame in A (mcmc.state_a_box: phi on the arc from 2.75 through +-pi
+  // to 5.4832 - 2 pi, any psi) before its first frame within 0.5 rad of B (mcmc.state_radius,
+  // wrapped distance to the minimised state's (phi, psi)) to that frame.
   EXPECT_EQ(f.readDoubles(m + "/max_energy_transition"), maxE);
   {
     const auto shape = g.shape("/full_atom/energy");
@@ -446,7 +447,7 @@ TEST(FullAtomCli, TinyCompareStoresPathsConsistentWithTheirMaxEnergy) {
     const auto seg = f.readDoubles("/methods/geodesic/max_energy_transition");
     const auto whole = f.readDoubles("/methods/geodesic/max_energy");
     ASSERT_EQ(seg.size(), shape[0]);
-    const double a[2] = {-2.6450, 2.7939}, b[2] = {1.0678, -0.7197};  // minimised, 4 decimals
+    const double b[2] = {1.0678, -0.7197};  // minimised, 4 decimals
     auto dist = [](const double* x, const double* c) {
       const double u = wrapAngle(x[0] - c[0]), v = wrapAngle(x[1] - c[1]);
       return std::sqrt(u * u + v * v);
@@ -456,7 +457,9 @@ TEST(FullAtomCli, TinyCompareStoresPathsConsistentWithTheirMaxEnergy) {
       for (; k < shape[1]; ++k) {
         const double* x = &cv[(p * shape[1] + k) * 2];
         if (dist(x, b) <= 0.5) break;
-        if (dist(x, a) <= 2.4) lastA = k;
+        if (std::fmod(x[0] - 2.75 + 4.0 * std::numbers::pi, 2.0 * std::numbers::pi) <=
+            5.4832 - 2.75)
+          lastA = k;
       }
       if (k == shape[1]) {
         EXPECT_TRUE(std::isnan(seg[p])) << p;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <cmath>
 
+#include "engine/baselines/settings.h"
 #include "engine/baselines/shooting.h"
 #include "potentials/analytic_potentials.h"
 
@@ -36,6 +37,61 @@ StateBalls wellStates() {
   s.b = Eigen::Vector2d(1.0, 0.0);
   s.radiusA = s.radiusB = 0.3;
   return s;
+}
+
+// Box states: membership per coordinate on the circle for periodic coordinates (an arc may run
+// through +-pi), on the line otherwise; an interval at least one period long is the whole circle.
+TEST(Shooting, BoxStatesOnTheCircleAndOnTheLine) {
+  constexpr double kPi = 3.14159265358979323846;
+  StateBalls s;
+  s.a = Eigen::Vector2d(-2.645, 2.794);
+  s.b = Eigen::Vector2d(1.07, -0.72);
+  s.boxA = {2.75, 2.0 * kPi - 0.8, -3.2, 3.2};  // phi on the arc 2.75 -> +-pi -> -0.8, any psi
+  s.period = Eigen::Vector2d::Constant(2.0 * kPi);
+  EXPECT_TRUE(s.inA(Eigen::Vector2d(-2.645, 2.794)));
+  EXPECT_TRUE(s.inA(Eigen::Vector2d(3.0, -3.1)));   // past +-pi on the phi > 0 side
+  EXPECT_TRUE(s.inA(Eigen::Vector2d(-0.81, 0.0)));  // just inside the end at -0.8
+  EXPECT_TRUE(s.inA(Eigen::Vector2d(2.76, 1.0)));   // just inside the start at 2.75
+  EXPECT_FALSE(s.inA(Eigen::Vector2d(-0.79, 0.0)));
+  EXPECT_FALSE(s.inA(Eigen::Vector2d(2.74, 1.0)));
+  EXPECT_FALSE(s.inA(Eigen::Vector2d(1.3, 2.8)));  // where a radius-2.4 ball reaches
+  EXPECT_FALSE(s.inA(Eigen::Vector2d(0.0, 0.0)));
+  // The same point one period away is the same point.
+  EXPECT_TRUE(s.inA(Eigen::Vector2d(-2.645 + 2.0 * kPi, 2.794 - 4.0 * kPi)));
+  // The ball of radius 2.4 around A does reach past +-pi to phi = 1.3 (why the box exists).
+  EXPECT_LE(s.distance(Eigen::Vector2d(1.3, 2.8), s.a), 2.4);
+  // B keeps its ball.
+  EXPECT_TRUE(s.inB(Eigen::Vector2d(1.07 + 0.49, -0.72)));
+  EXPECT_FALSE(s.inB(Eigen::Vector2d(1.07 + 0.51, -0.72)));
+  // Not periodic: plain intervals.
+  StateBalls line;
+  line.boxB = {0.5, 1.5, -0.25, 0.25};
+  EXPECT_TRUE(line.inB(Eigen::Vector2d(1.0, 0.0)));
+  EXPECT_TRUE(line.inB(Eigen::Vector2d(1.5, 0.25)));
+  EXPECT_FALSE(line.inB(Eigen::Vector2d(1.0, 0.3)));
+  EXPECT_FALSE(line.inB(Eigen::Vector2d(1.0 + 2.0 * kPi, 0.0)));
+}
+
+// mcmc.state_a_box / state_b_box as read: [] keeps the ball, an empty interval is refused with the
+// key and the coordinate named.
+TEST(Shooting, StateBoxSettings) {
+  const std::string states = "states:\n  a: [-1, 0]\n  b: [1, 0]\n";
+  const McmcSettings balls = readMcmcSettings(Config::parse(states, "job.yaml", "."));
+  EXPECT_TRUE(balls.boxA.empty());
+  EXPECT_TRUE(balls.boxB.empty());
+  const McmcSettings box = readMcmcSettings(
+      Config::parse(states + "mcmc:\n  state_b_box: [0.5, 1.5, -1, 1]\n", "job.yaml", "."));
+  EXPECT_EQ(box.boxB, (std::vector<double>{0.5, 1.5, -1, 1}));
+  try {
+    readMcmcSettings(
+        Config::parse(states + "mcmc:\n  state_a_box: [-2, -0.5, 1, 1]\n", "job.yaml", "."));
+    ADD_FAILURE() << "an empty interval was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_NE(std::string(e.what()).find("job.yaml: key 'mcmc.state_a_box': coordinate 1: the "
+                                         "interval [1, 1] is empty; expected lo < hi"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 /// A straight line from A to B with `length` frames, observed by `dyn`.

@@ -2,6 +2,10 @@
 // engine/config/schema.cpp).
 #include "engine/baselines/settings.h"
 
+#include <fmt/format.h>
+
+#include <utility>
+
 // Keys are written with designated initializers; members left out keep their defaults.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -23,6 +27,24 @@ const std::vector<KeySpec>& mcmcKeys() {
        .min = 0.0,
        .minExclusive = true,
        .listLength = 2},
+      {.key = "mcmc.state_a_box",
+       .type = KeyType::RealList,
+       .defaultValue = "[]",
+       .unit = "rad (length unit)",
+       .description = "state A of the shooting moves as a box [lo_0, hi_0, lo_1, hi_1] instead of "
+                      "the ball of mcmc.state_radius: x[d] in [lo_d, hi_d], taken on the circle "
+                      "for a periodic coordinate (an arc may run past pi, e.g. phi in [2.7, 5.78] "
+                      "is the arc from 2.7 through +-pi to -0.5). Must contain state A's centre "
+                      "and not B's. [] = use the ball. The full-atom compare config uses it: a "
+                      "ball large enough to hold C5 and C7eq wraps round the torus into the "
+                      "phi > 0 side (docs/method.md)",
+       .listLength = 4},
+      {.key = "mcmc.state_b_box",
+       .type = KeyType::RealList,
+       .defaultValue = "[]",
+       .unit = "rad (length unit)",
+       .description = "state B as a box, as mcmc.state_a_box; [] = the ball of mcmc.state_radius",
+       .listLength = 4},
       {.key = "mcmc.step_size",
        .type = KeyType::Real,
        .defaultValue = "0.0",
@@ -86,6 +108,18 @@ McmcSettings readMcmcSettings(const Config& c) {
   const auto radii = c.getRealList("mcmc.state_radius");
   s.radiusA = radii[0];
   s.radiusB = radii[1];
+  for (const auto& [key, box] :
+       {std::pair{"mcmc.state_a_box", &s.boxA}, std::pair{"mcmc.state_b_box", &s.boxB}}) {
+    *box = c.getRealList(key);
+    for (std::size_t d = 0; d + 1 < box->size(); d += 2) {
+      if (!((*box)[d] < (*box)[d + 1])) {
+        throw ConfigError(fmt::format(
+            "{}: key '{}': coordinate {}: the interval [{}, {}] is empty; expected lo < hi "
+            "([lo_0, hi_0, lo_1, hi_1])",
+            c.sourceName(), key, d / 2, (*box)[d], (*box)[d + 1]));
+      }
+    }
+  }
   s.stepSize = c.getReal("mcmc.step_size");
   s.pathLength = static_cast<int>(c.getInt("mcmc.path_length"));
   s.maxLength = static_cast<int>(c.getInt("mcmc.max_length"));

@@ -11,6 +11,7 @@ namespace geotps {
 /// mcmc.*: the two-way shooting baselines.
 struct McmcSettings {
   double radiusA = 0.5, radiusB = 0.5;  ///< state balls (units of x)
+  std::vector<double> boxA, boxB;       ///< state boxes [lo_0, hi_0, lo_1, hi_1]; empty = ball
   double stepSize = 0.0;                ///< 2D overdamped ds; 0 = sampler.step_size
   int pathLength = 2000;                ///< fixed length, frames
   int maxLength = 20000;                ///< variable length: longest path, frames

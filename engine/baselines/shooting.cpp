@@ -145,6 +145,34 @@ double StateBalls::distance(const Eigen::Vector2d& cv, const Eigen::Vector2d& ce
   return periodicDistance(cv, centre, period);
 }
 
+bool StateBalls::inBox(const Eigen::Vector2d& cv, const std::vector<double>& box) const {
+  for (int d = 0; d < 2; ++d) {
+    const double lo = box[2 * d], hi = box[2 * d + 1];
+    if (period[d] > 0.0) {
+      // Offset from lo along the circle, in [0, period).
+      double t = std::fmod(cv[d] - lo, period[d]);
+      if (t < 0.0) t += period[d];
+      if (t > hi - lo) return false;
+    } else if (cv[d] < lo || cv[d] > hi) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace {
+std::string describeState(const std::vector<double>& box, double radius,
+                          const Eigen::Vector2d& centre) {
+  if (box.empty()) {
+    return fmt::format("a ball of radius {} around ({:.3f}, {:.3f})", radius, centre[0], centre[1]);
+  }
+  return fmt::format("the box x[0] in [{}, {}], x[1] in [{}, {}]", box[0], box[1], box[2], box[3]);
+}
+}  // namespace
+
+std::string StateBalls::describeA() const { return describeState(boxA, radiusA, a); }
+std::string StateBalls::describeB() const { return describeState(boxB, radiusB, b); }
+
 ShootingPath observePath(ShootingDynamics& dynamics, const std::vector<double>& configurations) {
   const std::size_t S = static_cast<std::size_t>(dynamics.configurationSize());
   if (S == 0 || configurations.size() % S != 0) {

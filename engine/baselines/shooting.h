@@ -71,14 +71,27 @@ std::unique_ptr<ShootingDynamics> makeFullAtomDynamics(
     std::function<double(double, double)> cvEnergy = {});
 
 /// States A and B: balls of radius `radiusA` around `a` and `radiusB` around `b` in CV space,
-/// distances wrapped with `period` per coordinate (0 = not periodic).
+/// distances wrapped with `period` per coordinate (0 = not periodic), or, where `boxA` / `boxB` is
+/// not empty, boxes [lo_0, hi_0, lo_1, hi_1]: x_d in [lo_d, hi_d], read on the circle of
+/// circumference period_d for a periodic coordinate (hi_d may exceed the principal range, e.g.
+/// phi in [2.6, 5.8] is the arc through +-pi).
 struct StateBalls {
   Eigen::Vector2d a = Eigen::Vector2d::Zero(), b = Eigen::Vector2d::Zero();
   double radiusA = 0.5, radiusB = 0.5;
+  std::vector<double> boxA, boxB;
   Eigen::Vector2d period = Eigen::Vector2d::Zero();
   double distance(const Eigen::Vector2d& cv, const Eigen::Vector2d& centre) const;
-  bool inA(const Eigen::Vector2d& cv) const { return distance(cv, a) <= radiusA; }
-  bool inB(const Eigen::Vector2d& cv) const { return distance(cv, b) <= radiusB; }
+  bool inBox(const Eigen::Vector2d& cv, const std::vector<double>& box) const;
+  bool inA(const Eigen::Vector2d& cv) const {
+    return boxA.empty() ? distance(cv, a) <= radiusA : inBox(cv, boxA);
+  }
+  bool inB(const Eigen::Vector2d& cv) const {
+    return boxB.empty() ? distance(cv, b) <= radiusB : inBox(cv, boxB);
+  }
+  /// "a ball of radius 2.4 around (-2.645, 2.794)" / "the box phi in [..] x psi in [..]", for
+  /// reports.
+  std::string describeA() const;
+  std::string describeB() const;
 };
 
 /// A path as the chain holds it: L configurations and their observations.

@@ -169,6 +169,7 @@ std::string expectedText(const KeySpec& s) {
     case KeyType::RealList: {
       std::string text = s.listLength > 0 ? fmt::format("a list of {} real numbers", s.listLength)
                                           : std::string("a non-empty list of real numbers");
+      if (s.defaultValue == "[]") text += ", or [] for none";
       if (hasRange(s)) text += ", each " + rangeText(s);
       if (!s.defaultValue.empty()) text += ", e.g. " + s.defaultValue;
       return text + unitSuffix(s);
@@ -301,7 +302,11 @@ void requireList(const KeySpec& s, const YAML::Node& node, const Source& src, in
     if (node.IsScalar()) got += " (a single value, not a list)";
     fail(src, line, s.key, got, expected);
   }
-  if (node.size() == 0) fail(src, line, s.key, "got an empty list", expected);
+  // A RealList whose default is [] is optional: the empty list means "not given".
+  if (node.size() == 0) {
+    if (s.defaultValue == "[]") return;
+    fail(src, line, s.key, "got an empty list", expected);
+  }
   if (s.listLength > 0 && node.size() != static_cast<std::size_t>(s.listLength))
     fail(src, line, s.key,
          fmt::format("got a list of {} value{}", node.size(), node.size() == 1 ? "" : "s"),
@@ -524,6 +529,7 @@ std::string allowedText(const KeySpec& s) {
       return "";
     case KeyType::RealList: {
       std::string text = s.listLength > 0 ? fmt::format("length {}", s.listLength) : "non-empty";
+      if (s.defaultValue == "[]") text += " or []";
       if (hasRange(s)) text += ", each " + rangeText(s);
       return text;
     }

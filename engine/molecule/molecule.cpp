@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <memory>
 
 #include "engine/samplers/restrained_dynamics.h"
 #include "potentials/dihedral.h"
@@ -94,11 +95,25 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
     throw ConfigError(fmt::format("{}: key 'potential.platform': {}", source, e.what()));
   }
   s.platformProperties = platformProperties(s.platform->getName(), potential.precision);
+  const std::string chosen = s.platform->getName();
+  if (potential.deviceIndex >= 0 && (chosen == "OpenCL" || chosen == "CUDA"))
+    s.platformProperties["DeviceIndex"] = std::to_string(potential.deviceIndex);
 
   // Minimise both states (no restraint).
   auto minimise = [&](const std::vector<double>& x0, std::vector<double>& out, double& energy) {
-    RestrainedDynamics md(*s.system, s.phiAtoms, s.psiAtoms, s.temperatureK, 1.0, 0.001,
-                          *s.platform, s.platformProperties, 1);
+    std::unique_ptr<RestrainedDynamics> made;
+    try {
+      made = std::make_unique<RestrainedDynamics>(*s.system, s.phiAtoms, s.psiAtoms, s.temperatureK,
+                                                  1.0, 0.001, *s.platform, s.platformProperties, 1);
+    } catch (const OpenMM::OpenMMException& e) {
+      if (s.platformProperties.count("DeviceIndex")) {
+        throw ConfigError(fmt::format(
+            "{}: key 'potential.device_index': the {} platform cannot use device {}: {}", source,
+            chosen, potential.deviceIndex, e.what()));
+      }
+      throw;
+    }
+    RestrainedDynamics& md = *made;
     md.setPositions(x0);
     energy = md.minimize(0.1, 0);
     md.getState(&out, nullptr);

@@ -46,12 +46,14 @@ StateBalls stateBalls(const CompareContext& c) {
   states.b = c.b;
   states.radiusA = c.settings.mcmc.radiusA;
   states.radiusB = c.settings.mcmc.radiusB;
+  states.boxA = c.settings.mcmc.boxA;
+  states.boxB = c.settings.mcmc.boxB;
   states.period = c.period;
   return states;
 }
 
 /// Full atom: each geodesic path's A -> B transition segment, as the MCMC methods define a path:
-/// from its last frame in A's ball before its first frame in B's ball to that frame (every frame's
+/// from its last frame in state A before its first frame in state B to that frame (every frame's
 /// energy and CVs are in the result file). Paths that never enter B get NaN.
 void transitionSegments(H5File& f, const std::vector<double>& cv, const CompareContext& c,
                         MethodResult& r) {
@@ -153,9 +155,10 @@ ShootingPath initialPathFromGeodesic(const std::string& file, ShootingDynamics& 
     }
   }
   throw std::runtime_error(fmt::format(
-      "{}: none of the {} stored paths of the geodesic run goes from state A to state B (balls of "
-      "radius mcmc.state_radius); the MCMC methods need one as their initial path",
-      file, paths));
+      "{}: none of the {} stored paths of the geodesic run goes from state A ({}) to state B ({}; "
+      "mcmc.state_radius, mcmc.state_a_box, mcmc.state_b_box); the MCMC methods need one as "
+      "their initial path",
+      file, paths, states.describeA(), states.describeB()));
 }
 
 MethodResult runMcmc(const CompareContext& pb, bool variable) {
@@ -243,13 +246,13 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
                               ? fmt::format("Langevin {} fs, friction {}/ps", 1000 * dt, friction)
                               : fmt::format("overdamped Langevin ds = {}", ds);
   r.settings = fmt::format(
-      "{}; budget {} evaluations in {} chains; {}; states: balls of radius {} around A and {} "
-      "around B; initial path cut from the geodesic run ({} frames{}, MaxEnergy {:.2f}); {} "
+      "{}; budget {} evaluations in {} chains; {}; states: A {}, B {}; initial path cut from the "
+      "geodesic run ({} frames{}, MaxEnergy {:.2f}); {} "
       "trials, mean accepted length {:.0f} frames; statistics over the {} accepted paths",
       dyn, ss.maxEvaluations, ss.chains,
       variable ? fmt::format("max length {} frames", ss.maxLength)
                : fmt::format("length {} frames", ss.pathLength),
-      states.radiusA, states.radiusB, cut,
+      states.describeA(), states.describeB(), cut,
       variable ? ""
                : fmt::format(fmt::runtime(cut < ss.pathLength
                                               ? ", padded with copies of its end frames to {}"
@@ -414,6 +417,17 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
     if (potential->isPeriodic())
       period = Eigen::Vector2d(potential->period(0), potential->period(1));
   }
+  // The MCMC states must hold their own end state and not the other one.
+  const StateBalls states = stateBalls(*this);
+  const std::string where = fullAtom ? " (the minimised end state of potential.pdb_a / pdb_b)" : "";
+  if (!states.inA(a) || states.inA(b) || !states.inB(b) || states.inB(a)) {
+    throw ConfigError(fmt::format(
+        "{}: keys 'mcmc.state_radius' / 'mcmc.state_a_box' / 'mcmc.state_b_box': state A is {} "
+        "and state B is {}; expected A to contain A's end point ({:.3f}, {:.3f}){} and not B's "
+        "({:.3f}, {:.3f}), and B to contain B's and not A's",
+        record.sourceName(), states.describeA(), states.describeB(), a[0], a[1], where, b[0],
+        b[1]));
+  }
 }
 
 double CompareContext::cvEnergy(double phi, double psi) const {
@@ -542,7 +556,7 @@ std::string compareMarkdown(const CompareSummary& s) {
     std::string text = m.ok ? m.settings : "failed: " + m.error;
     if (m.ok && m.maxEnergySegment.size() && m.meanSegmentFrames > 0) {
       text += fmt::format(
-          "; A -> B segments (last frame in A's ball to the first in B's, mcmc.state_radius): "
+          "; A -> B segments (last frame in state A to the first in state B, the MCMC states): "
           "mean {:.0f} frames",
           m.meanSegmentFrames);
     }

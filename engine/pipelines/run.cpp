@@ -197,7 +197,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   ss.seed = s.seed;
   ss.frameStride = settings.output.frameStride;
   const std::unique_ptr<Sampler> sampler =
-      makeSampler(problem, ss, settings.molecule, sampling.unwrappedRestraint);
+      makeSampler(problem, ss, settings.molecule, sampling);
   s.kind = sampler->kind();
   Progress sampleProgress("sampling", 1000, options.progress);
   const SamplerResult paths = sampler->sample(sampleCurve, [&](long long d, long long n) {

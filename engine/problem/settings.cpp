@@ -71,6 +71,15 @@ const std::vector<KeySpec>& potentialKeys() {
        .unit = "",
        .description = "floating-point precision on GPU platforms (openmm only)",
        .choices = {"single", "mixed", "double"}},
+      {.key = "potential.device_index",
+       .type = KeyType::Int,
+       .defaultValue = "-1",
+       .unit = "1",
+       .description = "GPU to run on (OpenMM's DeviceIndex property of the OpenCL and CUDA "
+                      "platforms, 0-based); -1 = the platform's choice. Ignored on CPU and "
+                      "Reference (openmm only)",
+       .min = -1.0,
+       .max = 1024.0},
   };
   return keys;
 }
@@ -114,6 +123,7 @@ PotentialSettings readPotentialSettings(const Config& c) {
   s.pdbB = c.getString("potential.pdb_b");
   s.platform = c.getString("potential.platform");
   s.precision = c.getString("potential.precision");
+  s.deviceIndex = static_cast<int>(c.getInt("potential.device_index"));
   return s;
 }
 

@@ -16,6 +16,7 @@ struct PotentialSettings {
   double barrier = 5.0, stiffness = 10.0;  ///< double_well
   std::string system, pdbA, pdbB;          ///< openmm: System XML and the two end-state PDBs
   std::string platform = "auto", precision = "mixed";  ///< openmm
+  int deviceIndex = -1;  ///< openmm, OpenCL / CUDA: DeviceIndex (-1 = the platform's choice)
 };
 
 /// states.*: the metastable states (units of x) and the log-SNR of the geodesic's end points.

@@ -26,6 +26,7 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
   r.nAtoms = nAtoms;
   r.framesPerPath = static_cast<std::size_t>(N) * K;
   r.storedPerPath = s.frameStride > 0 ? r.framesPerPath / s.frameStride : 0;
+  r.observedPerPath = r.framesPerPath;
   r.frames.assign(static_cast<std::size_t>(M) * r.storedPerPath * 3 * nAtoms, 0.0f);
   r.energy.assign(static_cast<std::size_t>(M) * r.framesPerPath, 0.0f);
   r.cv.assign(static_cast<std::size_t>(M) * r.framesPerPath * 2, 0.0f);

@@ -31,9 +31,13 @@ struct FullAtomPaths {
   std::size_t framesPerPath = 0;  ///< N*K
   std::size_t storedPerPath = 0;
   std::vector<float> frames;        ///< M x stored x (3 nAtoms), nm
-  std::vector<float> energy;        ///< M x N*K potential energy without restraint, kJ/mol
-  std::vector<float> cv;            ///< M x N*K x 2 (phi, psi), rad
-  Eigen::VectorXd maxEnergy;        ///< per path, max frame energy, kJ/mol (absolute)
+  /// Frames between rows of `energy` and `cv`: 1 (every frame) for the per-walker sampler, the
+  /// observation stride for the batched one.
+  int observeStride = 1;
+  std::size_t observedPerPath = 0;  ///< framesPerPath / observeStride
+  std::vector<float> energy;        ///< M x observed potential energy without restraint, kJ/mol
+  std::vector<float> cv;            ///< M x observed x 2 (phi, psi), rad
+  Eigen::VectorXd maxEnergy;        ///< per path, max observed frame energy, kJ/mol (absolute)
   Eigen::VectorXd maxEnergyCV;      ///< per path, max of `cvEnergy` over frames
   Eigen::MatrixXd finalCV;          ///< M x 2
   long long energyEvaluations = 0;  ///< one energy-and-forces evaluation per step

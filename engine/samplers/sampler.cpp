@@ -6,6 +6,7 @@
 
 #include "engine/io/output_util.h"
 #include "engine/io/pdb_file.h"
+#include "engine/samplers/batched_full_atom.h"
 #include "engine/samplers/full_atom_sampler.h"
 
 namespace geotps {
@@ -52,9 +53,11 @@ class AnnealedLangevinSampler final : public Sampler {
 class FullAtomSampler final : public Sampler {
  public:
   FullAtomSampler(const Problem& problem, const SamplerSettings& s, const MoleculeSettings& m,
-                  bool unwrappedRestraint)
-      : problem_(problem) {
-    settings_.unwrappedRestraint = unwrappedRestraint;
+                  const SamplingSettings& sampling)
+      : problem_(problem),
+        batched_(batchesWalkers(sampling.walkers, problem.molecule->platform->getName())),
+        batchSize_(sampling.batchSize) {
+    settings_.unwrappedRestraint = sampling.unwrappedRestraint;
     settings_.nPaths = s.nPaths;
     settings_.stepsPerPoint = s.stepsPerPoint;
     settings_.frictionPerPs = m.frictionPerPs;
@@ -67,9 +70,12 @@ class FullAtomSampler final : public Sampler {
 
   SamplerResult sample(const Eigen::MatrixXd& curve, const SamplerProgress& progress) override {
     const FullAtomSetup& atoms = *problem_.molecule;
-    paths_ = sampleFullAtomPaths(
-        atoms, curve, settings_,
-        [this](double phi, double psi) { return problem_.cvEnergyKjMol(phi, psi); }, progress);
+    const auto cvEnergy = [this](double phi, double psi) {
+      return problem_.cvEnergyKjMol(phi, psi);
+    };
+    paths_ = batched_ ? sampleFullAtomPathsBatched(atoms, curve, settings_, batchSize_, cvEnergy,
+                                                   progress)
+                      : sampleFullAtomPaths(atoms, curve, settings_, cvEnergy, progress);
     // The CV-space view of the full-atom paths, for the shared metrics.
     SamplerResult r;
     r.dimension = 2;
@@ -92,8 +98,8 @@ class FullAtomSampler final : public Sampler {
     if (fa.storedPerPath > 0) {
       f.writeFloats("/full_atom/frames", {m, fa.storedPerPath, n, 3}, fa.frames.data(), "nm");
     }
-    f.writeFloats("/full_atom/energy", {m, fa.framesPerPath}, fa.energy.data(), "kJ/mol");
-    f.writeFloats("/full_atom/cv", {m, fa.framesPerPath, 2}, fa.cv.data(), "rad");
+    f.writeFloats("/full_atom/energy", {m, fa.observedPerPath}, fa.energy.data(), "kJ/mol");
+    f.writeFloats("/full_atom/cv", {m, fa.observedPerPath, 2}, fa.cv.data(), "rad");
     f.writeDoubles("/full_atom/state_a_positions", {n, 3}, atoms.positionsA.data(), "nm");
     f.writeDoubles("/full_atom/state_b_positions", {n, 3}, atoms.positionsB.data(), "nm");
     // The topology as PDB text (state A, minimised), for `geotps export`.
@@ -109,20 +115,34 @@ class FullAtomSampler final : public Sampler {
     f.setAttribute(
         "/full_atom", "frame_stride",
         static_cast<std::int64_t>(fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0));
+    // Rows of /full_atom/energy and /full_atom/cv: every frame (per-Context walkers) or every
+    // observe_stride-th (batched walkers; MaxEnergy is over those frames).
+    f.setAttribute("/full_atom", "observe_stride", static_cast<std::int64_t>(fa.observeStride));
+    f.setAttribute("/full_atom", "walkers", std::string(batched_ ? "batched" : "per_context"));
+    if (batched_) f.setAttribute("/full_atom", "batch_size", static_cast<std::int64_t>(batchSize_));
   }
 
  private:
   const Problem& problem_;
+  bool batched_ = false;
+  int batchSize_ = 10000;
   FullAtomSamplerSettings settings_;
   FullAtomPaths paths_;
 };
 
 }  // namespace
 
+bool batchesWalkers(const std::string& walkers, const std::string& platformName) {
+  if (walkers == "batched") return true;
+  if (walkers == "per_context") return false;
+  return platformName == "OpenCL" || platformName == "CUDA";
+}
+
 std::unique_ptr<Sampler> makeSampler(const Problem& problem, const SamplerSettings& settings,
-                                     const MoleculeSettings& molecule, bool unwrappedRestraint) {
+                                     const MoleculeSettings& molecule,
+                                     const SamplingSettings& sampling) {
   if (problem.fullAtom()) {
-    return std::make_unique<FullAtomSampler>(problem, settings, molecule, unwrappedRestraint);
+    return std::make_unique<FullAtomSampler>(problem, settings, molecule, sampling);
   }
   return std::make_unique<AnnealedLangevinSampler>(problem, settings);
 }

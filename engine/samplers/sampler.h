@@ -10,6 +10,7 @@
 #include "engine/io/h5_file.h"
 #include "engine/problem/problem.h"
 #include "engine/samplers/annealed_langevin.h"
+#include "engine/samplers/settings.h"
 
 namespace geotps {
 
@@ -29,9 +30,14 @@ class Sampler {
 
 /// The sampler of a problem: full atom when it has a molecule, else 2D annealed Langevin.
 /// `settings` (walkers, K, ds, threads, seed, frame stride; kT is taken from the problem) and, for
-/// full atom, `molecule` (friction, time step) and the restraint's form (sampler.cv_restraint).
+/// full atom, `molecule` (friction, time step) and from `sampling` the restraint's form
+/// (sampler.cv_restraint) and the walkers' scheme (sampler.walkers, sampler.batch_size).
 std::unique_ptr<Sampler> makeSampler(const Problem& problem, const SamplerSettings& settings,
                                      const MoleculeSettings& molecule,
-                                     bool unwrappedRestraint = true);
+                                     const SamplingSettings& sampling = {});
+
+/// Whether sampler.walkers = `walkers` batches the walkers on `platformName` ("auto": on OpenCL
+/// and CUDA).
+bool batchesWalkers(const std::string& walkers, const std::string& platformName);
 
 }  // namespace geotps

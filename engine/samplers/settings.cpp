@@ -64,6 +64,28 @@ const std::vector<KeySpec>& samplerKeys() {
            "which carries walkers the other way round once the centre is more than pi away "
            "(docs/method.md, \"Full atom (beyond the paper)\")",
        .choices = {"unwrapped", "wrapped"}},
+      {.key = "sampler.walkers",
+       .type = KeyType::String,
+       .defaultValue = "auto",
+       .unit = "",
+       .description =
+           "full atom: `per_context` gives every walker its own OpenMM Context and integrates "
+           "on the host (reproducible across threads; energy and CVs of every frame); `batched` "
+           "puts up to sampler.batch_size walkers as non-interacting copies in one Context and "
+           "lets OpenMM's LangevinMiddleIntegrator step them on the device, fetching positions "
+           "every output.frame_stride steps (energy, CVs and MaxEnergy over those frames); "
+           "`auto`: batched on OpenCL and CUDA, per_context on Reference and CPU "
+           "(docs/method.md, \"Batched walkers\")",
+       .choices = {"auto", "per_context", "batched"}},
+      {.key = "sampler.batch_size",
+       .type = KeyType::Int,
+       .defaultValue = "10000",
+       .unit = "walkers",
+       .description = "full atom, batched: most walkers in one OpenMM Context (memory: about "
+                      "3 KB of positions per walker of 22 atoms, plus the platform's own); more "
+                      "walkers run in successive batches",
+       .min = 1.0,
+       .max = 1000000.0},
   };
   return keys;
 }
@@ -78,6 +100,8 @@ SamplingSettings readSamplingSettings(const Config& c) {
   s.stepSize = c.getReal("sampler.step_size");
   s.threads = static_cast<int>(c.getInt("sampler.threads"));
   s.unwrappedRestraint = c.getString("sampler.cv_restraint") == "unwrapped";
+  s.walkers = c.getString("sampler.walkers");
+  s.batchSize = static_cast<int>(c.getInt("sampler.batch_size"));
   return s;
 }
 

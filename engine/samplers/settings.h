@@ -18,6 +18,9 @@ struct SamplingSettings {
   double stepSize = 4e-4;          ///< ds (2D)
   int threads = 0;                 ///< 0 = all cores
   bool unwrappedRestraint = true;  ///< full atom: sampler.cv_restraint unwrapped (else wrapped)
+  /// full atom: sampler.walkers, "per_context", "batched" or "auto" (batched on OpenCL / CUDA)
+  std::string walkers = "auto";
+  int batchSize = 10000;  ///< full atom, batched: most walkers in one Context
 };
 
 /// The keys sampler.*.
