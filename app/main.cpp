@@ -1,8 +1,10 @@
 // The `geotps` command line: one subcommand per file of app/ (command.h); errors become exit
 // codes: 2 configuration, 3 HDF5, 1 anything else.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <exception>
 #include <string>
@@ -46,7 +48,8 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
                                                         const std::string& outHelp) {
   auto o = std::make_shared<JobCommandOptions>();
   cmd.add_option("config", o->config, configHelp)->required();
-  o->seedOption = cmd.add_option("--seed", o->seed, "random seed (overrides the config's seed)");
+  o->seedOption = cmd.add_option("--seed", o->seed, "random seed (overrides the config's seed)")
+                      ->check(CLI::NonNegativeNumber);
   o->outOption = cmd.add_option("--out,-o", o->out, outHelp);
   cmd.add_flag("--quiet,-q", o->quiet, "no progress display");
   addSetOption(cmd, o->sets);
@@ -67,10 +70,23 @@ int main(int argc, char** argv) {
       app::addRunCommand(cli),          app::addCompareCommand(cli), app::addInfoCommand(cli),
       app::addKeysCommand(cli),         app::addSurfaceCommand(cli), app::addExportCommand(cli),
       app::addTrainDenoiserCommand(cli)};
+  // An unknown subcommand is named (CLI11 would only say that arguments were not expected).
+  if (argc > 1 && argv[1][0] != '-') {
+    std::vector<std::string> names;
+    for (const auto* sub : cli.get_subcommands({})) names.push_back(sub->get_name());
+    if (std::find(names.begin(), names.end(), argv[1]) == names.end()) {
+      fmt::print(stderr, "geotps: unknown command '{}'; expected one of: {}\n", argv[1],
+                 fmt::join(names, ", "));
+      return 2;
+    }
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return cli.exit(e);
+    // --help and --version exit 0; a malformed command line is a usage error, exit 2 (CLI11's
+    // own codes, 100+, are not ours).
+    const int code = cli.exit(e);
+    return code == 0 ? 0 : 2;
   }
   std::string commandLine = "geotps";
   for (int i = 1; i < argc; ++i) commandLine += std::string(" ") + argv[i];
@@ -86,6 +102,11 @@ int main(int argc, char** argv) {
     return 3;
   } catch (const std::exception& e) {
     fmt::print(stderr, "geotps: error: {}\n", e.what());
+    return 1;
+  }
+  // What went to standard output must have arrived (a full disk, a closed pipe, /dev/full).
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    fmt::print(stderr, "geotps: error: cannot write to standard output\n");
     return 1;
   }
   return 0;

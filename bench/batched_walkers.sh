@@ -31,7 +31,7 @@ for R in 1 10 100 1000; do
     --set sampler.n_paths=$R
   # A mode that took over a minute at this R is not run at the next (10x more walkers).
   for m in per_context_Reference batched_CPU batched_OpenCL; do
-    s=$(/usr/bin/python3 -c "import h5py,sys; print(h5py.File(sys.argv[1])['/'].attrs['wall_seconds_sampling'])" \
+    s=$(/usr/bin/python3 -c "import h5py,sys; print(h5py.File(sys.argv[1])['/summary'].attrs['wall_seconds_sampling'])" \
       "$WORK/${m}_$R.h5" 2>/dev/null || echo 1e9)
     if /usr/bin/python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) > 60 else 1)" "$s"; then
       for next in 10 100 1000 10000; do [[ $next -gt $R ]] && touch "$WORK/${m}_$next.skip"; done

@@ -291,6 +291,12 @@ double readReal(const KeySpec& s, const YAML::Node& node, const Source& src, int
   if (!v)
     fail(src, line, s.key, fmt::format("{}'{}' cannot be represented as a double", what, text),
          expectedText(s));
+  if (std::fpclassify(*v) == FP_SUBNORMAL)
+    fail(src, line, s.key,
+         fmt::format("{}'{}' is below the smallest normal double (2.2e-308), where arithmetic "
+                     "loses precision",
+                     what, text),
+         expectedText(s));
   return *v;
 }
 
@@ -552,15 +558,25 @@ Config Config::load(const std::string& path, const std::vector<KeySpec>& schema)
     fail(src, -1, "", "the file does not exist", "a readable YAML job config file");
   if (fs::is_directory(file, ec))
     fail(src, -1, "", "this is a directory, not a file", "a readable YAML job config file");
+  // A device (/dev/zero, /dev/urandom) would be read until memory runs out: regular files and
+  // pipes only, and at most kMaxConfigBytes of either.
+  constexpr std::size_t kMaxConfigBytes = 16u << 20;
+  const fs::file_status st = fs::status(file, ec);
+  if (st.type() != fs::file_type::regular && st.type() != fs::file_type::fifo)
+    fail(src, -1, "", "this is not a regular file (a device or another special file)",
+         "a readable YAML job config file");
   std::ifstream in(file, std::ios::binary);
   if (!in) fail(src, -1, "", "the file cannot be opened for reading", "a readable YAML job config");
-  std::ostringstream text;
-  text << in.rdbuf();
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
   if (in.bad()) fail(src, -1, "", "the file cannot be read", "a readable YAML job config file");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes)
+    fail(src, -1, "", "the file is larger than 16 MiB", "a YAML job config file under 16 MiB");
   fs::path base = fs::absolute(file, ec);
   base = ec ? file.parent_path() : base.parent_path();
   if (base.empty()) base = ".";
-  return parse(text.str(), path, base.lexically_normal().string(), schema);
+  return parse(text, path, base.lexically_normal().string(), schema);
 }
 
 Config Config::parse(const std::string& yamlText, const std::string& sourceName,

@@ -18,6 +18,8 @@
 #include <system_error>
 #include <utility>
 
+#include "engine/io/atomic_file.h"
+
 namespace geotps {
 namespace {
 
@@ -773,7 +775,12 @@ extern "C" void removeTemporariesAndReraise(int sig) {
 int registerTemporary(const std::string& path) {
   static std::once_flag once;
   std::call_once(once, [] {
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, removeTemporariesAndReraise);
+    // A signal the process inherited as ignored (nohup, a shell's background job) stays ignored.
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+      std::signal(sig, removeTemporariesAndReraise);
+    }
   });
   if (path.size() >= sizeof gTemporaries[0]) return -1;
   for (int i = 0; i < kMaxTemporaries; ++i) {
@@ -795,28 +802,53 @@ AtomicH5Writer::AtomicH5Writer(const std::string& finalPath)
     : finalPath_(finalPath), tmpPath_(finalPath + ".tmp-" + std::to_string(::getpid())) {
   if (finalPath.empty()) throw H5Error("AtomicH5Writer: empty output path");
   std::error_code ec;
-  if (fs::is_directory(finalPath, ec)) throw H5Error(finalPath + ": is a directory");
   const fs::path parent = fs::path(finalPath).parent_path();
   if (!parent.empty()) {
+    // The folders created here are removed again if the run fails (see the destructor).
+    for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
+      createdDirs_.push_back(p.string());
+      if (p == p.parent_path()) break;
+    }
     fs::create_directories(parent, ec);
     if (ec)
       throw H5Error(fmt::format("{}: cannot create directory '{}': {}", finalPath, parent.string(),
                                 ec.message()));
+  }
+  try {
+    checkOutputTarget(finalPath);
+  } catch (const std::exception& e) {
+    removeCreatedDirs();
+    throw H5Error(e.what());
   }
   signalSlot_ = registerTemporary(tmpPath_);
   try {
     file_ = std::make_unique<H5File>(tmpPath_, H5File::Mode::Create);
   } catch (...) {
     removeQuietly(tmpPath_);
+    unregisterTemporary(signalSlot_);
+    removeCreatedDirs();
     throw;
   }
+}
+
+void AtomicH5Writer::removeCreatedDirs() noexcept {
+  // Deepest first; a folder that is no longer empty stays.
+  for (const auto& d : createdDirs_) {
+    std::error_code ignored;
+    fs::remove(d, ignored);
+  }
+  createdDirs_.clear();
 }
 
 AtomicH5Writer::~AtomicH5Writer() {
   unregisterTemporary(signalSlot_);
   if (committed_) return;
-  file_.reset();  // closes (errors ignored)
+  try {
+    file_.reset();  // closes (errors ignored)
+  } catch (...) {
+  }
   removeQuietly(tmpPath_);
+  removeCreatedDirs();
 }
 
 void AtomicH5Writer::commit() {

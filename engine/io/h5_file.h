@@ -94,6 +94,8 @@ class AtomicH5Writer {
   std::unique_ptr<H5File> file_;
   bool committed_ = false;
   int signalSlot_ = -1;  // registration for removal on SIGINT / SIGTERM / SIGHUP
+  std::vector<std::string> createdDirs_;  // folders this writer created, deepest first
+  void removeCreatedDirs() noexcept;
 };
 
 }  // namespace geotps

@@ -33,7 +33,7 @@ Grid2D adiabaticMap(const FullAtomSetup& setup, int n, double stiffness, double 
             const int i = forward ? step : n - 1 - step;
             md.setPositions(x);
             md.setRestraint(stiffness, g.x0 + i * g.hx, g.y0 + static_cast<double>(j) * g.hy);
-            g.values[j * n + i] = md.minimize(tolerance, 0);
+            g.values[j * n + i] = md.minimize(tolerance, 20000);  // capped: see molecule.cpp
             md.getState(&x, nullptr);
             const long long d = done.fetch_add(1) + 1;
             if (worker == 0 && progress) progress(d, total);

@@ -6,6 +6,8 @@
 
 #include <cmath>
 #include <memory>
+#include <set>
+#include <utility>
 
 #include "engine/samplers/restrained_dynamics.h"
 #include "potentials/dihedral.h"
@@ -13,6 +15,10 @@
 #include "potentials/openmm_potential.h"
 
 namespace geotps {
+
+/// Iteration cap of the end states' minimisations (a 22-atom molecule converges in a few hundred;
+/// without a cap, NaN forces would keep OpenMM's minimiser running forever).
+constexpr int kMinimiserIterations = 20000;
 
 namespace {
 
@@ -41,7 +47,45 @@ DihedralAtoms dihedralAtoms(const std::vector<double>& v, const std::string& key
     }
     atoms[k] = static_cast<int>(a);
   }
+  for (int i = 0; i < 4; ++i)
+    for (int j = i + 1; j < 4; ++j)
+      if (atoms[i] == atoms[j]) {
+        throw ConfigError(fmt::format(
+            "{}: key '{}': atom {} is listed twice in [{}, {}, {}, {}]; expected four distinct "
+            "atoms bonded in sequence",
+            source, key, atoms[i], atoms[0], atoms[1], atoms[2], atoms[3]));
+      }
   return atoms;
+}
+
+/// The dihedral's atoms must be bonded in sequence (a-b, b-c, c-d bonds of the System's
+/// HarmonicBondForce), or its angle is not a torsion of the molecule. Systems without a
+/// HarmonicBondForce (bonds in another force kind) are not checked.
+void checkBondedInSequence(const OpenMM::System& system, const DihedralAtoms& atoms,
+                           const std::string& key, const std::string& source) {
+  std::set<std::pair<int, int>> bonds;
+  bool haveBonds = false;
+  for (int f = 0; f < system.getNumForces(); ++f) {
+    const auto* b = dynamic_cast<const OpenMM::HarmonicBondForce*>(&system.getForce(f));
+    if (!b) continue;
+    haveBonds = true;
+    for (int k = 0; k < b->getNumBonds(); ++k) {
+      int i, j;
+      double length, stiffness;
+      b->getBondParameters(k, i, j, length, stiffness);
+      bonds.insert({std::min(i, j), std::max(i, j)});
+    }
+  }
+  if (!haveBonds) return;
+  for (int k = 0; k < 3; ++k) {
+    const int i = atoms[k], j = atoms[k + 1];
+    if (!bonds.count({std::min(i, j), std::max(i, j)})) {
+      throw ConfigError(fmt::format(
+          "{}: key '{}': atoms {} and {} of [{}, {}, {}, {}] are not bonded in the System; "
+          "expected four atoms bonded in sequence (a torsion of the molecule)",
+          source, key, i, j, atoms[0], atoms[1], atoms[2], atoms[3]));
+    }
+  }
 }
 
 }  // namespace
@@ -82,6 +126,8 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
   }
   s.phiAtoms = dihedralAtoms(molecule.phiAtoms, "cv.phi_atoms", n, source);
   s.psiAtoms = dihedralAtoms(molecule.psiAtoms, "cv.psi_atoms", n, source);
+  checkBondedInSequence(*s.system, s.phiAtoms, "cv.phi_atoms", source);
+  checkBondedInSequence(*s.system, s.psiAtoms, "cv.psi_atoms", source);
   s.temperatureK = molecule.temperatureK;
 
   loadOpenMMPlugins();
@@ -100,7 +146,8 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
     s.platformProperties["DeviceIndex"] = std::to_string(potential.deviceIndex);
 
   // Minimise both states (no restraint).
-  auto minimise = [&](const std::vector<double>& x0, std::vector<double>& out, double& energy) {
+  auto minimise = [&](const std::vector<double>& x0, std::vector<double>& out, double& energy,
+                      const char* key, const std::string& pdbPath) {
     std::unique_ptr<RestrainedDynamics> made;
     try {
       made = std::make_unique<RestrainedDynamics>(*s.system, s.phiAtoms, s.psiAtoms, s.temperatureK,
@@ -115,11 +162,24 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
     }
     RestrainedDynamics& md = *made;
     md.setPositions(x0);
-    energy = md.minimize(0.1, 0);
+    double start = 0.0;
+    md.getState(nullptr, &start);
+    if (!std::isfinite(start)) {
+      throw ConfigError(fmt::format(
+          "{}: key '{}': {}: the System's energy at the PDB's positions is {} (atoms on top of "
+          "each other?); expected a finite energy",
+          source, key, pdbPath, start));
+    }
+    energy = md.minimize(0.1, kMinimiserIterations);
+    if (!std::isfinite(energy)) {
+      throw ConfigError(
+          fmt::format("{}: key '{}': {}: energy minimisation ended at a non-finite energy ({})",
+                      source, key, pdbPath, energy));
+    }
     md.getState(&out, nullptr);
   };
-  minimise(xA, s.positionsA, s.energyA);
-  minimise(pdbPositions(pdbB), s.positionsB, s.energyB);
+  minimise(xA, s.positionsA, s.energyA, "potential.pdb_a", potential.pdbA);
+  minimise(pdbPositions(pdbB), s.positionsB, s.energyB, "potential.pdb_b", potential.pdbB);
   s.cvA = computeCVs(s.positionsA, s.phiAtoms, s.psiAtoms);
   s.cvB = computeCVs(s.positionsB, s.phiAtoms, s.psiAtoms);
   return s;

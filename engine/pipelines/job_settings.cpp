@@ -10,6 +10,14 @@ JobSettings readJobSettings(const Config& config) {
   JobSettings s;
   s.source = config.sourceName();
   s.name = config.getString("name");
+  // The name becomes a file name (results/<name>.h5): one path component, no folder tricks.
+  if (s.name.empty() || s.name == "." || s.name == ".." ||
+      s.name.find_first_of("/\\") != std::string::npos || s.name.find('\0') != std::string::npos) {
+    throw ConfigError(fmt::format(
+        "{}: key 'name': '{}' cannot be a file name; expected a non-empty name without '/' or "
+        "'\\' that is not '.' or '..' (it names results/<name>.h5)",
+        config.sourceName(), s.name));
+  }
   s.seed = static_cast<std::uint64_t>(config.getInt("seed"));
   s.kT = config.getReal("kT");
   s.potential = readPotentialSettings(config);
@@ -31,7 +39,14 @@ JobSettings readJobSettings(const Config& config) {
 void applyOptions(Config& config, const JobOptions& options, const std::string& outputKey) {
   if (options.seed) config.set("seed", std::to_string(*options.seed));
   if (options.output && !outputKey.empty()) {
-    config.set(outputKey, fmt::format("\"{}\"", *options.output));
+    // As a double-quoted YAML string with its quotes and backslashes escaped: the path is taken
+    // as written, never re-read as YAML.
+    std::string quoted = "\"";
+    for (const char c : *options.output) {
+      if (c == '"' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    config.set(outputKey, quoted + "\"");
   }
 }
 
