@@ -29,14 +29,15 @@ Command addExportCommand(CLI::App& app);
 Command addTrainDenoiserCommand(CLI::App& app);
 
 /// The options every job command (run, compare, train-denoiser) takes: CONFIG, --seed, --out,
-/// --quiet and --set.
+/// --quiet, --max-memory and --set.
 struct JobCommandOptions {
-  std::string config, out;
+  std::string config, out, maxMemory;
   std::uint64_t seed = 0;
   bool quiet = false;
   std::vector<std::string> sets;
   CLI::Option* seedOption = nullptr;
   CLI::Option* outOption = nullptr;
+  CLI::Option* maxMemoryOption = nullptr;
 
   /// --seed and --out as given (unset when absent), and the progress display.
   JobOptions jobOptions() const;

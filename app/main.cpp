@@ -13,6 +13,7 @@
 #include "app/command.h"
 #include "engine/config/config.h"
 #include "engine/io/h5_file.h"
+#include "engine/pipelines/memory_estimate.h"
 #include "geotps/version.h"
 #if GEOTPS_WITH_TORCH
 #include "engine/neural/register.h"
@@ -37,6 +38,7 @@ JobOptions JobCommandOptions::jobOptions() const {
   JobOptions options;
   if (*seedOption) options.seed = seed;
   if (*outOption) options.output = out;
+  if (*maxMemoryOption) options.maxMemory = parseByteSize(maxMemory);
   options.progress = !quiet;
   return options;
 }
@@ -52,6 +54,18 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
                       ->check(CLI::NonNegativeNumber);
   o->outOption = cmd.add_option("--out,-o", o->out, outHelp);
   cmd.add_flag("--quiet,-q", o->quiet, "no progress display");
+  o->maxMemoryOption =
+      cmd.add_option("--max-memory", o->maxMemory,
+                     "refuse the job before it starts when its estimated memory exceeds this "
+                     "(bytes, or with K, M, G, T: powers of 1024, e.g. 24G); default: the "
+                     "machine's RAM")
+          ->check(CLI::Validator(
+              [](std::string& v) {
+                return parseByteSize(v)
+                           ? std::string()
+                           : "expected a size such as 512M, 24G or 1.5T, got '" + v + "'";
+              },
+              "SIZE"));
   addSetOption(cmd, o->sets);
   return o;
 }

@@ -12,6 +12,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "potentials/input_file.h"
 #include "potentials/openmm_platform.h"
 
 namespace geotps {
@@ -72,14 +73,13 @@ std::string formatAmu(double m) {
 }  // namespace
 
 std::unique_ptr<OpenMM::System> loadSystemXml(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    throw std::runtime_error("cannot open OpenMM system file '" + path +
-                             "' (check the path): " + kExpectedSystem);
+  std::string text;
+  try {
+    // kExpectedSystem without its leading "expected ".
+    text = readInputFile(path, std::string(kExpectedSystem).substr(9));
+  } catch (const std::exception& e) {
+    throw std::runtime_error("OpenMM system file " + std::string(e.what()));
   }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
   const std::string tag = rootStartTag(text);
   if (tag.empty()) {
     throw std::runtime_error("OpenMM system file '" + path + "' is not XML: " + kExpectedSystem);

@@ -9,9 +9,12 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <utility>
+
+#include "potentials/input_file.h"
 
 namespace geotps {
 
@@ -69,6 +72,14 @@ double parseField(std::string_view tok, const std::string& path, long line, int 
         fmt::format("{}:{}: expected a finite number in column {} ({}), got '{}'", path, line,
                     column + 1, kColumnNames[column], tok));
   }
+  // Beyond this the spline's derivatives and exp(-U) over- or underflow in double precision; no
+  // surface in kT or kJ/mol comes near it.
+  constexpr double kMaxMagnitude = 1e12;
+  if (std::abs(v) > kMaxMagnitude) {
+    throw std::runtime_error(
+        fmt::format("{}:{}: column {} ({}) is {}; expected a magnitude of at most 1e12", path, line,
+                    column + 1, kColumnNames[column], tok));
+  }
   return v;
 }
 
@@ -123,13 +134,7 @@ void Grid2D::nearest(double x, double y, int& i, int& j) const {
 }
 
 Grid2D readGridFile(const std::string& path, double expectedPeriod) {
-  std::ifstream in(path);
-  if (!in) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot open grid file (missing or unreadable); expected a file of "
-                    "`x y U` rows",
-                    path));
-  }
+  std::istringstream in(readInputFile(path, "a grid file of `x y U` rows"));
   std::vector<Row> rows;
   std::string line;
   long lineNo = 0;

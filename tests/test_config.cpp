@@ -80,6 +80,25 @@ TEST(ConfigSchema, DeclaresTheJobKeys) {
     EXPECT_TRUE(keys.count(key)) << key;
 }
 
+// Bounds before allocation: a size key without an upper bound let 2e9 through to an int or an
+// allocation. Every Int key but the seed has one, and it fits the int the settings hold.
+TEST(ConfigSchema, EveryIntKeyHasAnUpperBound) {
+  const std::set<std::string> unbounded = {"seed"};
+  for (const auto& s : jobSchema()) {
+    if (s.type != KeyType::Int || unbounded.count(s.key)) continue;
+    ASSERT_TRUE(s.max.has_value()) << s.key << " has no upper bound";
+    const bool longLong = s.key.find("max_evaluations") != std::string::npos;
+    EXPECT_LE(*s.max, longLong ? 1e13 : 2147483647.0) << s.key;
+  }
+  // and the bound is enforced
+  EXPECT_THROW(
+      {
+        Config c = Config::parse(kMinimal, "job.yaml", "/base");
+        c.set("sampler.steps_per_point", "2e9");
+      },
+      ConfigError);
+}
+
 TEST(ConfigSchema, MarkdownHasOneRowPerKey) {
   const std::string md = schemaMarkdown(jobSchema());
   EXPECT_EQ(md.rfind("| key | type | default | unit | allowed | description |\n", 0), 0u);

@@ -15,6 +15,7 @@
 
 #include "engine/core/random.h"
 #include "engine/io/h5_file.h"
+#include "engine/io/result_file.h"
 #include "engine/neural/denoiser_training.h"
 #include "engine/neural/torch_denoiser.h"
 #include "engine/pipelines/train_denoiser.h"
@@ -725,6 +726,8 @@ TEST(CvSamples, ReadsStridedWrappedFramesFromAResultFile) {
     }
     H5File f(path, H5File::Mode::Create);
     f.writeDoubles("/full_atom/cv", {2, 5, 2}, cv.data(), "rad");
+    f.setAttribute("/", "schema_version", kResultSchemaVersion);
+    f.setAttribute("/", "file_type", std::string("run"));
   }
   EXPECT_EQ(cvFrameCount(path), 10);
   const auto x = cvSamplesFromResult(path, 3);  // frames 0, 3, 6, 9

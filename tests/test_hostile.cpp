@@ -29,6 +29,9 @@ const fs::path kSource = GEOTPS_SOURCE_DIR;
 
 struct HostileCase {
   std::string name, setup, args, stdoutTo;
+  std::string tmpfs;   ///< size of a tmpfs mounted at ./full (a full disk); needs root
+  std::string signal;  ///< send this signal (INT, TERM, HUP, KILL) after `after` seconds
+  double after = 0.0;
   int group = 0, exit = 0;
   bool torch = false;
   std::vector<std::string> expect, creates, removes;
@@ -49,6 +52,9 @@ std::vector<HostileCase> loadCases() {
     if (n["setup"]) c.setup = n["setup"].as<std::string>();
     if (n["stdout_to"]) c.stdoutTo = n["stdout_to"].as<std::string>();
     if (n["torch"]) c.torch = n["torch"].as<bool>();
+    if (n["tmpfs"]) c.tmpfs = n["tmpfs"].as<std::string>();
+    if (n["signal"]) c.signal = n["signal"].as<std::string>();
+    if (n["after"]) c.after = n["after"].as<double>();
     for (const char* key : {"expect", "creates", "removes"}) {
       auto& list = std::string(key) == "expect"    ? c.expect
                    : std::string(key) == "creates" ? c.creates
@@ -66,7 +72,11 @@ std::string substitute(std::string text) {
       {"{tiny}", (kSource / "tests/data/tiny_alanine.yaml").string()},
       {"{tiny_fa}", (kSource / "tests/data/tiny_full_atom.yaml").string()},
       {"{data}", (kSource / "data/alanine_dipeptide").string()},
-      {"{bad}", (kSource / "tests/data/bad_inputs").string()}};
+      {"{bad}", (kSource / "tests/data/bad_inputs").string()},
+      {"{h5edit}", GEOTPS_H5_EDIT},
+      {"{geotps}", GEOTPS_BINARY},
+      {"{tiny_compare}", (kSource / "tests/data/tiny_compare.yaml").string()},
+      {"{train}", (kSource / "tests/data/tiny_train.yaml").string()}};
   for (const auto& [key, value] : values) {
     for (std::size_t p = text.find(key); p != std::string::npos; p = text.find(key, p))
       text.replace(p, key.size(), value);
@@ -116,16 +126,36 @@ TEST_P(Hostile, FailsCleanly) {
   if (c.torch && !GEOTPS_HAS_TORCH) GTEST_SKIP() << "needs the LibTorch build";
   const fs::path dir = geotps::test::freshDir("geotps_hostile_" + c.name);
   fs::copy_file(keepFile(), dir / "keep.h5");
+  // A full disk: a small tmpfs at ./full, unmounted however the case ends.
+  struct Unmount {
+    std::string path;
+    ~Unmount() {
+      if (!path.empty()) runShell("umount '" + path + "'");
+    }
+  } unmount;
+  if (!c.tmpfs.empty()) {
+    if (::geteuid() != 0) GTEST_SKIP() << "a full disk needs root (a tmpfs mount)";
+    fs::create_directory(dir / "full");
+    if (runShell("mount -t tmpfs -o size=" + c.tmpfs + " tmpfs '" + (dir / "full").string() +
+                 "' 2>/dev/null") != 0)
+      GTEST_SKIP() << "cannot mount a tmpfs here";
+    unmount.path = (dir / "full").string();
+  }
   if (!c.setup.empty()) {
     ASSERT_EQ(runShell("cd '" + dir.string() + "' && " + substitute(c.setup)), 0) << c.setup;
   }
   const auto before = snapshot(dir);
   const std::string out = c.stdoutTo.empty() ? "stdout.txt" : c.stdoutTo;
-  const std::string cmd = "cd '" + dir.string() + "' && timeout 120 '" GEOTPS_BINARY "' " +
+  // A signal case: `timeout` sends it after `after` s and exits with the process's own status
+  // (128 + the signal when it dies of it).
+  const std::string limit =
+      c.signal.empty() ? std::string("timeout 120")
+                       : "timeout --preserve-status -s " + c.signal + " " + std::to_string(c.after);
+  const std::string cmd = "cd '" + dir.string() + "' && " + limit + " '" GEOTPS_BINARY "' " +
                           substitute(c.args) + " > '" + out + "' 2> stderr.txt";
   const int code = runShell(cmd);
   const std::string err = geotps::test::readText(dir / "stderr.txt");
-  EXPECT_NE(code, 124) << "timed out (a hang): " << cmd;
+  if (c.signal.empty()) EXPECT_NE(code, 124) << "timed out (a hang): " << cmd;
   EXPECT_EQ(code, c.exit) << cmd << "\nstderr:\n" << err;
   for (const auto& e : c.expect)
     EXPECT_NE(err.find(e), std::string::npos) << "stderr lacks '" << e << "':\n" << err;
@@ -249,4 +279,31 @@ TEST(HostileSignals, InheritedIgnoredHangupIsKept) {
   const int status = waitStatus(pid);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_TRUE(fs::exists(dir / "out.h5"));
+}
+
+// SIGKILL during compare's geodesic run leaves the compare's temporary and the geodesic run's
+// nested one (<out>_geodesic.h5.tmp-PID.tmp-PID); the next compare with the same output removes
+// both (their process is gone) and leaves exactly its three files.
+TEST(HostileSignals, CompareAfterSigkillRemovesNestedTemporaries) {
+  const fs::path dir = geotps::test::freshDir("geotps_hostile_sigkill_compare");
+  const std::string config = (kSource / "tests/data/tiny_compare.yaml").string();
+  const pid_t pid = startGeotps(dir,
+                                {"compare", config, "-q", "--out", "cmp.h5", "--set",
+                                 "sampler.n_paths=20000", "--set", "sampler.steps_per_point=400"},
+                                false);
+  ASSERT_TRUE(waitForFile(dir, "cmp_geodesic.h5.tmp-"));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ::kill(pid, SIGKILL);
+  const int status = waitStatus(pid);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  const std::string p = std::to_string(pid);
+  EXPECT_TRUE(fs::exists(dir / ("cmp.h5.tmp-" + p)));
+  EXPECT_TRUE(fs::exists(dir / ("cmp_geodesic.h5.tmp-" + p + ".tmp-" + p)));
+  const auto r = geotps::test::runGeotps("compare '" + config + "' -q --out cmp.h5", dir);
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  std::set<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.insert(e.path().filename().string());
+  left.erase("stdout.txt");  // runGeotps's own captures
+  left.erase("stderr.txt");
+  EXPECT_EQ(left, (std::set<std::string>{"cmp.h5", "cmp.md", "cmp_geodesic.h5"}));
 }

@@ -278,7 +278,7 @@ TEST(PdbFile, FileWithoutAtomsIsAnError) {
 TEST(PdbFile, MissingFileNamesTheFile) {
   const std::string path = tempFile("_missing.pdb");
   const std::string message = errorOf([&] { readPdb(path); });
-  EXPECT_NE(message.find(path + ": cannot open PDB file for reading"), std::string::npos)
+  EXPECT_NE(message.find(path + ": no such file; expected a PDB file"), std::string::npos)
       << message;
 }
 
@@ -479,7 +479,7 @@ TEST(DcdFile, OtherErrorsNameTheFile) {
   const std::string path = tempFile(".dcd");
   int nAtoms = 0;
   std::string message = errorOf([&] { readDcd(path, nAtoms); });
-  EXPECT_NE(message.find(path + ": cannot open DCD file for reading"), std::string::npos)
+  EXPECT_NE(message.find(path + ": no such file; expected a DCD file"), std::string::npos)
       << message;
   // Not a DCD file.
   writeLines(path, {"ATOM      1  N   ALA A   1      11.104   6.134  -6.504"});

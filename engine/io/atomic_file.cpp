@@ -5,12 +5,16 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <stdexcept>
 #include <system_error>
+#include <utility>
 
 namespace geotps {
 
@@ -53,7 +57,11 @@ void checkOutputTarget(const std::string& path) {
   for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
     const std::string name = it->path().filename().string();
     if (name.rfind(prefix, 0) != 0) continue;
-    const std::string digits = name.substr(prefix.size());
+    std::string digits = name.substr(prefix.size());
+    // A nested temporary (a staged file's own temporary) is named by its outer pid:
+    // <pid>.tmp-<pid>.
+    if (const auto nested = digits.find(".tmp-"); nested != std::string::npos)
+      digits.resize(nested);
     if (digits.empty() || digits.size() > 9 ||
         digits.find_first_not_of("0123456789") != std::string::npos)
       continue;
@@ -67,10 +75,116 @@ void checkOutputTarget(const std::string& path) {
   }
 }
 
-void writeFileAtomically(const std::string& path, std::string_view bytes) {
+std::string temporaryPathFor(const std::string& path) {
+  return path + ".tmp-" + std::to_string(::getpid());
+}
+
+namespace detail {
+namespace {
+// Temporary files of live writers, removed by the signal handler when a run is interrupted
+// (Ctrl-C, kill): only async-signal-safe calls (unlink, signal, raise) are made there.
+constexpr int kMaxTemporaries = 16;
+char gTemporaries[kMaxTemporaries][4096];
+std::atomic<bool> gTemporaryUsed[kMaxTemporaries];
+
+extern "C" void removeTemporariesAndReraise(int sig) {
+  for (int i = 0; i < kMaxTemporaries; ++i) {
+    if (gTemporaryUsed[i].load()) ::unlink(gTemporaries[i]);
+  }
+  std::signal(sig, SIG_DFL);
+  std::raise(sig);
+}
+}  // namespace
+
+int registerTemporary(const std::string& path) {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    // A signal the process inherited as ignored (nohup, a shell's background job) stays ignored.
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction old {};
+      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+      std::signal(sig, removeTemporariesAndReraise);
+    }
+  });
+  if (path.size() >= sizeof gTemporaries[0]) return -1;
+  for (int i = 0; i < kMaxTemporaries; ++i) {
+    bool expected = false;
+    if (!gTemporaryUsed[i].load()) {
+      std::memcpy(gTemporaries[i], path.c_str(), path.size() + 1);
+      if (gTemporaryUsed[i].compare_exchange_strong(expected, true)) return i;
+    }
+  }
+  return -1;
+}
+
+void unregisterTemporary(int slot) {
+  if (slot >= 0) gTemporaryUsed[slot].store(false);
+}
+}  // namespace detail
+
+OwnedTemporary::OwnedTemporary(std::string path)
+    : path_(std::move(path)), slot_(detail::registerTemporary(path_)) {}
+
+OwnedTemporary::~OwnedTemporary() {
+  detail::unregisterTemporary(slot_);
+  if (owned_) {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+  }
+}
+
+void OwnedTemporary::renameTo(const std::string& finalPath) {
+  std::error_code ec;
+  try {
+    checkOutputTarget(finalPath);
+  } catch (...) {
+    std::filesystem::remove(path_, ec);
+    owned_ = false;
+    throw;
+  }
+  std::filesystem::rename(path_, finalPath, ec);
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(path_, ignored);
+    owned_ = false;
+    throw std::runtime_error(fmt::format("{}: cannot rename temporary file '{}' to it: {}",
+                                         finalPath, path_, ec.message()));
+  }
+  owned_ = false;
+  detail::unregisterTemporary(slot_);
+  slot_ = -1;
+}
+
+CreatedParents::CreatedParents(const std::string& path) {
   namespace fs = std::filesystem;
+  const fs::path parent = fs::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  for (fs::path p = parent; !p.empty() && !fs::exists(fs::symlink_status(p, ec));
+       p = p.parent_path()) {
+    created_.push_back(p.string());
+    if (p == p.parent_path()) break;
+  }
+  fs::create_directories(parent, ec);
+  if (ec) {
+    removeNow();
+    throw std::runtime_error(
+        fmt::format("{}: cannot create directory '{}': {}", path, parent.string(), ec.message()));
+  }
+}
+
+void CreatedParents::removeNow() noexcept {
+  for (const auto& d : created_) {
+    std::error_code ignored;
+    std::filesystem::remove(d, ignored);  // fails, harmlessly, on a folder that is not empty
+  }
+  created_.clear();
+}
+
+void writeFileAtomically(const std::string& path, std::string_view bytes) {
   checkOutputTarget(path);
-  const std::string tmp = path + ".tmp-" + std::to_string(::getpid());
+  OwnedTemporary owned(temporaryPathFor(path));
+  const std::string& tmp = owned.path();
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     if (!out)
@@ -78,20 +192,11 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
                                            std::strerror(errno)));
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     out.close();
-    if (!out) {
-      std::error_code ignored;
-      fs::remove(tmp, ignored);
-      throw std::runtime_error(fmt::format("{}: cannot write temporary file '{}'", path, tmp));
-    }
+    if (!out)
+      throw std::runtime_error(
+          fmt::format("{}: cannot write temporary file '{}': {}", path, tmp, std::strerror(errno)));
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ignored;
-    fs::remove(tmp, ignored);
-    throw std::runtime_error(
-        fmt::format("{}: cannot rename temporary file '{}' to it: {}", path, tmp, ec.message()));
-  }
+  owned.renameTo(path);
 }
 
 }  // namespace geotps

@@ -16,6 +16,7 @@
 #include <system_error>
 
 #include "engine/io/atomic_file.h"
+#include "potentials/input_file.h"
 
 namespace geotps {
 
@@ -64,14 +65,8 @@ std::string titleLine(const std::string& text) {
 /// Reads a whole file into memory (trajectories written here are small; a reader for huge files
 /// would stream frames instead).
 std::vector<unsigned char> readAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in)
-    throw std::runtime_error(
-        fmt::format("{}: cannot open DCD file for reading: {}", path, std::strerror(errno)));
-  std::vector<unsigned char> bytes((std::istreambuf_iterator<char>(in)),
-                                   std::istreambuf_iterator<char>());
-  if (in.bad()) throw std::runtime_error(path + ": read error");
-  return bytes;
+  const std::string text = readInputFile(path, "a DCD file", std::size_t{8} << 30);
+  return std::vector<unsigned char>(text.begin(), text.end());
 }
 
 /// Sequential reader of Fortran records with error messages naming the file and offset.

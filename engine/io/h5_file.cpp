@@ -71,6 +71,11 @@ using Plist = Scoped<H5Pclose>;
 // Errors.
 
 void quietHdf5() {
+  // No library shutdown at exit: after a failed close (a full disk) HDF5 keeps the file open, and
+  // its atexit handler then retries the flush and crashes (SIGSEGV in H5F__close_cb). Every file
+  // GeoTPS writes is closed explicitly, and a temporary that failed is removed by its owner.
+  static std::once_flag noShutdown;
+  std::call_once(noShutdown, [] { H5dont_atexit(); });
   // With a thread-safe HDF5 the automatic error printing is a per-thread setting.
   thread_local bool done = false;
   if (!done) {
@@ -645,6 +650,41 @@ std::vector<double> H5File::readDoubles(const std::string& path) const {
   return values;
 }
 
+std::vector<double> H5File::readDoubleRows(const std::string& path, std::size_t firstRow,
+                                           std::size_t nRows) const {
+  const std::string name = normalizePath(path);
+  Object dataset = openDataset(requireOpen(file_, path_), path_, name);
+  Type type(checkId(H5Dget_type(dataset.get()), path_, name, "cannot read type"));
+  if (!isNumeric(type.get())) fail(path_, name, "is not numeric");
+  Space fileSpace(checkId(H5Dget_space(dataset.get()), path_, name, "cannot read dataspace"));
+  const int rank = H5Sget_simple_extent_ndims(fileSpace.get());
+  if (rank < 0) failH5(path_, name, "cannot read dataspace");
+  if (rank == 0) fail(path_, name, "is a scalar, not an array of rows");
+  std::vector<hsize_t> dims(static_cast<std::size_t>(rank));
+  checkRc(H5Sget_simple_extent_dims(fileSpace.get(), dims.data(), nullptr), path_, name,
+          "cannot read dataspace");
+  if (firstRow > dims[0] || nRows > dims[0] - firstRow)
+    fail(path_, name,
+         fmt::format("rows [{}, {}) out of range: the dataset has {} rows", firstRow,
+                     firstRow + nRows, dims[0]));
+  std::size_t perRow = 1;
+  for (std::size_t d = 1; d < dims.size(); ++d) perRow *= static_cast<std::size_t>(dims[d]);
+  std::vector<double> values(nRows * perRow);
+  if (values.empty()) return values;
+  std::vector<hsize_t> start(dims.size(), 0), count = dims;
+  start[0] = firstRow;
+  count[0] = nRows;
+  checkRc(H5Sselect_hyperslab(fileSpace.get(), H5S_SELECT_SET, start.data(), nullptr, count.data(),
+                              nullptr),
+          path_, name, "cannot select rows");
+  Space memSpace(checkId(H5Screate_simple(rank, count.data(), nullptr), path_, name,
+                         "cannot create dataspace"));
+  checkRc(H5Dread(dataset.get(), H5T_NATIVE_DOUBLE, memSpace.get(), fileSpace.get(), H5P_DEFAULT,
+                  values.data()),
+          path_, name, fmt::format("cannot read rows [{}, {})", firstRow, firstRow + nRows));
+  return values;
+}
+
 std::string H5File::readString(const std::string& path) const {
   const std::string name = normalizePath(path);
   Object dataset = openDataset(requireOpen(file_, path_), path_, name);
@@ -757,98 +797,35 @@ void removeQuietly(const std::string& path) {
 }
 }  // namespace
 
-namespace {
-// Temporary files of live writers, removed by the signal handler when a run is interrupted
-// (Ctrl-C, kill): only async-signal-safe calls (unlink, signal, raise) are made there.
-constexpr int kMaxTemporaries = 16;
-char gTemporaries[kMaxTemporaries][4096];
-std::atomic<bool> gTemporaryUsed[kMaxTemporaries];
-
-extern "C" void removeTemporariesAndReraise(int sig) {
-  for (int i = 0; i < kMaxTemporaries; ++i) {
-    if (gTemporaryUsed[i].load()) ::unlink(gTemporaries[i]);
-  }
-  std::signal(sig, SIG_DFL);
-  std::raise(sig);
-}
-
-int registerTemporary(const std::string& path) {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    // A signal the process inherited as ignored (nohup, a shell's background job) stays ignored.
-    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-      struct sigaction old {};
-      if (::sigaction(sig, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-      std::signal(sig, removeTemporariesAndReraise);
-    }
-  });
-  if (path.size() >= sizeof gTemporaries[0]) return -1;
-  for (int i = 0; i < kMaxTemporaries; ++i) {
-    bool expected = false;
-    if (!gTemporaryUsed[i].load()) {
-      std::memcpy(gTemporaries[i], path.c_str(), path.size() + 1);
-      if (gTemporaryUsed[i].compare_exchange_strong(expected, true)) return i;
-    }
-  }
-  return -1;
-}
-
-void unregisterTemporary(int slot) {
-  if (slot >= 0) gTemporaryUsed[slot].store(false);
-}
-}  // namespace
-
 AtomicH5Writer::AtomicH5Writer(const std::string& finalPath)
-    : finalPath_(finalPath), tmpPath_(finalPath + ".tmp-" + std::to_string(::getpid())) {
+    : finalPath_(finalPath), tmpPath_(temporaryPathFor(finalPath)) {
   if (finalPath.empty()) throw H5Error("AtomicH5Writer: empty output path");
-  std::error_code ec;
-  const fs::path parent = fs::path(finalPath).parent_path();
-  if (!parent.empty()) {
-    // The folders created here are removed again if the run fails (see the destructor).
-    for (fs::path p = parent; !p.empty() && !fs::exists(p, ec); p = p.parent_path()) {
-      createdDirs_.push_back(p.string());
-      if (p == p.parent_path()) break;
-    }
-    fs::create_directories(parent, ec);
-    if (ec)
-      throw H5Error(fmt::format("{}: cannot create directory '{}': {}", finalPath, parent.string(),
-                                ec.message()));
-  }
   try {
+    // The folders created here are removed again if the run fails (see the destructor).
+    createdDirs_ = std::make_unique<CreatedParents>(finalPath);
     checkOutputTarget(finalPath);
   } catch (const std::exception& e) {
-    removeCreatedDirs();
     throw H5Error(e.what());
   }
-  signalSlot_ = registerTemporary(tmpPath_);
+  signalSlot_ = detail::registerTemporary(tmpPath_);
   try {
     file_ = std::make_unique<H5File>(tmpPath_, H5File::Mode::Create);
   } catch (...) {
     removeQuietly(tmpPath_);
-    unregisterTemporary(signalSlot_);
-    removeCreatedDirs();
+    detail::unregisterTemporary(signalSlot_);
     throw;
   }
 }
 
-void AtomicH5Writer::removeCreatedDirs() noexcept {
-  // Deepest first; a folder that is no longer empty stays.
-  for (const auto& d : createdDirs_) {
-    std::error_code ignored;
-    fs::remove(d, ignored);
-  }
-  createdDirs_.clear();
-}
-
 AtomicH5Writer::~AtomicH5Writer() {
-  unregisterTemporary(signalSlot_);
+  detail::unregisterTemporary(signalSlot_);
   if (committed_) return;
   try {
     file_.reset();  // closes (errors ignored)
   } catch (...) {
   }
   removeQuietly(tmpPath_);
-  removeCreatedDirs();
+  // createdDirs_ (destroyed after this body) removes the folders this writer created.
 }
 
 void AtomicH5Writer::commit() {
@@ -867,6 +844,7 @@ void AtomicH5Writer::commit() {
                               tmpPath_, ec.message()));
   }
   committed_ = true;
+  createdDirs_->keep();
 }
 
 }  // namespace geotps

@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/io/atomic_file.h"
+
 namespace geotps {
 
 class H5Error : public std::runtime_error {
@@ -55,6 +57,10 @@ class H5File {
   bool exists(const std::string& path) const;
   std::vector<std::size_t> shape(const std::string& path) const;
   std::vector<double> readDoubles(const std::string& path) const;  ///< any numeric type, flattened
+  /// Rows [firstRow, firstRow + nRows) of a dataset (first dimension), flattened, as doubles;
+  /// throws naming the file and dataset when it is a scalar or the rows are out of range.
+  std::vector<double> readDoubleRows(const std::string& path, std::size_t firstRow,
+                                     std::size_t nRows) const;
   std::string readString(const std::string& path) const;
   double readAttributeDouble(const std::string& objectPath, const std::string& name) const;
   std::int64_t readAttributeInt(const std::string& objectPath, const std::string& name) const;
@@ -94,8 +100,7 @@ class AtomicH5Writer {
   std::unique_ptr<H5File> file_;
   bool committed_ = false;
   int signalSlot_ = -1;  // registration for removal on SIGINT / SIGTERM / SIGHUP
-  std::vector<std::string> createdDirs_;  // folders this writer created, deepest first
-  void removeCreatedDirs() noexcept;
+  std::unique_ptr<CreatedParents> createdDirs_;  // folders this writer created
 };
 
 }  // namespace geotps

@@ -13,11 +13,13 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <system_error>
 
 #include "engine/io/atomic_file.h"
+#include "potentials/input_file.h"
 
 namespace geotps {
 
@@ -126,11 +128,8 @@ struct ParsedPdb {
   std::vector<std::vector<double>> frames;
 };
 
-ParsedPdb parsePdb(const std::string& path, bool allModels) {
-  std::ifstream in(path);
-  if (!in)
-    throw std::runtime_error(
-        fmt::format("{}: cannot open PDB file for reading: {}", path, std::strerror(errno)));
+ParsedPdb parsePdbText(const std::string& text, const std::string& path, bool allModels) {
+  std::istringstream in(text);
 
   ParsedPdb result;
   std::vector<ConectRecord> conects;
@@ -251,8 +250,16 @@ std::vector<double> PdbStructure::positionsNm() const {
   return r;
 }
 
+ParsedPdb parsePdb(const std::string& path, bool allModels) {
+  return parsePdbText(readInputFile(path, "a PDB file"), path, allModels);
+}
+
 PdbStructure readPdb(const std::string& path) {
   return std::move(parsePdb(path, /*allModels=*/false).structure);
+}
+
+PdbStructure parsePdbStructure(const std::string& text, const std::string& name) {
+  return std::move(parsePdbText(text, name, /*allModels=*/false).structure);
 }
 
 std::vector<std::vector<double>> readPdbModels(const std::string& path, PdbStructure* topology) {

@@ -40,6 +40,10 @@ struct PdbStructure {
 /// naming an unknown serial, or badly nested MODEL/ENDMDL records.
 PdbStructure readPdb(const std::string& path);
 
+/// readPdb on PDB text held in memory (e.g. a topology stored in a result file); `name` labels
+/// error messages in place of a file name.
+PdbStructure parsePdbStructure(const std::string& text, const std::string& name);
+
 /// Reads every model of a PDB file: returns one 3*n vector of positions (in nm) per model and,
 /// when `topology` is not null, stores the first model's atoms (and the CONECT bonds) there.
 /// Every model must list the same atoms (count and names) as the first; otherwise it throws

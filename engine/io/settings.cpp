@@ -22,7 +22,8 @@ const std::vector<KeySpec>& outputKeys() {
        .defaultValue = "1",
        .unit = "1",
        .description = "store every stride-th frame of each path (0 = store no frames)",
-       .min = 0.0},
+       .min = 0.0,
+       .max = 1e9},
   };
   return keys;
 }

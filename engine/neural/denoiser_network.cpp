@@ -5,7 +5,10 @@
 
 #include <cmath>
 #include <filesystem>
+#include <sstream>
 #include <stdexcept>
+
+#include "engine/io/atomic_file.h"
 
 namespace geotps {
 
@@ -107,11 +110,14 @@ void saveDenoiser(const std::string& path, DenoiserNetwork& net) {
   std::vector<std::int64_t> src(m.source.begin(), m.source.end());
   archive.write("meta_source",
                 torch::tensor(src, torch::kInt64).reshape({static_cast<long>(src.size())}));
-  const std::filesystem::path p(path);
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-  const std::string tmp = path + ".tmp";
-  archive.save_to(tmp);
-  std::filesystem::rename(tmp, path);
+  // Serialised in memory, then written by the output policy of every writer
+  // (engine/io/atomic_file.h): LibTorch's own file writer throws from a destructor when the disk
+  // is full, which ends the process (std::terminate).
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  CreatedParents parents(path);
+  writeFileAtomically(path, bytes.str());
+  parents.keep();
 }
 
 DenoiserNetwork loadDenoiser(const std::string& path) {

@@ -23,6 +23,7 @@
 #include "engine/geodesic/geodesic_solver.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
+#include "engine/io/result_file.h"
 #include "engine/samplers/annealed_langevin.h"
 #include "geotps/version.h"
 #include "potentials/tabulated_surface.h"
@@ -839,6 +840,7 @@ double effectiveSampleSize(const torch::Tensor& logWeights) {
 
 long long cvFrameCount(const std::string& h5path) {
   H5File f(h5path, H5File::Mode::Read);
+  requireRunResult(f);
   if (!f.exists("/full_atom/cv")) {
     throw H5Error(h5path +
                   ": no /full_atom/cv dataset; CV samples come from a result file written by "
@@ -863,6 +865,9 @@ torch::Tensor cvSamplesFromResult(const std::string& h5path, long long stride) {
   for (long long k = 0; k < n; ++k) {
     for (int d = 0; d < 2; ++d) {
       const double v = all[static_cast<std::size_t>(k * stride) * 2 + d];
+      if (!std::isfinite(v))
+        throw H5Error(fmt::format("{}: /full_atom/cv frame {} holds {}; expected finite angles",
+                                  h5path, k * stride, v));
       dst[k * 2 + d] = v - twoPi * std::floor((v + pi) / twoPi);
     }
   }

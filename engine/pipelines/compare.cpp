@@ -3,10 +3,12 @@
 
 #include <OpenMM.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <map>
 #include <numbers>
@@ -23,6 +25,7 @@
 #include "engine/metrics/crossing.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "geotps/version.h"
 #include "potentials/tabulated_surface.h"
@@ -91,8 +94,9 @@ MethodResult runGeodesic(const CompareContext& c) {
   MethodResult r;
   JobOptions o = c.options;
   o.output = c.geodesicFile;
+  o.stageAs = c.geodesicStaged;  // renamed to geodesicFile when the compare file is written
   const JobSummary js = runJob(c.record, o, c.log);
-  H5File f(c.geodesicFile, H5File::Mode::Read);
+  H5File f(c.geodesicStaged, H5File::Mode::Read);
   const bool fullAtom = js.kind == "full_atom";
   r.maxEnergy = toVector(
       f.readDoubles(fullAtom ? "/paths/max_energy_full_atom" : "/paths/max_energy_nearest"));
@@ -143,12 +147,16 @@ ShootingPath initialPathFromGeodesic(const std::string& file, ShootingDynamics& 
         file));
   }
   const auto shape = f.shape(dataset);
-  const std::size_t paths = shape[0], stored = shape[1];
+  const std::size_t paths = shape.empty() ? 0 : shape[0];
   const std::size_t S = static_cast<std::size_t>(observer.configurationSize());
-  const std::vector<double> all = f.readDoubles(dataset);
+  std::size_t perFrame = 1;
+  for (std::size_t d = 2; d < shape.size(); ++d) perFrame *= shape[d];
+  if (shape.size() < 2 || perFrame != S) {
+    throw H5Error(fmt::format("{}: {} has shape [{}]; expected paths x frames x {} values", file,
+                              dataset, fmt::join(shape, ", "), S));
+  }
   for (std::size_t p = 0; p < paths; ++p) {
-    const std::vector<double> conf(all.begin() + p * stored * S,
-                                   all.begin() + (p + 1) * stored * S);
+    const std::vector<double> conf = f.readDoubleRows(dataset, p, 1);  // one path at a time
     ShootingPath out;
     if (extractTransition(observePath(observer, conf), states, out) && out.length() >= 3) {
       return out;
@@ -165,7 +173,6 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   MethodResult r;
   const auto t0 = Clock::now();
   const McmcSettings& mc = pb.settings.mcmc;
-  const std::string& geodesicFile = pb.geodesicFile;
   const bool showProgress = pb.options.progress;
   const StateBalls states = stateBalls(pb);
   ShootingSettings ss;
@@ -196,7 +203,7 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   };
   auto observer = make(-1);
   const long long e0 = observer->evaluations();
-  ShootingPath initial = initialPathFromGeodesic(geodesicFile, *observer, states, pb.fullAtom);
+  ShootingPath initial = initialPathFromGeodesic(pb.geodesicStaged, *observer, states, pb.fullAtom);
   const int cut = static_cast<int>(initial.length());
   if (!variable) {
     initial = fitPathLength(initial, ss.pathLength);
@@ -394,7 +401,12 @@ std::string human(long long n) {
 
 CompareContext::CompareContext(const JobSettings& s, const Config& config, const JobOptions& o,
                                const std::string& geodesic, std::FILE* logFile)
-    : settings(s), record(config), options(o), geodesicFile(geodesic), log(logFile) {
+    : settings(s),
+      record(config),
+      options(o),
+      geodesicFile(geodesic),
+      geodesicStaged(temporaryPathFor(geodesic)),
+      log(logFile) {
   problem = makeProblem(s);
   fullAtom = problem.fullAtom();
   potential = problem.potential;
@@ -600,8 +612,20 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
         settings.source));
   }
   AtomicH5Writer writer(s.outputFile);  // an unwritable path fails before any work
+  // The compare's three files appear together or not at all: the geodesic run writes its result
+  // under a temporary name, renamed when the compare file is committed.
+  checkOutputTarget(s.geodesicFile);
+  checkOutputTarget(s.tableFile);
+  OwnedTemporary geodesicStaged(temporaryPathFor(s.geodesicFile));
 
   const CompareContext pb(settings, config, options, s.geodesicFile, log);
+  {
+    MemoryEstimate m =
+        estimateCompareMemory(settings, pb.fullAtom ? pb.molecule->system->getNumParticles() : 0);
+    // The geodesic run checks its own arrays; here what the compare holds besides them.
+    m.items.push_back({"libraries and working memory", "", 256.0 * 1024 * 1024});
+    enforceMemoryLimit(m, memoryLimit(options.maxMemory), settings.source, "compare");
+  }
   s.kind = pb.fullAtom ? "full_atom" : "2d";
   s.energyUnit = pb.energyUnit;
   s.xUnit = pb.fullAtom ? "rad" : pb.potential->coordinateUnit();
@@ -669,8 +693,17 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     return list;
   }());
   f.setAttribute("/summary", "wall_seconds", s.wallSeconds);
+  // Committed in this order; a failure removes what this run already renamed into place.
   writer.commit();
-  writeFileAtomically(s.tableFile, table);
+  try {
+    if (geodesicOk) geodesicStaged.renameTo(s.geodesicFile);
+    writeFileAtomically(s.tableFile, table);
+  } catch (...) {
+    std::error_code ignored;
+    std::filesystem::remove(s.outputFile, ignored);
+    if (geodesicOk) std::filesystem::remove(s.geodesicFile, ignored);
+    throw;
+  }
   for (const auto& r : s.methods) {
     if (!r.ok) {
       throw std::runtime_error(

@@ -68,7 +68,10 @@ struct CompareContext {
   const JobSettings& settings;
   const Config& record;  ///< the configuration (the geodesic method runs `geotps run` on it)
   const JobOptions& options;
-  std::string geodesicFile;  ///< the geodesic run's result file (the MCMC chains start from it)
+  std::string geodesicFile;  ///< the geodesic run's result file, as named in the compare file
+  /// Where the geodesic run writes it during the compare (temporaryPathFor(geodesicFile)); the MCMC
+  /// chains start from it, and it is renamed to geodesicFile only when the compare succeeds.
+  std::string geodesicStaged;
   std::FILE* log = nullptr;
   Problem problem;  ///< the job's problem (states.a/b; the baselines use a, b below)
   bool fullAtom = false;

@@ -3,15 +3,18 @@
 
 #include <OpenMM.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
 #include "engine/core/progress.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/dcd_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/pdb_file.h"
+#include "engine/io/result_file.h"
 #include "engine/io/surface_file.h"
 #include "engine/metrics/minimax.h"
 #include "engine/molecule/adiabatic_map.h"
@@ -71,42 +74,62 @@ std::vector<std::string> exportPath(const std::string& resultFile, long long ind
     throw std::invalid_argument("--format: expected dcd or pdb, got '" + format + "'");
   }
   H5File f(resultFile, H5File::Mode::Read);
+  requireRunResult(f);
   if (!f.exists("/full_atom/frames")) {
     throw H5Error(resultFile +
                   ": no /full_atom/frames (not a full-atom result, or output.frame_stride was 0)");
   }
   const auto shape = f.shape("/full_atom/frames");  // M x F x n x 3
+  if (shape.size() != 4 || shape[3] != 3 || shape[1] == 0 || shape[2] == 0) {
+    throw H5Error(fmt::format(
+        "{}: /full_atom/frames has shape [{}]; expected paths x frames x atoms x 3 (a result "
+        "written by geotps run)",
+        resultFile, fmt::join(shape, ", ")));
+  }
   const long long M = static_cast<long long>(shape[0]);
   if (index < 0 || index >= M) {
     throw std::invalid_argument(
         fmt::format("--path: {} is out of range; {} has paths 0..{}", index, resultFile, M - 1));
   }
   const std::size_t F = shape[1], n = shape[2];
-  const std::vector<double> all = f.readDoubles("/full_atom/frames");
+  // The topology from the stored PDB text, checked against the frames before anything is written.
+  const PdbStructure top = parsePdbStructure(f.readString("/full_atom/topology_pdb"),
+                                             resultFile + ": /full_atom/topology_pdb");
+  if (top.atoms.size() != n) {
+    throw H5Error(fmt::format(
+        "{}: /full_atom/topology_pdb has {} atoms but /full_atom/frames has {}; expected the same "
+        "molecule",
+        resultFile, top.atoms.size(), n));
+  }
+  // Only the path asked for is read.
+  const std::vector<double> all =
+      f.readDoubleRows("/full_atom/frames", static_cast<std::size_t>(index), 1);
   std::vector<std::vector<double>> frames(F);
   for (std::size_t k = 0; k < F; ++k) {
-    const std::size_t off = (static_cast<std::size_t>(index) * F + k) * n * 3;
-    frames[k].assign(all.begin() + off, all.begin() + off + n * 3);
+    frames[k].assign(all.begin() + static_cast<std::ptrdiff_t>(k * n * 3),
+                     all.begin() + static_cast<std::ptrdiff_t>((k + 1) * n * 3));
   }
-  // Topology from the stored PDB text.
-  const std::string topText = f.readString("/full_atom/topology_pdb");
-  const std::string tmp = prefix + ".topology.tmp.pdb";
-  {
-    const std::filesystem::path p(prefix);
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
-    std::ofstream(tmp) << topText;
-  }
-  PdbStructure top = readPdb(tmp);
-  std::filesystem::remove(tmp);
+  // Both files or neither: a failure removes what this call wrote and the folders it created.
+  CreatedParents parents(prefix);
   std::vector<std::string> written;
-  if (format == "dcd") {
-    writeDcd(prefix + ".dcd", frames);
-    writePdb(prefix + ".pdb", top, {frames.front()}, true);
-    written = {prefix + ".dcd", prefix + ".pdb"};
-  } else {
-    writePdb(prefix + ".pdb", top, frames, true);
-    written = {prefix + ".pdb"};
+  try {
+    if (format == "dcd") {
+      writeDcd(prefix + ".dcd", frames);
+      written.push_back(prefix + ".dcd");
+      writePdb(prefix + ".pdb", top, {frames.front()}, true);
+      written.push_back(prefix + ".pdb");
+    } else {
+      writePdb(prefix + ".pdb", top, frames, true);
+      written.push_back(prefix + ".pdb");
+    }
+  } catch (...) {
+    for (const auto& w : written) {
+      std::error_code ignored;
+      std::filesystem::remove(w, ignored);
+    }
+    throw;
   }
+  parents.keep();
   return written;
 }
 

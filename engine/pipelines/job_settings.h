@@ -50,6 +50,12 @@ struct JobOptions {
   std::optional<std::string> output;  ///< --out: overrides the command's output key
   std::optional<std::uint64_t> seed;  ///< --seed: overrides seed
   bool progress = true;               ///< show progress on stderr
+  /// Write the result to this path instead of the output file (a temporary the caller owns and
+  /// renames to the output file later; the output file is still the one recorded in the result).
+  std::optional<std::string> stageAs;
+  /// --max-memory: refuse a job whose estimated memory exceeds this many bytes (absent: the
+  /// machine's RAM; engine/pipelines/memory_estimate.h)
+  std::optional<std::uint64_t> maxMemory;
 };
 
 /// Applies --seed, and --out as `outputKey` (a String key), to the config, so that the effective

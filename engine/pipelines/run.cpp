@@ -18,10 +18,12 @@
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/denoisers/registry.h"
 #include "engine/geodesic/geodesic_solver.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "engine/samplers/sampler.h"
 #include "geotps/version.h"
@@ -44,6 +46,7 @@ Eigen::VectorXd readInitialCurve(const std::string& source, const std::string& p
   std::vector<std::size_t> zShape;
   try {
     H5File f(path, H5File::Mode::Read);
+    requireRunResult(f);
     for (const char* name : {"/curve/spline_parameters", "/curve/z"}) {
       if (!f.exists(name)) {
         throw fail(fmt::format("no dataset {} (expected a result file of `geotps run`)", name));
@@ -79,6 +82,16 @@ Eigen::VectorXd readInitialCurve(const std::string& source, const std::string& p
     for (Eigen::Index i = 0; i < v.size(); ++i) out += fmt::format("{}{:.6g}", i ? ", " : "", v[i]);
     return out + ")";
   };
+  for (std::size_t i = 0; i < theta.size(); ++i) {
+    if (!std::isfinite(theta[i]))
+      throw fail(
+          fmt::format("/curve/spline_parameters[{}] is {}; expected finite numbers", i, theta[i]));
+  }
+  for (std::size_t i = 0; i < z.size(); ++i) {
+    if (!std::isfinite(z[i]))
+      throw fail(
+          fmt::format("/curve/z[{}][{}] is {}; expected finite numbers", i / P, i % P, z[i]));
+  }
   const Eigen::VectorXd fA = point(0), fB = point(zShape[0] - 1);
   const double tol = 1e-9;
   if ((fA - zA).cwiseAbs().maxCoeff() > tol || (fB - zB).cwiseAbs().maxCoeff() > tol) {
@@ -114,9 +127,14 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   // --- setup: potential, denoiser, end points. The output file is opened first, so that an
   // unwritable path fails before any work is done; it only appears under its name on success.
   auto t = Clock::now();
-  AtomicH5Writer writer(s.outputFile);
+  if (options.stageAs) checkOutputTarget(s.outputFile);
+  AtomicH5Writer writer(options.stageAs ? *options.stageAs : s.outputFile);
   const Problem problem = makeProblem(settings);
   const bool fullAtom = problem.fullAtom();
+  // The large arrays, from the settings, before any of them is allocated.
+  enforceMemoryLimit(
+      estimateRunMemory(settings, fullAtom ? problem.molecule->system->getNumParticles() : 0),
+      memoryLimit(options.maxMemory), settings.source, "run");
   if (fullAtom) {
     const FullAtomSetup& atoms = *problem.molecule;
     fmt::print(log,
@@ -196,8 +214,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   ss.threads = threads;
   ss.seed = s.seed;
   ss.frameStride = settings.output.frameStride;
-  const std::unique_ptr<Sampler> sampler =
-      makeSampler(problem, ss, settings.molecule, sampling);
+  const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule, sampling);
   s.kind = sampler->kind();
   Progress sampleProgress("sampling", 1000, options.progress);
   const SamplerResult paths = sampler->sample(sampleCurve, [&](long long d, long long n) {
@@ -339,18 +356,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
 
 JobSummary readSummary(const std::string& path) {
   H5File f(path, H5File::Mode::Read);
-  if (!f.hasAttribute("/", "schema_version")) {
-    throw H5Error(path + ": not a GeoTPS result file (no schema_version attribute)");
-  }
-  if (f.hasAttribute("/", "file_type") && f.readAttributeString("/", "file_type") != "run") {
-    throw H5Error(fmt::format("{}: a `geotps {}` result file, not one of `geotps run`", path,
-                              f.readAttributeString("/", "file_type")));
-  }
-  const auto version = f.readAttributeInt("/", "schema_version");
-  if (version != kResultSchemaVersion) {
-    throw H5Error(fmt::format("{}: result schema version {} is not supported (this build reads {})",
-                              path, version, kResultSchemaVersion));
-  }
+  requireRunResult(f);
   JobSummary s;
   const std::string sum = "/summary";
   s.outputFile = path;

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "engine/config/config.h"
+#include "engine/io/result_file.h"
 #include "engine/pipelines/job_settings.h"
 
 namespace geotps {
@@ -63,8 +64,5 @@ JobSummary readSummary(const std::string& path);
 std::string formatSummary(const JobSummary& s);
 /// One JSON object with the summary's fields.
 std::string summaryJson(const JobSummary& s);
-
-/// Version of the result-file layout; readers refuse other versions.
-inline constexpr std::int64_t kResultSchemaVersion = 1;
 
 }  // namespace geotps

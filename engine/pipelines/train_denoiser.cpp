@@ -4,7 +4,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <numbers>
 #include <thread>
@@ -14,6 +16,7 @@
 #include "engine/core/schedule.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/geodesic/geodesic_solver.h"
+#include "engine/io/atomic_file.h"
 #include "engine/io/output_util.h"
 #include "engine/neural/denoiser_training.h"
 #include "engine/neural/torch_denoiser.h"
@@ -26,19 +29,20 @@ namespace geotps {
 
 namespace {
 
-/// Fails before minutes of training when the model file cannot be written (saveDenoiser writes
-/// `path + ".tmp"` and renames it).
+/// Fails before minutes of training when the model file cannot be written there (the output
+/// policy: a regular file or a new path; a probe of the folder's writability). Folders it creates
+/// first (CreatedParents in runTrainDenoiser) are removed again unless training succeeds.
 void checkWritable(const std::string& path) {
-  const std::filesystem::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path(), ec);
-  const std::string probe = path + ".tmp";
+  checkOutputTarget(path);
+  const std::string probe = temporaryPathFor(path);
   std::FILE* f = std::fopen(probe.c_str(), "wb");
   if (!f) {
     throw std::runtime_error(fmt::format(
-        "{}: cannot write the model file here (choose another training.output or --out)", path));
+        "{}: cannot write the model file here: {} (choose another training.output or --out)", path,
+        std::strerror(errno)));
   }
   std::fclose(f);
+  std::error_code ec;
   std::filesystem::remove(probe, ec);
 }
 
@@ -58,6 +62,7 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
   fmt::print(log, "# geotps {} effective configuration ({})\n{}\n", kVersion, config.sourceName(),
              config.effectiveYaml());
   std::fflush(log);
+  CreatedParents parents(summary.outputFile);
   checkWritable(summary.outputFile);
 
   const auto tSample = Clock::now();
@@ -218,6 +223,7 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
   summary.finalLoss = net->meta.lossCurve.empty() ? 0.0 : net->meta.lossCurve.back();
   bar.finish(fmt::format("{} steps, loss {:.4g}", summary.steps, summary.finalLoss));
   saveDenoiser(summary.outputFile, net);
+  parents.keep();
   return summary;
 }
 

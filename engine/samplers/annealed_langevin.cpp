@@ -96,10 +96,23 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
             for (int b = 0; b < B; ++b) {
               for (int d = 0; d < D; ++d) {
                 if (!std::isfinite(x[b * D + d])) {
+                  bool centreFinite = true;
+                  for (int e = 0; e < D; ++e)
+                    centreFinite = centreFinite && std::isfinite(centre(n, e));
+                  if (!centreFinite) {
+                    throw SamplerError(fmt::format(
+                        "sampling stage: curve point {} (l = {}) is not finite, so walker {} "
+                        "cannot "
+                        "follow it; the geodesic (or the curve of geodesic.initial) is broken",
+                        n, curve(n, 0), b0 + b));
+                  }
                   throw SamplerError(fmt::format(
-                      "sampler: walker {} left the finite range at curve point {} (l = {:.3f}); "
-                      "reduce sampler.step_size (now {})",
-                      b0 + b, n, curve(n, 0), s.stepSize));
+                      "sampling stage: walker {} left the finite range (coordinate {}) during the "
+                      "{} "
+                      "steps "
+                      "at curve point {} (l = {:.3f}); reduce sampler.step_size (now {}) or check "
+                      "the potential near the curve for extreme values",
+                      b0 + b, d, K, n, curve(n, 0), s.stepSize));
                 }
               }
             }

@@ -354,9 +354,9 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
           const std::size_t path = static_cast<std::size_t>(first + w);
           if (!std::isfinite(energies[w])) {
             throw std::runtime_error(fmt::format(
-                "full-atom sampler (batched): walker {} has a non-finite energy at curve point {}; "
-                "reduce dynamics.time_step (now {} ps)",
-                path, p, s.timeStepPs));
+                "sampling stage: full-atom walker {} (batched) has a non-finite energy ({}) at "
+                "frame {} (curve point {}); reduce dynamics.time_step (now {} ps)",
+                path, energies[w], frame, p, s.timeStepPs));
           }
           const std::size_t fi = path * r.observedPerPath + row;
           r.energy[fi] = static_cast<float>(energies[w]);

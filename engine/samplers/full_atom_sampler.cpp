@@ -63,10 +63,10 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                       md.getState(&x, &e);
                       if (!std::isfinite(e)) {
                         throw std::runtime_error(fmt::format(
-                            "full-atom sampler: walker {} has a non-finite energy at curve "
-                            "point {}; reduce "
+                            "sampling stage: full-atom walker {} has a non-finite energy ({}) "
+                            "after step {} of {} at curve point {} (frame {}); reduce "
                             "dynamics.time_step (now {} ps)",
-                            w, n, s.timeStepPs));
+                            w, e, step + 1, K, n, frame, s.timeStepPs));
                       }
                       const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
                       const std::size_t fi = w * r.framesPerPath + frame;

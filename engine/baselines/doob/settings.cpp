@@ -55,7 +55,8 @@ const std::vector<KeySpec>& doobKeys() {
        .defaultValue = "2000",
        .unit = "1",
        .description = "Adam steps of the training",
-       .min = 1.0},
+       .min = 1.0,
+       .max = 1e9},
       {.key = "doob.batch_size",
        .type = KeyType::Int,
        .defaultValue = "256",
@@ -87,7 +88,8 @@ const std::vector<KeySpec>& doobKeys() {
                       "softened energy U0 + c asinh((U - U0) / c), whose forces stay finite where "
                       "atoms overlap (a straight line between two conformations can push atoms "
                       "through each other); the remaining steps on U itself",
-       .min = 0.0},
+       .min = 0.0,
+       .max = 1e9},
       {.key = "doob.energy_cap",
        .type = KeyType::Real,
        .defaultValue = "100.0",
@@ -107,7 +109,8 @@ const std::vector<KeySpec>& doobKeys() {
        .defaultValue = "1000",
        .unit = "1",
        .description = "Euler-Maruyama steps of a sampled path over [0, T]",
-       .min = 1.0},
+       .min = 1.0,
+       .max = 1e7},
       {.key = "doob.frame_stride",
        .type = KeyType::Int,
        .defaultValue = "10",
@@ -115,7 +118,8 @@ const std::vector<KeySpec>& doobKeys() {
        .description =
            "store the (phi, psi) or x of every stride-th frame of the sampled paths (0 = "
            "none)",
-       .min = 0.0},
+       .min = 0.0,
+       .max = 1e9},
   };
   return keys;
 }
