@@ -1,5 +1,10 @@
 #include "engine/problem/problem.h"
 
+#include <fmt/format.h>
+
+#include <string>
+#include <utility>
+
 #include "engine/metrics/distance.h"
 #include "engine/problem/potential_registry.h"
 
@@ -26,6 +31,38 @@ Problem makeProblem(const JobSettings& settings) {
                                           static_cast<Eigen::Index>(settings.states.a.size()));
   p.b = Eigen::Map<const Eigen::VectorXd>(settings.states.b.data(),
                                           static_cast<Eigen::Index>(settings.states.b.size()));
+  // A state off the surface gives a geodesic and paths that mean nothing (0 % success, exit 0):
+  // on a periodic surface each coordinate lies within one period of its box, otherwise inside the
+  // quadrature box.
+  const Potential& u = *p.potential;
+  for (const auto& [key, x] : {std::pair<const char*, const Eigen::VectorXd&>{"states.a", p.a},
+                               std::pair<const char*, const Eigen::VectorXd&>{"states.b", p.b}}) {
+    for (Eigen::Index d = 0; d < x.size() && d < u.dimension(); ++d) {
+      const int i = static_cast<int>(d);
+      double lo = 0.0, hi = 0.0;
+      std::string what;
+      if (u.isPeriodic()) {
+        lo = u.boxLow(i) - u.period(i);
+        hi = u.boxLow(i) + 2.0 * u.period(i);
+        what =
+            fmt::format("the periodic box [{:.6g}, {:.6g}) of the surface, give or take one period",
+                        u.boxLow(i), u.boxLow(i) + u.period(i));
+      } else if (static_cast<std::size_t>(i) < settings.denoiser.boxLow.size() &&
+                 static_cast<std::size_t>(i) < settings.denoiser.boxHigh.size()) {
+        lo = settings.denoiser.boxLow[i];
+        hi = settings.denoiser.boxHigh[i];
+        what = "the quadrature box denoiser.box_low .. denoiser.box_high";
+      } else {
+        continue;
+      }
+      if (!(x[d] >= lo && x[d] <= hi)) {
+        throw ConfigError(fmt::format(
+            "{}: key '{}': coordinate {} is {}, outside [{:.6g}, {:.6g}]; expected a state within "
+            "{}",
+            settings.source, key, d, x[d], lo, hi, what));
+      }
+    }
+  }
   return p;
 }
 
