@@ -476,6 +476,47 @@ double torusDistance(double x0, double y0, double x1, double y1) {
 
 }  // namespace
 
+// geodesic_shooting: every geodesic path with an A -> B segment runs exactly
+// compare.shooting_moves trials; every resulting path ends in B, peaks at or above the minimax
+// barrier (no path from A to B on the grid can stay below it) and the ensemble's MaxEnergy agrees
+// with variable-length MCMC's within 4 combined standard errors (both sample the same transition
+// path ensemble).
+TEST(Cli, CompareGeodesicShootingRefinesEveryTransitionPath) {
+  const fs::path dir = freshDir("compare_geodesic_shooting");
+  const std::string config = (kSource / "tests/data/tiny_compare.yaml").string();
+  const CommandResult r = runGeotps(
+      "compare '" + config +
+          "' --out cmp.h5 --quiet --set 'compare.methods=[geodesic, geodesic_shooting, "
+          "mcmc_variable]' --set compare.shooting_moves=200 --set sampler.steps_per_point=48 "
+          "--set sampler.n_paths=40 --set mcmc.variable_max_evaluations=3000000",
+      dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err << r.out;
+  geotps::H5File f((dir / "cmp.h5").string(), geotps::H5File::Mode::Read);
+  const std::string g = "/methods/geodesic_shooting";
+  ASSERT_EQ(f.readAttributeInt(g, "ok"), 1);
+  const auto e = f.readDoubles(g + "/max_energy");
+  const auto ok = f.readDoubles(g + "/success");
+  ASSERT_EQ(e.size(), 40u);  // all 40 geodesic paths cross at K = 48
+  EXPECT_EQ(f.readAttributeInt(g, "trials"), 40 * 200);
+  const double bound = f.readAttributeDouble("/summary", "minimax_bound");
+  for (std::size_t i = 0; i < e.size(); ++i) {
+    EXPECT_EQ(ok[i], 1.0) << i;
+    EXPECT_GE(e[i], bound - 1e-9) << i;
+  }
+  const auto mc = f.readDoubles("/methods/mcmc_variable/max_energy");
+  auto meanSe = [](const std::vector<double>& v) {
+    double m = 0, var = 0;
+    for (double x : v) m += x / v.size();
+    for (double x : v) var += (x - m) * (x - m) / (v.size() - 1);
+    return std::pair<double, double>(m, std::sqrt(var / v.size()));
+  };
+  const auto [m1, se1] = meanSe(e);
+  const auto [m2, se2] = meanSe(mc);
+  EXPECT_LT(std::abs(m1 - m2), 4.0 * std::hypot(se1, se2)) << m1 << " vs " << m2;
+  EXPECT_NE(readText(dir / "cmp.md").find("| Spacetime geodesic + shooting moves | 40 |"),
+            std::string::npos);
+}
+
 TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
   if (!GEOTPS_HAS_TORCH) GTEST_SKIP() << "compares Doob's Lagrangian, which needs LibTorch";
   const fs::path dir = freshDir("compare");

@@ -215,6 +215,31 @@ TEST(Shooting, ReproducibleAcrossThreadCounts) {
   }
 }
 
+// maxTrials caps every chain at that many trials, whatever the evaluation budget; 0 = no cap.
+TEST(Shooting, TrialCapPerChain) {
+  const DoubleWell well(3.0, 10.0);
+  const StateBalls states = wellStates();
+  auto observer = makeOverdampedDynamics(well, kDs, 1.0);
+  const ShootingPath initial = straightPath(*observer, 150);
+  ShootingSettings s;
+  s.variableLength = true;
+  s.maxLength = 3000;
+  s.maxEvaluations = 100000000;
+  s.maxTrials = 7;
+  s.chains = 3;
+  s.threads = 1;
+  s.seed = 4;
+  const ShootingResult capped =
+      runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, initial, states, s);
+  EXPECT_EQ(capped.trials, 21);
+  for (const auto& a : capped.accepted) EXPECT_LT(a.trial, 7);
+  s.maxTrials = 0;
+  s.maxEvaluations = 20000;
+  const ShootingResult budget =
+      runShooting([&](int) { return makeOverdampedDynamics(well, kDs, 1.0); }, initial, states, s);
+  EXPECT_GT(budget.trials, 21);  // the budget alone decides
+}
+
 TEST(Shooting, RejectsAnInitialPathThatDoesNotConnectTheStates) {
   const DoubleWell well(3.0, 10.0);
   const StateBalls states = wellStates();

@@ -377,7 +377,9 @@ ShootingResult runShooting(
           Segment back, fwd;
           const long long e0 = dyn->evaluations();
           long long reported = 0, accepted = 0;
-          for (long long trial = 0; dyn->evaluations() - e0 < chainBudget; ++trial) {
+          for (long long trial = 0;
+               dyn->evaluations() - e0 < chainBudget && (s.maxTrials <= 0 || trial < s.maxTrials);
+               ++trial) {
             ++trials[c];
             const std::size_t L = path.length();
             back.clear();

@@ -106,6 +106,7 @@ struct ShootingSettings {
   int pathLength = 1000;               ///< fixed length: frames L per path
   int maxLength = 100000;              ///< variable length: longest path allowed (frames)
   long long maxEvaluations = 1000000;  ///< budget over all chains (energy evaluations)
+  long long maxTrials = 0;             ///< per chain: stop after this many trials (0 = no cap)
   int chains = 1;   ///< independent chains, each with budget maxEvaluations / chains
   int threads = 0;  ///< 0 = all cores; results do not depend on it
   std::uint64_t seed = 0;

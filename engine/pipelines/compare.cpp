@@ -6,6 +6,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -460,6 +461,190 @@ bool CompareContext::succeeded(const Eigen::Vector2d& cv) const {
 
 namespace {
 
+/// The geodesic method's paths refined by two-way shooting (compare method geodesic_shooting):
+/// each stored geodesic path's A -> B segment (cut as the MCMC initial path is) starts its own
+/// variable-length chain of compare.shooting_moves trials with the mcmc_variable dynamics and
+/// states; the path the chain holds after them is that walker's path. Walker p's chain draws from
+/// its own streams (seed 4 * job seed + 3 + 1000003 p), so the result does not depend on threads.
+MethodResult runGeodesicShooting(const CompareContext& pb) {
+  MethodResult r;
+  const auto t0 = Clock::now();
+  const McmcSettings& mc = pb.settings.mcmc;
+  const int moves = pb.settings.compare.shootingMoves;
+  const StateBalls states = stateBalls(pb);
+  double ds = mc.stepSize;
+  if (ds == 0.0) ds = pb.settings.sampling.stepSize;
+  const double friction = pb.settings.molecule.frictionPerPs;
+  const double dt = pb.settings.molecule.timeStepPs;
+  const auto makeFor = [&](std::uint64_t seed) {
+    return [&pb, seed, friction, dt, ds](int chain) -> std::unique_ptr<ShootingDynamics> {
+      if (pb.fullAtom) {
+        return makeFullAtomDynamics(
+            *pb.molecule, friction, dt, seed, static_cast<std::uint64_t>(chain + 1),
+            pb.referenceEnergy, [&pb](double phi, double psi) { return pb.cvEnergy(phi, psi); });
+      }
+      return makeOverdampedDynamics(*pb.potential, ds, pb.kT,
+                                    [&pb](const double* x) { return pb.metric2D(x); });
+    };
+  };
+  const JobSummary geodesic = readSummary(pb.geodesicStaged);
+  std::vector<std::vector<double>> paths, energies, cvs;
+  {
+    H5File f(pb.geodesicStaged, H5File::Mode::Read);
+    const std::string dataset = pb.fullAtom ? "/full_atom/frames" : "/paths/frames";
+    if (!f.exists(dataset)) {
+      throw ConfigError(fmt::format(
+          "{}: the geodesic run stored no path frames, which geodesic_shooting starts from; set "
+          "output.frame_stride > 0",
+          pb.geodesicStaged));
+    }
+    const std::size_t M = f.shape(dataset).at(0);
+    for (std::size_t p = 0; p < M; ++p) paths.push_back(f.readDoubleRows(dataset, p, 1));
+    if (pb.fullAtom) {  // every frame's energy and (phi, psi) (batched walkers: every observed one)
+      for (std::size_t p = 0; p < M; ++p) {
+        energies.push_back(f.readDoubleRows("/full_atom/energy", p, 1));
+        cvs.push_back(f.readDoubleRows("/full_atom/cv", p, 1));
+      }
+    }
+  }
+  const std::size_t M = paths.size();
+  struct Walker {
+    bool transition = false;
+    double maxEnergy = kNaN, maxEnergy2 = kNaN, crossing = kNaN, success = 0.0;
+    long long trials = 0, accepted = 0, evaluations = 0;
+    double length = 0.0;
+  };
+  std::vector<Walker> walkers(M);
+  Progress progress("geodesic + shooting", static_cast<long long>(M), pb.options.progress);
+  std::atomic<long long> done{0};
+  parallelFor(M, pb.threads, [&](std::size_t begin, std::size_t end, int worker) {
+    for (std::size_t p = begin; p < end; ++p) {
+      Walker& w = walkers[p];
+      const std::uint64_t seed = pb.seed * 4 + 3 + 1000003ULL * p;
+      const auto make = makeFor(seed);
+      auto observer = make(-1);
+      ShootingPath segment;
+      if (!extractTransition(observePath(*observer, paths[p]), states, segment) ||
+          segment.length() < 3) {
+        w.evaluations = observer->evaluations();
+        continue;
+      }
+      if (static_cast<int>(segment.length()) > mc.maxLength)
+        segment = resamplePath(segment, mc.maxLength);
+      ShootingSettings ss;
+      ss.variableLength = true;
+      ss.maxLength = mc.maxLength;
+      ss.maxEvaluations = std::numeric_limits<long long>::max() / 2;
+      ss.maxTrials = moves;
+      ss.chains = 1;
+      ss.threads = 1;
+      ss.seed = seed;
+      ss.frameStride = std::max(1, mc.frameStride);
+      const ShootingResult sr = runShooting(make, segment, states, ss);
+      w.transition = true;
+      w.trials = sr.trials;
+      w.accepted = static_cast<long long>(sr.accepted.size());
+      w.evaluations = observer->evaluations() + sr.evaluations;
+      if (!sr.accepted.empty()) {
+        const AcceptedPath& a = sr.accepted.back();
+        w.maxEnergy = a.maxEnergy;
+        w.maxEnergy2 = a.maxEnergy2;
+        w.success = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
+        w.crossing = pb.crossing(std::vector<double>(a.cvFrames.begin(), a.cvFrames.end()));
+        w.length = a.length;
+      } else if (pb.fullAtom) {
+        // No trial accepted: the walker keeps the geodesic path's own A -> B segment, measured
+        // on every frame the run recorded (the stored configurations are every
+        // output.frame_stride-th only, and a maximum over fewer frames would be lower).
+        const std::vector<double>& e = energies[p];
+        const std::vector<double>& c = cvs[p];
+        const std::size_t F = e.size();
+        auto at = [&](std::size_t k) { return Eigen::Vector2d(c[2 * k], c[2 * k + 1]); };
+        std::size_t firstB = F, lastA = 0;
+        for (std::size_t k = 0; k < F && firstB == F; ++k) {
+          if (states.inB(at(k))) {
+            firstB = k;
+          } else if (states.inA(at(k))) {
+            lastA = k;
+          }
+        }
+        if (firstB == F) firstB = F - 1;
+        w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
+        for (std::size_t k = lastA; k <= firstB; ++k) {
+          w.maxEnergy = std::max(w.maxEnergy, e[k] - pb.referenceEnergy);
+          w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(c[2 * k], c[2 * k + 1]));
+        }
+        w.success = pb.succeeded(at(firstB)) ? 1.0 : 0.0;
+        w.crossing =
+            pb.crossing(std::vector<double>(c.begin() + 2 * lastA, c.begin() + 2 * (firstB + 1)));
+        w.length = static_cast<double>(firstB - lastA + 1);
+      } else {  // 2D, no trial accepted: the segment itself, at the stored frames
+        w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
+        std::vector<double> cv;
+        for (const auto& o : segment.frames) {
+          w.maxEnergy = std::max(w.maxEnergy, o.energy);
+          cv.push_back(o.cv[0]);
+          cv.push_back(o.cv[1]);
+        }
+        w.success = pb.succeeded(segment.frames.back().cv) ? 1.0 : 0.0;
+        w.crossing = pb.crossing(cv);
+        w.length = static_cast<double>(segment.length());
+      }
+      const long long now = ++done;
+      if (worker == 0) progress.update(now);
+    }
+  });
+  long long trials = 0, accepted = 0, shootingEvaluations = 0, kept = 0, unchanged = 0;
+  double meanLength = 0.0;
+  for (const auto& w : walkers) {
+    shootingEvaluations += w.evaluations;
+    if (!w.transition) continue;
+    ++kept;
+    trials += w.trials;
+    accepted += w.accepted;
+    unchanged += w.accepted == 0 ? 1 : 0;
+    meanLength += w.length;
+  }
+  progress.finish(
+      fmt::format("{} of {} paths refined, {} accepted of {} trials", kept, M, accepted, trials));
+  if (kept == 0) {
+    throw std::runtime_error(
+        fmt::format("none of the {} geodesic paths goes from state A ({}) to state B ({})", M,
+                    states.describeA(), states.describeB()));
+  }
+  meanLength /= static_cast<double>(kept);
+  const auto n = static_cast<Eigen::Index>(kept);
+  r.maxEnergy.resize(n);
+  r.success.resize(n);
+  r.crossing.resize(n);
+  if (pb.fullAtom) r.maxEnergyCV.resize(n);
+  Eigen::Index i = 0;
+  for (const auto& w : walkers) {
+    if (!w.transition) continue;
+    r.maxEnergy[i] = w.maxEnergy;
+    if (pb.fullAtom) r.maxEnergyCV[i] = w.maxEnergy2;
+    r.success[i] = w.success;
+    r.crossing[i] = w.crossing;
+    ++i;
+  }
+  // Variable-length shooting paths are transition segments (first frame in A, last in B).
+  if (pb.fullAtom) r.maxEnergySegment = r.maxEnergy;
+  r.trials = trials;
+  r.acceptance = trials > 0 ? static_cast<double>(accepted) / static_cast<double>(trials) : 0.0;
+  r.energyEvaluations = geodesic.energyEvaluations + shootingEvaluations;
+  r.wallSeconds = secondsSince(t0) + geodesic.wallSeconds;
+  r.settings = fmt::format(
+      "the geodesic method's paths ({} evaluations), each refined by {} two-way shooting trials "
+      "(variable length, max {} frames; states: A {}, B {}) from its A -> B segment: {} of {} "
+      "paths had one, {} accepted of {} trials, {} paths kept their geodesic segment (no trial "
+      "accepted; measured on every recorded frame), mean final length {:.0f} frames; {} "
+      "evaluations for the shooting (observing the stored frames included)",
+      geodesic.energyEvaluations, moves, mc.maxLength, states.describeA(), states.describeB(), kept,
+      M, accepted, trials, unchanged, meanLength, shootingEvaluations);
+  r.ok = true;
+  return r;
+}
+
 std::map<std::string, CompareMethod>& methodRegistry() {
   static std::map<std::string, CompareMethod> r = {
       {"geodesic", {"Spacetime geodesic (GeoTPS)", false, runGeodesic}},
@@ -469,6 +654,7 @@ std::map<std::string, CompareMethod>& methodRegistry() {
       {"mcmc_variable",
        {"MCMC two-way shooting, variable length", true,
         [](const CompareContext& c) { return runMcmc(c, true); }}},
+      {"geodesic_shooting", {"Spacetime geodesic + shooting moves", true, runGeodesicShooting}},
   };
   return r;
 }

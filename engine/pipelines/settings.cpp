@@ -14,11 +14,15 @@ const std::vector<KeySpec>& compareKeys() {
        .type = KeyType::StringList,
        .defaultValue = "[geodesic, mcmc_fixed, mcmc_variable, doob]",
        .unit = "",
-       .description = "methods `geotps compare` runs, in this order: the spacetime geodesic (this "
-                      "job), two-way-shooting MCMC with fixed or variable path length, and Doob's "
-                      "Lagrangian; the MCMC chains start from a path of the geodesic method, which "
-                      "is therefore run first whenever an MCMC method is listed",
-       .choices = {"geodesic", "mcmc_fixed", "mcmc_variable", "doob"}},
+       .description =
+           "methods `geotps compare` runs, in this order: the spacetime geodesic (this "
+           "job), two-way-shooting MCMC with fixed or variable path length, and Doob's "
+           "Lagrangian; `geodesic_shooting` refines every geodesic path by "
+           "compare.shooting_moves variable-length shooting moves (docs/method.md, "
+           "\"Geodesic paths refined by shooting\"). The MCMC chains start from a path of "
+           "the geodesic method, which is therefore run first whenever an MCMC method "
+           "is listed",
+       .choices = {"geodesic", "mcmc_fixed", "mcmc_variable", "doob", "geodesic_shooting"}},
       {.key = "compare.output",
        .type = KeyType::String,
        .defaultValue = "\"\"",
@@ -33,6 +37,16 @@ const std::vector<KeySpec>& compareKeys() {
        .description = "the dividing line x[0] = value (phi = 0 for alanine dipeptide) at which "
                       "each path's crossing point x[1] (psi) is recorded, for the crossing-point "
                       "distributions of the comparison (last crossing from A's side to B's)"},
+      {.key = "compare.shooting_moves",
+       .type = KeyType::Int,
+       .defaultValue = "20",
+       .unit = "trials per path",
+       .description = "geodesic_shooting: two-way shooting trials (variable length, the "
+                      "mcmc_variable dynamics, states and mcmc.max_length) run from each geodesic "
+                      "path's A -> B segment; the path its chain holds after them is the method's "
+                      "path for that walker",
+       .min = 1.0,
+       .max = 1e6},
   };
   return keys;
 }
@@ -42,6 +56,7 @@ CompareSettings readCompareSettings(const Config& c) {
   s.methods = c.getStringList("compare.methods");
   s.output = c.getString("compare.output");
   s.crossingLine = c.getReal("compare.crossing_line");
+  s.shootingMoves = static_cast<int>(c.getInt("compare.shooting_moves"));
   return s;
 }
 

@@ -13,6 +13,7 @@ struct CompareSettings {
   std::vector<std::string> methods;  ///< registered names (engine/pipelines/compare.h)
   std::string output;                ///< empty = results/<name>_compare.h5
   double crossingLine = 0.0;         ///< x[0] of the dividing line for crossing points
+  int shootingMoves = 20;  ///< geodesic_shooting: two-way shooting trials per geodesic path
 };
 
 /// The keys compare.*.
