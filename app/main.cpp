@@ -12,6 +12,7 @@
 
 #include "app/command.h"
 #include "engine/config/config.h"
+#include "engine/core/sanitizer_options.h"
 #include "engine/io/h5_file.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "geotps/version.h"

@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "engine/core/sanitizer_options.h"
+
 namespace {
 int fail(const std::string& what) {
   std::fprintf(stderr, "geotps_h5_edit: %s\n", what.c_str());
