@@ -909,6 +909,13 @@ bool isCompareFile(const std::string& path) {
 
 std::string compareInfo(const std::string& path, bool json) {
   H5File f(path, H5File::Mode::Read);
+  if (f.hasAttribute("/", "schema_version") &&
+      f.readAttributeInt("/", "schema_version") != kResultSchemaVersion) {
+    throw H5Error(fmt::format("{}: compare file schema version {} is not supported (this build "
+                              "reads {})",
+                              path, f.readAttributeInt("/", "schema_version"),
+                              kResultSchemaVersion));
+  }
   const std::string sum = "/summary";
   if (!json) {
     return fmt::format("{}\noutput         {}\n", f.readString("/summary/table_markdown"), path);
