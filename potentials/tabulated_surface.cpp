@@ -9,9 +9,11 @@
 #include <cmath>
 #include <fstream>
 #include <limits>
+#include <numbers>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
+#include <tuple>
 #include <utility>
 
 #include "potentials/input_file.h"
@@ -219,6 +221,23 @@ Grid2D readGridFile(const std::string& path, double expectedPeriod) {
           "{}:{}: expected y = {:.10g} (point {} of {} along y, uniform spacing {:.10g}), got "
           "y = {:.10g}: grid is incomplete or not uniform",
           path, rows[k].line, ey, j, ny, g.hy, rows[k].y));
+    }
+  }
+  // The surface is periodic with period nx*hx: a grid that lists both ends of a full turn
+  // (np.linspace(-pi, pi, 61): x_last - x_first = 2 pi) would be read with period 2 pi * 61/60 and
+  // one column twice.
+  const double twoPi = 2.0 * std::numbers::pi;
+  for (const auto& [axis, first, last] :
+       {std::tuple<const char*, double, double>{"x", rows[0].x, rows[nx - 1].x},
+        std::tuple<const char*, double, double>{"y", rows[0].y, rows[(ny - 1) * nx].y}}) {
+    if (std::abs((last - first) - twoPi) <= 1e-6 * twoPi) {
+      throw std::runtime_error(fmt::format(
+          "{}: {} runs from {:.10g} to {:.10g}, both ends of a full turn (2 pi); expected a "
+          "periodic "
+          "grid without its last point (e.g. n points from -pi in steps of 2 pi / n: "
+          "np.linspace(-pi, pi, n, endpoint=False)), since the period is taken as n times the "
+          "spacing",
+          path, axis, first, last));
     }
   }
   if (expectedPeriod > 0.0) {

@@ -4,6 +4,7 @@
 #include <OpenMM.h>
 #include <fmt/format.h>
 
+#include <array>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -128,6 +129,24 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
   s.psiAtoms = dihedralAtoms(molecule.psiAtoms, "cv.psi_atoms", n, source);
   checkBondedInSequence(*s.system, s.phiAtoms, "cv.phi_atoms", source);
   checkBondedInSequence(*s.system, s.psiAtoms, "cv.psi_atoms", source);
+  if (molecule.defaultCvAtoms) {
+    // The defaults are alanine dipeptide's indices; on another molecule they select some other
+    // bonded torsion without a word (e.g. C-N-CA-CG1 of a valine dipeptide). They are kept only
+    // where they select a backbone phi (C-N-CA-C) and psi (N-CA-C-N).
+    auto names = [&](const std::array<int, 4>& atoms) {
+      std::string out;
+      for (int i : atoms) out += (out.empty() ? "" : "-") + s.topology.atoms[i].name;
+      return out;
+    };
+    const std::string phi = names(s.phiAtoms), psi = names(s.psiAtoms);
+    if (phi != "C-N-CA-C" || psi != "N-CA-C-N") {
+      throw ConfigError(fmt::format(
+          "{}: keys 'cv.phi_atoms' and 'cv.psi_atoms' are not set, and their defaults (alanine "
+          "dipeptide's backbone torsions) select {} and {} in {}; expected C-N-CA-C and "
+          "N-CA-C-N. Set cv.phi_atoms and cv.psi_atoms (0-based atom indices) for this molecule",
+          source, phi, psi, potential.pdbA));
+    }
+  }
   s.temperatureK = molecule.temperatureK;
 
   loadOpenMMPlugins();

@@ -14,13 +14,18 @@ const std::vector<KeySpec>& moleculeKeys() {
        .type = KeyType::RealList,
        .defaultValue = "[4, 6, 8, 14]",
        .unit = "atom index (0-based)",
-       .description = "the four atoms of the first dihedral CV, phi (openmm only)",
+       .description = "the four atoms of the first dihedral CV, phi (openmm only): distinct and "
+                      "bonded in sequence. The default is alanine dipeptide's; when neither "
+                      "cv.phi_atoms nor cv.psi_atoms is set, the defaults must select atoms named "
+                      "C-N-CA-C (phi) and N-CA-C-N (psi) in potential.pdb_a, so that another "
+                      "molecule does not silently get some other torsion",
        .listLength = 4},
       {.key = "cv.psi_atoms",
        .type = KeyType::RealList,
        .defaultValue = "[6, 8, 14, 16]",
        .unit = "atom index (0-based)",
-       .description = "the four atoms of the second dihedral CV, psi (openmm only)",
+       .description = "the four atoms of the second dihedral CV, psi (openmm only); see "
+                      "cv.phi_atoms",
        .listLength = 4},
       {.key = "cv.surface",
        .type = KeyType::Path,
@@ -94,6 +99,7 @@ MoleculeSettings readMoleculeSettings(const Config& c) {
   MoleculeSettings s;
   s.phiAtoms = c.getRealList("cv.phi_atoms");
   s.psiAtoms = c.getRealList("cv.psi_atoms");
+  s.defaultCvAtoms = !c.isSet("cv.phi_atoms") && !c.isSet("cv.psi_atoms");
   s.cvSurface = c.getString("cv.surface");
   s.temperatureK = c.getReal("dynamics.temperature");
   s.frictionPerPs = c.getReal("dynamics.friction");

@@ -11,7 +11,10 @@ namespace geotps {
 /// cv.* and dynamics.*: the collective variables of a full-atom job and its Langevin dynamics.
 struct MoleculeSettings {
   std::vector<double> phiAtoms,
-      psiAtoms;           ///< 0-based atom indices of the two torsions (checked later)
+      psiAtoms;  ///< 0-based atom indices of the two torsions (checked later)
+  /// True when neither cv.phi_atoms nor cv.psi_atoms was written: the defaults are alanine
+  /// dipeptide's indices, so prepareFullAtom checks that they select a backbone phi and psi.
+  bool defaultCvAtoms = false;
   std::string cvSurface;  ///< the CV free-energy surface file, kJ/mol (resolved path)
   double temperatureK = 300.0;
   double frictionPerPs = 1.0;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <string>
+#include <tuple>
 #include <utility>
 
 #include "engine/metrics/distance.h"
@@ -60,6 +61,26 @@ Problem makeProblem(const JobSettings& settings) {
             "{}: key '{}': coordinate {} is {}, outside [{:.6g}, {:.6g}]; expected a state within "
             "{}",
             settings.source, key, d, x[d], lo, hi, what));
+      }
+    }
+  }
+  // Full atom: states.a / states.b must be the states the PDBs hold. With pdb_a the extended state
+  // and states.a at C7eq, walkers were pulled 1.9 rad in the first 200 fs without a word.
+  if (p.molecule) {
+    const Eigen::VectorXd period = p.periods();
+    for (const auto& [key, pdbKey, x, cv] :
+         {std::tuple<const char*, const char*, const Eigen::VectorXd&, Eigen::Vector2d>{
+              "states.a", "potential.pdb_a", p.a, p.molecule->cvA},
+          std::tuple<const char*, const char*, const Eigen::VectorXd&, Eigen::Vector2d>{
+              "states.b", "potential.pdb_b", p.b, p.molecule->cvB}}) {
+      const double d = periodicDistance(x, Eigen::VectorXd(cv), period);
+      if (d > settings.metrics.successRadius) {
+        throw ConfigError(fmt::format(
+            "{}: key '{}' is ({:.4f}, {:.4f}) but the minimised {} has (phi, psi) = ({:.4f}, "
+            "{:.4f}), {:.3f} rad away; expected them within metrics.success_radius = {} (set {} "
+            "to the PDB's state, or give the PDB of the state you mean)",
+            settings.source, key, x[0], x[1], pdbKey, cv[0], cv[1], d,
+            settings.metrics.successRadius, key));
       }
     }
   }

@@ -91,13 +91,17 @@ const std::vector<KeySpec>& stateKeys() {
        .type = KeyType::RealList,
        .defaultValue = "",
        .unit = "rad (or the potential's length unit)",
-       .description = "start state A: coordinates of the first end point of every path",
+       .description = "start state A: coordinates of the first end point of every path; on the "
+                      "surface (a periodic one: within a period of its box; otherwise inside "
+                      "denoiser.box_low .. box_high) and, for openmm jobs, within "
+                      "metrics.success_radius of the (phi, psi) of the minimised potential.pdb_a",
        .listLength = 2},
       {.key = "states.b",
        .type = KeyType::RealList,
        .defaultValue = "",
        .unit = "rad (or the potential's length unit)",
-       .description = "end state B: coordinates of the last end point of every path",
+       .description = "end state B: coordinates of the last end point of every path; checked as "
+                      "states.a (openmm jobs: against potential.pdb_b)",
        .listLength = 2},
       {.key = "states.l_end",
        .type = KeyType::Real,
