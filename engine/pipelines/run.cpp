@@ -130,6 +130,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   if (options.stageAs) checkOutputTarget(s.outputFile);
   AtomicH5Writer writer(options.stageAs ? *options.stageAs : s.outputFile);
   const Problem problem = makeProblem(settings);
+  for (const auto& w : problem.warnings) fmt::print(stderr, "geotps: warning: {}\n", w);
   const bool fullAtom = problem.fullAtom();
   // The large arrays, from the settings, before any of them is allocated.
   enforceMemoryLimit(

@@ -18,6 +18,32 @@ double Problem::cvEnergyKjMol(double phi, double psi) const {
   return surface->nearestGridEnergy(x) * molecule->kT();
 }
 
+namespace {
+
+/// Steepest descent over the grid's points (8 neighbours, periodic) from the point nearest to x:
+/// the local minimum it ends at, as (i, j).
+std::pair<int, int> gridDescent(const Grid2D& g, const double* x) {
+  int i = 0, j = 0;
+  g.nearest(x[0], x[1], i, j);
+  for (;;) {
+    int bi = i, bj = j;
+    for (int di = -1; di <= 1; ++di) {
+      for (int dj = -1; dj <= 1; ++dj) {
+        const int ni = (i + di + g.nx) % g.nx, nj = (j + dj + g.ny) % g.ny;
+        if (g.value(ni, nj) < g.value(bi, bj)) {
+          bi = ni;
+          bj = nj;
+        }
+      }
+    }
+    if (bi == i && bj == j) return {i, j};
+    i = bi;
+    j = bj;
+  }
+}
+
+}  // namespace
+
 Problem makeProblem(const JobSettings& settings) {
   Problem p;
   p.source = settings.source;
@@ -61,6 +87,26 @@ Problem makeProblem(const JobSettings& settings) {
             "{}: key '{}': coordinate {} is {}, outside [{:.6g}, {:.6g}]; expected a state within "
             "{}",
             settings.source, key, d, x[d], lo, hi, what));
+      }
+    }
+  }
+  // An end state well above the minimum its basin drains to (e.g. alphaR at 18.6 kT on the shipped
+  // map) is allowed but said: the paths then start or end on a slope. 5 kT: the paper's own B,
+  // (0.95, -0.4), lies 2.8 kT above its grid minimum and is not flagged.
+  if (p.surface) {
+    const Grid2D& g = p.surface->grid();
+    const double kT = p.molecule ? 1.0 : p.kT;  // the full-atom CV surface is in kT
+    for (const auto& [key, x] : {std::pair<const char*, const Eigen::VectorXd&>{"states.a", p.a},
+                                 std::pair<const char*, const Eigen::VectorXd&>{"states.b", p.b}}) {
+      const auto [i, j] = gridDescent(g, x.data());
+      const double m[2] = {g.x0 + i * g.hx, g.y0 + j * g.hy};
+      const double here = p.potential->energy(x.data()), there = p.potential->energy(m);
+      if ((here - there) / kT > 5.0) {
+        p.warnings.push_back(fmt::format(
+            "{}: key '{}': ({:.4f}, {:.4f}) is not at a minimum of the surface: U there is {:.2f} "
+            "kT, and steepest descent on the grid reaches ({:.4f}, {:.4f}) at {:.2f} kT; paths "
+            "will start or end on a slope",
+            settings.source, key, x[0], x[1], here / kT, m[0], m[1], there / kT));
       }
     }
   }

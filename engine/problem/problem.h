@@ -5,6 +5,7 @@
 #include <Eigen/Dense>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/molecule/molecule.h"
 #include "engine/pipelines/job_settings.h"
@@ -26,6 +27,9 @@ struct Problem {
   Eigen::VectorXd a, b;  ///< states.a and states.b (units of x)
   /// Unit of the MaxEnergy a run reports: the potential's, or kJ/mol for a full-atom job.
   std::string energyUnit;
+  /// What the job should be told but that does not stop it (e.g. an end state that is not a
+  /// minimum of the surface); the commands print them on stderr.
+  std::vector<std::string> warnings;
 
   bool fullAtom() const { return molecule != nullptr; }
   int dimension() const { return potential->dimension(); }

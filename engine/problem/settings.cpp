@@ -94,7 +94,9 @@ const std::vector<KeySpec>& stateKeys() {
        .description = "start state A: coordinates of the first end point of every path; on the "
                       "surface (a periodic one: within a period of its box; otherwise inside "
                       "denoiser.box_low .. box_high) and, for openmm jobs, within "
-                      "metrics.success_radius of the (phi, psi) of the minimised potential.pdb_a",
+                      "metrics.success_radius of the (phi, psi) of the minimised potential.pdb_a. "
+                      "A state more than 5 kT above the grid minimum that steepest descent from it "
+                      "reaches is run, with a warning",
        .listLength = 2},
       {.key = "states.b",
        .type = KeyType::RealList,
