@@ -1,4 +1,5 @@
-// `geotps surface CONFIG`: the adiabatic (phi, psi) map of an openmm job.
+// `geotps surface CONFIG`: the adiabatic (phi, psi) map or the free-energy surface of an openmm
+// job (surface.kind).
 #include <fmt/format.h>
 
 #include <memory>
@@ -17,7 +18,9 @@ Command addSurfaceCommand(CLI::App& app) {
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
-      "surface", "Adiabatic (phi, psi) map of an openmm job by restrained minimisation");
+      "surface",
+      "(phi, psi) surface of an openmm job: adiabatic map by restrained minimisation, or free "
+      "energy by umbrella sampling and WHAM (surface.kind)");
   cmd->add_option("config", o->config, "job configuration (YAML, potential.type openmm)")
       ->required();
   auto* outOpt = cmd->add_option("--out,-o", o->out, "surface file (overrides surface.output)");
@@ -27,10 +30,21 @@ Command addSurfaceCommand(CLI::App& app) {
             const SurfaceSummary sum = runSurface(
                 loadConfig(o->config, o->sets),
                 *outOpt ? std::optional<std::string>(o->out) : std::nullopt, !o->quiet, stdout);
+            if (sum.kind == "free_energy") {
+              fmt::print(
+                  "free energy    {0} x {0} bins from {1} x {1} umbrella windows ({2} samples) on "
+                  "{3}, {4:.1f} s\nWHAM           {5} objective evaluations, {6}\nempty bins     {7} "
+                  "(set to the highest sampled F, {8:.2f} kJ/mol)\n",
+                  sum.gridSize, sum.windows, sum.samples, sum.platform, sum.seconds,
+                  sum.whamEvaluations, sum.whamStop, sum.emptyBins, sum.fillValue);
+            } else {
+              fmt::print("adiabatic map  {0} x {0} on {1}, {2:.1f} s\n", sum.gridSize,
+                         sum.platform, sum.seconds);
+            }
             fmt::print(
-                "adiabatic map  {0} x {0} on {1}, {2:.1f} s\nbarrier        {3:.3f} kJ/mol "
-                "(minimax between the states)\noutput         {4}\n",
-                sum.gridSize, sum.platform, sum.seconds, sum.barrierKjMol, sum.path);
+                "barrier        {0:.3f} kJ/mol (minimax between the states)\noutput         "
+                "{1}\n",
+                sum.barrierKjMol, sum.path);
           }};
 }
 

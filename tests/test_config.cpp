@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 127u);
+  EXPECT_EQ(schema.size(), 133u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -74,7 +74,8 @@ TEST(ConfigSchema, DeclaresTheJobKeys) {
   }
   for (const char* key :
        {"name", "seed", "kT", "potential.file", "potential.system", "potential.platform",
-        "cv.phi_atoms", "cv.surface", "dynamics.temperature", "surface.grid_size", "states.a",
+        "cv.phi_atoms", "cv.surface", "dynamics.temperature", "surface.grid_size", "surface.kind",
+        "surface.windows", "surface.umbrella_stiffness", "states.a",
         "states.l_end", "denoiser.grid_size", "geodesic.optimizer", "penalty.z_star",
         "sampler.step_size", "metrics.success_radius", "output.frame_stride"})
     EXPECT_TRUE(keys.count(key)) << key;

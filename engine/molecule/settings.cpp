@@ -62,21 +62,33 @@ const std::vector<KeySpec>& moleculeKeys() {
   return keys;
 }
 
-/// surface.*: the adiabatic (phi, psi) map of `geotps surface`
+/// surface.*: the (phi, psi) surface of `geotps surface`
 const std::vector<KeySpec>& surfaceKeys() {
   static const std::vector<KeySpec> keys = {
+      {.key = "surface.kind",
+       .type = KeyType::String,
+       .defaultValue = "adiabatic",
+       .unit = "",
+       .description =
+           "what `geotps surface` computes: adiabatic = the energy minimised under a (phi, psi) "
+           "restraint (zero temperature); free_energy = F(phi, psi) at dynamics.temperature by "
+           "umbrella sampling on a surface.windows x surface.windows grid and binned WHAM "
+           "(docs/method.md, \"Free-energy surface\")",
+       .choices = {"adiabatic", "free_energy"}},
       {.key = "surface.grid_size",
        .type = KeyType::Int,
        .defaultValue = "72",
        .unit = "1",
-       .description = "points per angle of the adiabatic map written by `geotps surface`",
+       .description = "points per angle of the surface written by `geotps surface` (for "
+                      "free_energy: the WHAM bins, centred at the points)",
        .min = 8.0,
        .max = 720.0},
       {.key = "surface.restraint_stiffness",
        .type = KeyType::Real,
        .defaultValue = "5000.0",
        .unit = "kJ/mol/rad^2",
-       .description = "stiffness of the (phi, psi) restraint during the map's minimisations",
+       .description = "stiffness of the (phi, psi) restraint during the map's minimisations (and "
+                      "the free-energy run's placing of each row of windows)",
        .min = 0.0,
        .minExclusive = true},
       {.key = "surface.tolerance",
@@ -86,11 +98,50 @@ const std::vector<KeySpec>& surfaceKeys() {
        .description = "force tolerance of each restrained minimisation",
        .min = 0.0,
        .minExclusive = true},
+      {.key = "surface.windows",
+       .type = KeyType::Int,
+       .defaultValue = "36",
+       .unit = "1",
+       .description = "umbrella windows per angle (free_energy): centres at -pi + i 2pi/windows; "
+                      "keep the spacing within about two widths sqrt(kT/umbrella_stiffness)",
+       .min = 4.0,
+       .max = 360.0},
+      {.key = "surface.umbrella_stiffness",
+       .type = KeyType::Real,
+       .defaultValue = "200.0",
+       .unit = "kJ/mol/rad^2",
+       .description = "stiffness kappa of each window's harmonic (phi, psi) bias (free_energy)",
+       .min = 0.0,
+       .max = 1e5,
+       .minExclusive = true},
+      {.key = "surface.equilibration_steps",
+       .type = KeyType::Int,
+       .defaultValue = "1000",
+       .unit = "steps",
+       .description = "Langevin steps per window before recording (free_energy)",
+       .min = 0.0,
+       .max = 1e8},
+      {.key = "surface.sampling_steps",
+       .type = KeyType::Int,
+       .defaultValue = "10000",
+       .unit = "steps",
+       .description = "Langevin steps per window while recording (free_energy)",
+       .min = 1.0,
+       .max = 1e8},
+      {.key = "surface.sample_stride",
+       .type = KeyType::Int,
+       .defaultValue = "10",
+       .unit = "steps",
+       .description = "steps between recorded (phi, psi) of a window (free_energy); at most "
+                      "surface.sampling_steps",
+       .min = 1.0,
+       .max = 1e8},
       {.key = "surface.output",
        .type = KeyType::String,
        .defaultValue = "\"\"",
        .unit = "",
-       .description = "file written by `geotps surface` (empty: results/<name>_surface.dat)"},
+       .description = "file written by `geotps surface` (empty: results/<name>_surface.dat, or "
+                      "results/<name>_free_energy.dat for surface.kind free_energy)"},
   };
   return keys;
 }
@@ -109,7 +160,13 @@ MoleculeSettings readMoleculeSettings(const Config& c) {
 
 SurfaceSettings readSurfaceSettings(const Config& c) {
   SurfaceSettings s;
+  s.kind = c.getString("surface.kind");
   s.gridSize = static_cast<int>(c.getInt("surface.grid_size"));
+  s.windows = static_cast<int>(c.getInt("surface.windows"));
+  s.umbrellaStiffness = c.getReal("surface.umbrella_stiffness");
+  s.equilibrationSteps = c.getInt("surface.equilibration_steps");
+  s.samplingSteps = c.getInt("surface.sampling_steps");
+  s.sampleStride = static_cast<int>(c.getInt("surface.sample_stride"));
   s.restraintStiffness = c.getReal("surface.restraint_stiffness");
   s.tolerance = c.getReal("surface.tolerance");
   s.output = c.getString("surface.output");

@@ -21,12 +21,18 @@ struct MoleculeSettings {
   double timeStepPs = 0.001;
 };
 
-/// surface.*: the adiabatic map of `geotps surface`.
+/// surface.*: the surface written by `geotps surface` (adiabatic map or free energy).
 struct SurfaceSettings {
+  std::string kind = "adiabatic";  ///< adiabatic | free_energy
   int gridSize = 72;
+  int windows = 36;                    ///< umbrella windows per angle (free_energy)
+  double umbrellaStiffness = 200.0;    ///< kJ/mol/rad^2 (free_energy)
+  long long equilibrationSteps = 1000;  ///< per window (free_energy)
+  long long samplingSteps = 10000;      ///< per window (free_energy)
+  int sampleStride = 10;                ///< steps between recorded (phi, psi) (free_energy)
   double restraintStiffness = 5000.0;  ///< kJ/mol/rad^2
   double tolerance = 1.0;              ///< kJ/mol/nm
-  std::string output;                  ///< empty = cv.surface
+  std::string output;                  ///< empty = results/<name>_<surface|free_energy>.dat
 };
 
 /// The keys cv.* and dynamics.*.
