@@ -10,6 +10,7 @@
 
 #include "engine/metrics/minimax.h"
 #include "engine/molecule/free_energy.h"
+#include "engine/molecule/molecule.h"
 #include "potentials/tabulated_surface.h"
 #include "test_support.h"
 
@@ -68,15 +69,25 @@ WhamCase makeSetup(int n, int m, double betaKappa) {
 }
 
 TEST(Wham, AngleBinIsNearestCentreAndPeriodic) {
+  // The bins of the umbrella histograms: periodicAngleGrid(n).nearest, per angle.
   const int n = 24;
   const double h = 2 * kPi / n;
-  EXPECT_EQ(geotps::angleBin(-kPi, n), 0);
-  EXPECT_EQ(geotps::angleBin(kPi, n), 0);  // the same angle as -pi
-  EXPECT_EQ(geotps::angleBin(-kPi + 3 * h + 0.49 * h, n), 3);
-  EXPECT_EQ(geotps::angleBin(-kPi + 3 * h + 0.51 * h, n), 4);
-  EXPECT_EQ(geotps::angleBin(kPi - 0.49 * h, n), 0);
-  EXPECT_EQ(geotps::angleBin(kPi - 0.51 * h, n), n - 1);
-  EXPECT_EQ(geotps::angleBin(0.0, n), n / 2);
+  const geotps::Grid2D g = geotps::periodicAngleGrid(n);
+  auto bin = [&](double angle) {
+    int i = -1, j = -1;
+    g.nearest(angle, -angle, i, j);
+    int iAlone = -1, jAlone = -1;
+    g.nearest(-angle, angle, iAlone, jAlone);
+    EXPECT_EQ(i, jAlone) << angle;  // the same rule in both angles
+    return i;
+  };
+  EXPECT_EQ(bin(-kPi), 0);
+  EXPECT_EQ(bin(kPi), 0);  // the same angle as -pi
+  EXPECT_EQ(bin(-kPi + 3 * h + 0.49 * h), 3);
+  EXPECT_EQ(bin(-kPi + 3 * h + 0.51 * h), 4);
+  EXPECT_EQ(bin(kPi - 0.49 * h), 0);
+  EXPECT_EQ(bin(kPi - 0.51 * h), n - 1);
+  EXPECT_EQ(bin(0.0), n / 2);
 }
 
 TEST(Wham, ExactExpectedCountsRecoverTheFreeEnergy) {

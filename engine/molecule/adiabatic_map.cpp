@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <numbers>
 
 #include "engine/core/parallel.h"
 #include "engine/samplers/restrained_dynamics.h"
@@ -14,10 +13,7 @@ namespace geotps {
 
 Grid2D adiabaticMap(const FullAtomSetup& setup, int n, double stiffness, double tolerance,
                     int threads, const ProgressCallback& progress) {
-  Grid2D g;
-  g.nx = g.ny = n;
-  g.hx = g.hy = 2.0 * std::numbers::pi / n;
-  g.x0 = g.y0 = -std::numbers::pi;
+  Grid2D g = periodicAngleGrid(n);
   g.values.assign(static_cast<std::size_t>(n) * n, 0.0);
   std::atomic<long long> done{0};
   const long long total = static_cast<long long>(n) * n;

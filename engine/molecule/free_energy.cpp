@@ -6,23 +6,22 @@
 
 #include <Eigen/Core>
 #include <algorithm>
-#include <mutex>
 #include <cmath>
 #include <limits>
+#include <mutex>
 #include <numbers>
 #include <stdexcept>
 #include <unordered_set>
 
 #include "engine/core/parallel.h"
 #include "engine/samplers/restrained_dynamics.h"
+#include "potentials/dihedral.h"
 
 namespace geotps {
 
 namespace {
 
 constexpr double kPi = std::numbers::pi;
-
-double wrapAngle(double a) { return std::remainder(a, 2.0 * kPi); }
 
 // The WHAM objective over the sampled bins, in compressed rows: bin r has the pairs
 // offsets[r] .. offsets[r+1] of (window, ln N_k - beta u_kb).
@@ -89,14 +88,6 @@ struct WhamObjective {
 
 }  // namespace
 
-int angleBin(double angle, int n) {
-  const double h = 2.0 * kPi / n;
-  long long i = std::llround((angle + kPi) / h);
-  i %= n;
-  if (i < 0) i += n;
-  return static_cast<int>(i);
-}
-
 WhamResult solveWham(const WhamInput& in, int threads) {
   const int n = in.bins;
   const std::size_t K = in.centres.size();
@@ -142,7 +133,6 @@ WhamResult solveWham(const WhamInput& in, int threads) {
     obj.offsets.push_back(obj.window.size());
   }
   WhamResult result;
-  result.pairs = static_cast<long long>(obj.window.size());
 
   LBFGSpp::LBFGSParam<double> param;
   param.m = 10;
@@ -188,13 +178,17 @@ WhamResult solveWham(const WhamInput& in, int threads) {
   return result;
 }
 
-UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOptions& o,
-                                  const ProgressCallback& progress) {
+UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const SurfaceSettings& o,
+                                  const MoleculeSettings& dynamics, std::uint64_t seed,
+                                  int threads, const ProgressCallback& progress) {
   const int m = o.windows;
   const double hw = 2.0 * kPi / m;
   const long long perWindow = o.samplingSteps / o.sampleStride;
+  UmbrellaResult out;
+  Grid2D& g = out.grid;
+  g = periodicAngleGrid(o.gridSize);
   WhamInput in;
-  in.bins = o.bins;
+  in.bins = o.gridSize;
   in.reducedStiffness = o.umbrellaStiffness / setup.kT();
   in.centres.resize(static_cast<std::size_t>(m) * m);
   in.histograms.resize(in.centres.size());
@@ -206,12 +200,12 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOpti
   std::mutex progressMutex;
   long long done = 0;
   const long long total = static_cast<long long>(m) * m;
-  const int threads = resolveThreads(o.threads);
+  threads = resolveThreads(threads);
   parallelFor(static_cast<std::size_t>(m), threads, [&](std::size_t r0, std::size_t r1, int) {
     for (std::size_t j = r0; j < r1; ++j) {
       RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
-                            o.frictionPerPs, o.timeStepPs, *setup.platform,
-                            setup.platformProperties, o.seed, j);
+                            dynamics.frictionPerPs, dynamics.timeStepPs, *setup.platform,
+                            setup.platformProperties, seed, j);
       // Place the walker at the row's first window by restrained minimisations from state A.
       std::vector<double> x = setup.positionsA;
       const double phiA = setup.cvA[0], psiA = setup.cvA[1];
@@ -222,15 +216,16 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOpti
       md.setPositions(x);
       for (int s = 1; s <= moves; ++s) {
         md.setRestraint(o.restraintStiffness, phiA + dPhi * s / moves, psiA + dPsi * s / moves);
-        md.minimize(o.toleranceKjMolNm, 20000);  // capped: see molecule.cpp
+        md.minimize(o.tolerance, 20000);  // capped: see molecule.cpp
       }
+      std::vector<int> counts;  // per window, reused along the row
       for (int i = 0; i < m; ++i) {
         const std::size_t k = j * m + i;
         const auto& c = in.centres[k];
         md.setRestraint(o.umbrellaStiffness, c[0], c[1]);
         md.setVelocitiesToTemperature();
         md.step(static_cast<int>(o.equilibrationSteps));
-        std::vector<int> counts(static_cast<std::size_t>(o.bins) * o.bins, 0);
+        counts.assign(static_cast<std::size_t>(g.nx) * g.ny, 0);
         for (long long s = 0; s < perWindow; ++s) {
           md.step(o.sampleStride);
           double energy = 0;
@@ -242,8 +237,9 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOpti
                 "(phi, psi) at step {}; reduce dynamics.time_step or surface.umbrella_stiffness",
                 c[0], c[1], o.equilibrationSteps + (s + 1) * o.sampleStride));
           }
-          ++counts[static_cast<std::size_t>(angleBin(cv[1], o.bins)) * o.bins +
-                   angleBin(cv[0], o.bins)];
+          int bi = 0, bj = 0;
+          g.nearest(cv[0], cv[1], bi, bj);
+          ++counts[static_cast<std::size_t>(bj) * g.nx + bi];
         }
         auto& hist = in.histograms[k];
         for (std::size_t b = 0; b < counts.size(); ++b) {
@@ -256,14 +252,8 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOpti
       }
     }
   });
-  UmbrellaResult out;
   out.samples = perWindow * total;
-  out.steps = (o.equilibrationSteps + perWindow * o.sampleStride) * total;
   out.wham = solveWham(in, threads);
-  Grid2D& g = out.grid;
-  g.nx = g.ny = o.bins;
-  g.hx = g.hy = 2.0 * kPi / o.bins;
-  g.x0 = g.y0 = -kPi;
   const double kT = setup.kT();
   double highest = 0;
   g.values.resize(out.wham.reducedFreeEnergy.size());
@@ -278,7 +268,6 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOpti
       ++out.emptyBins;
     }
   }
-  if (progress) progress(total, total);
   return out;
 }
 

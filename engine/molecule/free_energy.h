@@ -11,6 +11,7 @@
 
 #include "engine/core/progress.h"
 #include "engine/molecule/molecule.h"
+#include "engine/molecule/settings.h"
 #include "potentials/tabulated_surface.h"
 
 namespace geotps {
@@ -39,7 +40,6 @@ struct WhamResult {
   int iterations = 0;        ///< L-BFGS iterations (0 when the line search stopped it)
   long long evaluations = 0;  ///< objective evaluations
   double gradientNorm = 0;  ///< |grad| of the objective (divided by the sample count) at the end
-  long long pairs = 0;      ///< window-bin pairs kept
   std::string stopReason;
 };
 
@@ -49,40 +49,24 @@ struct WhamResult {
 /// beta F_b = ln sum_k N_k exp(f_k - beta u_kb) - ln M_b. Deterministic for any `threads`.
 WhamResult solveWham(const WhamInput& input, int threads);
 
-/// The bin (0 .. n-1) of an angle in rad: bins centred at -pi + i * 2pi / n, periodic.
-int angleBin(double angleRad, int n);
-
-struct UmbrellaOptions {
-  int bins = 72;                    ///< bins per angle of the surface
-  int windows = 36;                 ///< windows per angle
-  double umbrellaStiffness = 200;   ///< kappa, kJ/mol/rad^2
-  double restraintStiffness = 5000;  ///< for the restrained minimisations that place each row
-  double toleranceKjMolNm = 1.0;
-  long long equilibrationSteps = 1000;  ///< per window, not recorded
-  long long samplingSteps = 10000;      ///< per window
-  int sampleStride = 10;                ///< steps between recorded (phi, psi)
-  double frictionPerPs = 1.0;
-  double timeStepPs = 0.001;
-  std::uint64_t seed = 0;
-  int threads = 0;
-};
-
 struct UmbrellaResult {
   Grid2D grid;           ///< F in kJ/mol, minimum 0; bins without samples hold `fillValue`
   long long samples = 0;  ///< recorded (phi, psi) over all windows
-  long long steps = 0;    ///< Langevin steps over all windows (equilibration included)
   int emptyBins = 0;      ///< bins no window sampled
   double fillValue = 0;   ///< kJ/mol written there: the highest sampled F
   WhamResult wham;
 };
 
-/// Umbrella sampling: row j of windows (psi_j = -pi + j * 2pi / windows) is one walker (random
-/// stream j of `seed`, so the result does not depend on the thread count) placed from state A by
-/// restrained minimisations in steps of at most 0.25 rad, then moved through phi_i = -pi + i *
-/// 2pi / windows; at each window the umbrella bias is set, velocities are drawn, the walker
-/// equilibrates and then records (phi, psi) every `sampleStride` steps. The histograms go to
-/// solveWham. `progress` counts windows.
-UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const UmbrellaOptions& options,
-                                  const ProgressCallback& progress = {});
+/// Umbrella sampling with the surface.* settings (windows, umbrella_stiffness, equilibration,
+/// sampling and stride; grid_size bins; restraint_stiffness and tolerance for the placing
+/// minimisations) and the Langevin dynamics of `dynamics` (friction, time step): row j of windows
+/// (psi_j = -pi + j * 2pi / windows) is one walker (random stream j of `seed`, so the result does
+/// not depend on `threads`) placed from state A by restrained minimisations in steps of at most
+/// 0.25 rad, then moved through phi_i = -pi + i * 2pi / windows; at each window the umbrella bias
+/// is set, velocities are drawn, the walker equilibrates and then records (phi, psi) every
+/// sample_stride steps. The histograms go to solveWham. `progress` counts windows.
+UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const SurfaceSettings& surface,
+                                  const MoleculeSettings& dynamics, std::uint64_t seed,
+                                  int threads, const ProgressCallback& progress = {});
 
 }  // namespace geotps

@@ -7,6 +7,7 @@
 #include <array>
 #include <cmath>
 #include <memory>
+#include <numbers>
 #include <set>
 #include <utility>
 
@@ -90,6 +91,14 @@ void checkBondedInSequence(const OpenMM::System& system, const DihedralAtoms& at
 }
 
 }  // namespace
+
+Grid2D periodicAngleGrid(int n) {
+  Grid2D g;
+  g.nx = g.ny = n;
+  g.hx = g.hy = 2.0 * std::numbers::pi / n;
+  g.x0 = g.y0 = -std::numbers::pi;
+  return g;
+}
 
 Eigen::Vector2d computeCVs(const std::vector<double>& x, const DihedralAtoms& phi,
                            const DihedralAtoms& psi) {

@@ -13,6 +13,7 @@
 #include "engine/molecule/settings.h"
 #include "engine/problem/settings.h"
 #include "engine/samplers/restrained_dynamics.h"
+#include "potentials/tabulated_surface.h"
 
 namespace OpenMM {
 class System;
@@ -43,6 +44,10 @@ struct FullAtomSetup {
 /// platform (potential.platform), and minimises both states. Errors name the file or key.
 FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const MoleculeSettings& molecule,
                               const std::string& source);
+
+/// The n x n (phi, psi) grid of `geotps surface` (values empty): points -pi + i * 2pi / n in
+/// both angles, periodic; its Grid2D::nearest is the bin of an angle pair.
+Grid2D periodicAngleGrid(int n);
 
 /// (phi, psi) of positions (nm), rad in (-pi, pi].
 Eigen::Vector2d computeCVs(const std::vector<double>& positionsNm, const DihedralAtoms& phi,

@@ -73,32 +73,20 @@ SurfaceSummary runSurface(Config config, const std::optional<std::string>& outpu
                     "tolerance {2} kJ/mol/nm; platform {3}",
                     s.gridSize, ss.restraintStiffness, ss.tolerance, s.platform)};
   } else {
-    UmbrellaOptions o;
-    o.bins = ss.gridSize;
-    o.windows = ss.windows;
-    o.umbrellaStiffness = ss.umbrellaStiffness;
-    o.restraintStiffness = ss.restraintStiffness;
-    o.toleranceKjMolNm = ss.tolerance;
-    o.equilibrationSteps = ss.equilibrationSteps;
-    o.samplingSteps = ss.samplingSteps;
-    o.sampleStride = ss.sampleStride;
-    o.frictionPerPs = job.molecule.frictionPerPs;
-    o.timeStepPs = job.molecule.timeStepPs;
-    o.seed = job.seed;
-    o.threads = job.sampling.threads;
-    const long long windows = static_cast<long long>(o.windows) * o.windows;
+    const long long windows = static_cast<long long>(ss.windows) * ss.windows;
     fmt::print(log,
                "# geotps surface: free energy at {} K from {} umbrella windows x {} steps on {} "
                "({})\n",
-               atoms.temperatureK, windows, o.equilibrationSteps + o.samplingSteps, s.platform,
+               atoms.temperatureK, windows, ss.equilibrationSteps + ss.samplingSteps, s.platform,
                atoms.platformReport);
     std::fflush(log);
     Progress bar("umbrella windows", windows, progress);
     const UmbrellaResult u =
-        umbrellaFreeEnergy(atoms, o, [&](long long d, long long) { bar.update(d); });
+        umbrellaFreeEnergy(atoms, ss, job.molecule, job.seed, job.sampling.threads,
+                           [&](long long d, long long) { bar.update(d); });
     bar.finish();
     grid = u.grid;
-    s.windows = o.windows;
+    s.windows = ss.windows;
     s.samples = u.samples;
     s.emptyBins = u.emptyBins;
     s.fillValue = u.fillValue;
@@ -116,8 +104,9 @@ SurfaceSummary runSurface(Config config, const std::optional<std::string>& outpu
                     "equilibration + {3} recorded steps, (phi, psi) every {4}; Langevin {5} ps, "
                     "friction {6}/ps, seed {7}; binned 2D WHAM (L-BFGS, {8} evaluations, {9}, "
                     "|grad| {10:.2e})",
-                    o.windows, o.umbrellaStiffness, o.equilibrationSteps, o.samplingSteps,
-                    o.sampleStride, o.timeStepPs, o.frictionPerPs, o.seed, u.wham.evaluations,
+                    ss.windows, ss.umbrellaStiffness, ss.equilibrationSteps, ss.samplingSteps,
+                    ss.sampleStride, job.molecule.timeStepPs, job.molecule.frictionPerPs,
+                    job.seed, u.wham.evaluations,
                     u.wham.stopReason, u.wham.gradientNorm),
         fmt::format("grid: {0} x {0} bins centred from -pi in steps of 2pi/{0}; {1} samples; {2} "
                     "bins without samples hold the highest sampled F, {3:.4f} kJ/mol; platform {4}",
