@@ -125,15 +125,24 @@ void RunCheckpoint::begin(const std::string& source, const std::string& effectiv
     fmt::print(log_, "# --resume: {} of {} walkers are saved in {}; sampling the rest\n", saved,
                nPaths, folder_);
     std::fflush(log_);
+    manifestWritten_ = true;
     return;
   }
   chunkWalkers_ = std::max(1, chunkWalkers);
-  AtomicH5Writer writer(manifest);
+  // The folder appears with the first saved chunk (saveChunk): a run that fails or is stopped
+  // before any walker is done leaves nothing.
+  pendingYaml_ = effectiveYaml;
+  pendingCurve_ = curve;
+  manifestWritten_ = false;
+}
+
+void RunCheckpoint::writeManifest() const {
+  AtomicH5Writer writer((fs::path(folder_) / kManifest).string());
   H5File& f = writer.file();
-  f.writeString("/effective", effectiveYaml);
-  writeMatrix(f, "/curve", curve, "l: 1; x: as in /sampling/curve_z");
+  f.writeString("/effective", pendingYaml_);
+  writeMatrix(f, "/curve", pendingCurve_, "l: 1; x: as in /sampling/curve_z");
   f.setAttribute("/", "geotps_version", std::string(kVersion));
-  f.setAttribute("/", "n_paths", static_cast<std::int64_t>(nPaths), "1");
+  f.setAttribute("/", "n_paths", static_cast<std::int64_t>(nPaths_), "1");
   f.setAttribute("/", "chunk_walkers", static_cast<std::int64_t>(chunkWalkers_), "1");
   writer.commit();
 }
@@ -158,11 +167,23 @@ SamplerResult RunCheckpoint::loadChunk(int c) const {
   return loadWalkers(f, "/walkers", chunkSize(c));
 }
 
-void RunCheckpoint::saveChunk(int c, const SamplerResult& part) const {
-  checkOutputTarget(chunkPath(c));  // also removes a killed run's half-written temporary
-  AtomicH5Writer writer(chunkPath(c));
-  saveWalkers(writer.file(), "/walkers", part);
-  writer.commit();
+void RunCheckpoint::saveChunk(int c, const SamplerResult& part) {
+  const bool first = !manifestWritten_;
+  try {
+    if (first) writeManifest();
+    manifestWritten_ = true;
+    checkOutputTarget(chunkPath(c));  // also removes a killed run's half-written temporary
+    AtomicH5Writer writer(chunkPath(c));
+    saveWalkers(writer.file(), "/walkers", part);
+    writer.commit();
+  } catch (...) {
+    // A folder without a finished chunk holds nothing worth keeping.
+    if (first) {
+      remove();
+      manifestWritten_ = false;
+    }
+    throw;
+  }
 }
 
 void RunCheckpoint::remove() const {

@@ -34,15 +34,21 @@ class RunCheckpoint {
   int chunkSize(int c) const;
   bool hasChunk(int c) const;
   SamplerResult loadChunk(int c) const;
-  /// Saves chunk c (temporary file + rename: a chunk is there whole or not at all).
-  void saveChunk(int c, const SamplerResult& part) const;
+  /// Saves chunk c (temporary file + rename: a chunk is there whole or not at all); the first
+  /// saved chunk creates the folder and its job.h5, so that a run stopped before any walker is
+  /// done leaves nothing.
+  void saveChunk(int c, const SamplerResult& part);
   /// Removes the folder (after the result file is in place).
   void remove() const;
   const std::string& folder() const { return folder_; }
 
  private:
   std::string chunkPath(int c) const;
+  void writeManifest() const;
   std::string folder_;
+  std::string pendingYaml_;
+  Eigen::MatrixXd pendingCurve_;
+  bool manifestWritten_ = false;
   bool resume_ = false;
   std::FILE* log_ = nullptr;
   int nPaths_ = 0, chunkWalkers_ = 1;
