@@ -12,9 +12,11 @@ Command addRunCommand(CLI::App& app) {
       app.add_subcommand("run", "Run a job: geodesic, annealed Langevin paths, HDF5 output");
   const auto o = addJobCommandOptions(*cmd, "job configuration (YAML)",
                                       "output HDF5 file (overrides output.file)");
-  return {cmd, [o](const std::string&) {
-            const JobSummary summary = runJob(o->load(), o->jobOptions(), stdout);
-            fmt::print("\n{}", formatSummary(summary));
+  return {cmd, [o](const std::string& commandLine) {
+            runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
+              const JobSummary summary = runJob(o->load(), o->jobOptions(), out.stream());
+              out.finish("\n" + formatSummary(summary), {summary.outputFile});
+            });
           }};
 }
 
