@@ -28,6 +28,7 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.patheffects as path_effects
     from matplotlib.ticker import MaxNLocator
 except ImportError as e:  # pragma: no cover - depends on the machine
     sys.exit(f"plot_result.py: {e.name} is missing; install it with "
@@ -136,7 +137,8 @@ def draw_states(ax, keys):
         ax.plot(*xy, marker, color="black", mec="white", mew=1.5, ms=10, zorder=10,
                 label=name.upper())
         ax.annotate(name.upper(), xy, xytext=(7, 7), textcoords="offset points", color="white",
-                    fontweight="bold", zorder=10)
+                    fontweight="bold", zorder=10,
+                    path_effects=[path_effects.withStroke(linewidth=2.5, foreground="black")])
 
 
 def max_energy_histogram(ax, values, unit, label, color, lines=()):
@@ -198,12 +200,17 @@ def plot_run(f, args, out):
     drawn = 0
     if frames is not None:
         m = frames.shape[0]
+        # Thin, translucent, and at most ~1000 points per path, so that the map stays visible
+        # where many paths overlap.
+        every = max(1, frames.shape[1] // 1000)
         for i in np.linspace(0, m - 1, min(args.paths, m)).astype(int):
-            xy = broken(np.asarray(frames[i], dtype=float), period)
-            ax.plot(xy[:, 0], xy[:, 1], lw=0.5, alpha=0.35, zorder=2,
-                    color="white" if grid is not None else "tab:blue",
-                    label="transition paths" if drawn == 0 else None)
+            xy = broken(np.asarray(frames[i, ::every], dtype=float), period)
+            ax.plot(xy[:, 0], xy[:, 1], lw=0.4, alpha=0.25, zorder=2,
+                    color="white" if grid is not None else "tab:blue")
             drawn += 1
+        if drawn:  # a legend entry that can be seen on the legend's background
+            ax.plot([], [], lw=1.5, color="white" if grid is not None else "tab:blue",
+                    label="transition paths" + (f" (every {every}th frame)" if every > 1 else ""))
     d = f["/curve/x"].shape[1]
     mean = np.asarray(f["/curve/mu"][:, :d])
     ax.plot(mean[:, 0], mean[:, 1], color="red", lw=2, zorder=4, label="geodesic: E[x0 | z_n]")
@@ -220,7 +227,7 @@ def plot_run(f, args, out):
     ax.set_ylabel("psi (rad)" if periodic else "y")
     ax.set_title(f"{drawn} of {frames.shape[0] if frames is not None else 0} paths"
                  + (" (CV frames)" if full_atom else ""))
-    ax.legend(loc="lower left", fontsize=8, framealpha=0.8)
+    ax.legend(loc="lower left", fontsize=8, framealpha=0.9, facecolor="0.75")
 
     ax = l_ax
     l = np.asarray(f["/curve/l"])
@@ -260,10 +267,19 @@ def plot_time_series(f, keys, energy_ax, cv_ax, n_paths):
     reference = float(f["/full_atom"].attrs.get("reference_energy", 0.0))
     colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     chosen = np.unique(np.linspace(0, m - 1, min(n_paths, m)).astype(int)) if m else []
+    # The frame energies fluctuate by tens of kJ/mol from frame to frame: each path is drawn faint,
+    # with its running mean over 1 % of the run on top.
+    window = max(1, n_rows // 100)
     for n, i in enumerate(chosen):
         c = colours[n % len(colours)]
-        energy_ax.plot(t, np.asarray(energy[i], dtype=float) - reference, lw=0.8, color=c,
-                       label=f"path {i}")
+        e = np.asarray(energy[i], dtype=float) - reference
+        energy_ax.plot(t, e, lw=0.4, alpha=0.3, color=c)
+        if window > 1:
+            smooth = np.convolve(e, np.ones(window) / window, mode="valid")
+            energy_ax.plot(t[window // 2:window // 2 + len(smooth)], smooth, lw=1.6, color=c,
+                           label=f"path {i}: running mean over {window * (t[1] - t[0]):.2g} ps")
+        else:
+            energy_ax.lines[-1].set(alpha=1.0, lw=0.9, label=f"path {i}")
         cv = np.asarray(cvs[i], dtype=float)
         for col, style, name in ((0, "-", "phi"), (1, "--", "psi")):
             tc = broken(np.column_stack([t, cv[:, col]]), 2 * math.pi, columns=[1])
@@ -342,25 +358,35 @@ def compare_histograms(ax, samples, labels, unit, quantity, bound=None):
     axis = choose_axis(samples)
     lo, hi = axis["limits"]
     bins = np.linspace(lo, hi, 60)
-    for m, v in samples.items():
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for n, (m, v) in enumerate(samples.items()):
+        colour = colours[n % len(colours)]
         v = np.asarray(v, dtype=float)
         v = v[np.isfinite(v)]
         if not len(v):
             continue
+        label = f"{labels[m]}: {mean_std_text(v, unit)} ({len(v)} paths"
         shown = v[(v >= lo) & (v <= hi)]
-        ax.hist(shown, bins=bins, histtype="step", lw=1.5, density=True,
-                label=f"{labels[m]}: {mean_std_text(v, unit)} ({len(v)} paths"
-                + (", beyond the axis" if m in axis["outside"] else "") + ")")
+        if m in axis["outside"] or not len(shown):
+            # Beyond the clipped axis: a legend entry, and an arrow at the edge it lies beyond.
+            ax.plot([], [], color=colour, lw=1.5, label=label + ", beyond the axis)")
+            right = np.median(v) > hi
+            ax.annotate(f"{m}: {np.median(v):.3g} {unit} " + ("→" if right else "←"),
+                        xy=(0.98 if right else 0.02, 0.5), xycoords="axes fraction",
+                        ha="right" if right else "left", color=colour, fontsize=9,
+                        fontweight="bold")
+            continue
+        ax.hist(shown, bins=bins, histtype="step", lw=1.5, density=True, color=colour,
+                label=label + ")")
     if bound is not None and np.isfinite(bound) and lo <= bound <= hi:
         ax.axvline(bound, color="orange", ls="--", label=f"lower bound {bound:.2f} {unit}")
     ax.set_xlim(lo, hi)
     ax.set_xlabel(f"{quantity} ({unit})" + (" — axis clipped" if axis["scale"] == "clipped"
                                             else ""))
     ax.set_ylabel("density of paths")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="best")
     if axis["note"]:
-        ax.text(0.02, 0.98, axis["note"], transform=ax.transAxes, va="top", fontsize=8,
-                wrap=True, bbox={"boxstyle": "round", "fc": "lightyellow", "ec": "grey"})
+        ax.set_title(axis["note"], fontsize=8, color="darkred")
     return axis
 
 
@@ -369,16 +395,18 @@ def compare_summary(ax, samples, labels, unit, quantity):
     method is far off and every value is positive (said in the panel)."""
     axis = choose_axis(samples, allow_log=True)
     names = [m for m in samples if np.isfinite(np.asarray(samples[m], dtype=float)).any()]
+    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for row, m in enumerate(names):
+        colour = colours[list(samples).index(m) % len(colours)]
         v = np.asarray(samples[m], dtype=float)
         v = v[np.isfinite(v)]
         mean, sd = v.mean(), (v.std(ddof=1) if len(v) > 1 else 0.0)
         low = min(sd, mean - axis["limits"][0]) if axis["scale"] == "log" else sd
-        ax.errorbar([mean], [row], xerr=[[low], [sd]], fmt="o", capsize=4)
+        ax.errorbar([mean], [row], xerr=[[low], [sd]], fmt="o", capsize=4, color=colour)
         ax.annotate(mean_std_text(v, unit), (mean, row), xytext=(0, 8),
                     textcoords="offset points", ha="center", fontsize=8)
     ax.set_yticks(range(len(names)))
-    ax.set_yticklabels([labels[m] for m in names], fontsize=8)
+    ax.set_yticklabels(names, fontsize=9)  # the method keys: the legends give the labels
     ax.set_ylim(-0.6, len(names) - 0.4)
     if axis["scale"] == "log":
         ax.set_xscale("log")
@@ -389,7 +417,7 @@ def compare_summary(ax, samples, labels, unit, quantity):
                       axis["scale"], ""))
     ax.grid(alpha=0.3, axis="x")
     if axis["note"]:
-        ax.set_title(axis["note"], fontsize=8)
+        ax.set_title(axis["note"], fontsize=8, color="darkred")
     return axis
 
 
@@ -409,7 +437,7 @@ def plot_compare(f, args, out):
             if "max_energy_cv" in g:
                 cv_samples[m] = np.asarray(g["max_energy_cv"])
     panels = 3 if full_atom and cv_samples else 2
-    fig, axes = plt.subplots(1, panels, figsize=(7 * panels, 5.5))
+    fig, axes = plt.subplots(1, panels, figsize=(6.5 * panels, 5.5))
     bound = f["/summary"].attrs.get("minimax_bound", float("nan"))
     quantity = "full-atom MaxEnergy" if full_atom else "MaxEnergy"
     axis = compare_histograms(axes[0], samples, labels, unit, quantity,
