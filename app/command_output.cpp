@@ -60,8 +60,9 @@ std::FILE* openLog(const std::string& path) {
   if (!f) {
     const int err = errno;
     if (fd >= 0) ::close(fd);
-    throw ConfigError(fmt::format("--log: {}: cannot open for writing: {}; expected a writable file",
-                                  path, std::strerror(err)));
+    throw ConfigError(
+        fmt::format("--log: {}: cannot open for writing: {}; expected a writable file", path,
+                    std::strerror(err)));
   }
   parents->keep();
   std::setvbuf(f, nullptr, _IOLBF, 0);
@@ -111,8 +112,7 @@ void CommandOutput::divertStdout() {
   // What libraries print on standard output themselves (OpenMM's platform warnings) goes to the
   // log, or nowhere, so that a quiet command's stdout holds only its paths.
   std::fflush(stdout);
-  const int target =
-      log_ ? ::fileno(log_) : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
+  const int target = log_ ? ::fileno(log_) : ::open("/dev/null", O_WRONLY | O_CLOEXEC);
   if (target < 0) return;
   savedStdout_ = ::fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 0);
   if (savedStdout_ >= 0 && ::dup2(target, STDOUT_FILENO) < 0) {

@@ -3,12 +3,13 @@
 // write their plain lines to the log as well (engine/core/progress.h).
 #pragma once
 
+#include <sys/types.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
 #include <functional>
 #include <string>
-#include <sys/types.h>
 #include <vector>
 
 namespace geotps::app {

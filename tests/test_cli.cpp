@@ -449,9 +449,9 @@ TEST(Cli, LogFileHoldsWhatTheTerminalShows) {
   const std::string log = readText(dir / "logs/quiet.log");
   EXPECT_EQ(log.rfind("# geotps ", 0), 0u) << "the log starts with its header:\n" << log;
   EXPECT_NE(log.find("--log logs/quiet.log"), std::string::npos) << "the command line is logged";
-  for (const char* expected : {"effective configuration", "sampler:", "geodesic: done in",
-                               "sampling: done in", "job            tiny_alanine", "MaxEnergy",
-                               "output         q.h5"}) {
+  for (const char* expected :
+       {"effective configuration", "sampler:", "geodesic: done in", "sampling: done in",
+        "job            tiny_alanine", "MaxEnergy", "output         q.h5"}) {
     EXPECT_NE(log.find(expected), std::string::npos) << expected << " missing from:\n" << log;
   }
   EXPECT_EQ(log.find('\r'), std::string::npos) << "no progress bar in the log";
@@ -474,8 +474,8 @@ TEST(Cli, LogFileHoldsWhatTheTerminalShows) {
   EXPECT_EQ(again.find(" log of `"), again.rfind(" log of `")) << "one header:\n" << again;
 
   // The error that ends a command is in the log as on stderr.
-  const CommandResult bad = runGeotps(
-      "run '" + config + "' -q --out bad.h5 --log bad.log --set sampler.n_paths=0", dir);
+  const CommandResult bad =
+      runGeotps("run '" + config + "' -q --out bad.h5 --log bad.log --set sampler.n_paths=0", dir);
   EXPECT_EQ(bad.exitCode, 2);
   EXPECT_EQ(bad.out, "");
   const std::string badLog = readText(dir / "bad.log");
@@ -487,9 +487,8 @@ TEST(Cli, LogFileHoldsWhatTheTerminalShows) {
   fs::create_directory(dir / "adir");
   std::ofstream(dir / "mine.txt") << "not a log\n";
   fs::create_symlink("mine.txt", dir / "link.log");
-  for (const auto& [target, what] :
-       std::vector<std::pair<std::string, std::string>>{{"adir", "is a directory"},
-                                                        {"link.log", "symbolic link"}}) {
+  for (const auto& [target, what] : std::vector<std::pair<std::string, std::string>>{
+           {"adir", "is a directory"}, {"link.log", "symbolic link"}}) {
     const CommandResult r =
         runGeotps("run '" + config + "' -q --out refused.h5 --log " + target, dir);
     EXPECT_EQ(r.exitCode, 2) << target;
@@ -559,8 +558,8 @@ TEST(Cli, KeysFilterByPrefixAndPrintJson) {
   EXPECT_EQ(unknown.exitCode, 2);
   EXPECT_EQ(unknown.out, "");
   EXPECT_NE(unknown.err.find("'nosuch.'"), std::string::npos) << unknown.err;
-  EXPECT_NE(unknown.err.find("sampler."), std::string::npos) << "sections suggested: "
-                                                             << unknown.err;
+  EXPECT_NE(unknown.err.find("sampler."), std::string::npos)
+      << "sections suggested: " << unknown.err;
 }
 
 TEST(Cli, PlotHelperDrawsARunFile) {
@@ -655,8 +654,8 @@ TEST(Cli, PlotHelperDrawsFullAtomAndCompareFiles) {
          "c = m.choose_axis(s, allow_log=True)\n"
          "assert c['scale'] == 'linear' and c['note'] == '', c\n"
          "print('axis choice ok')\n";
-  const std::string axis = "cd '" + dir.string() + "' && /usr/bin/python3 axis.py '" + script +
-                           "' > axis.txt 2>&1";
+  const std::string axis =
+      "cd '" + dir.string() + "' && /usr/bin/python3 axis.py '" + script + "' > axis.txt 2>&1";
   EXPECT_EQ(std::system(axis.c_str()), 0) << readText(dir / "axis.txt");
 }
 

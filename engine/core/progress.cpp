@@ -38,8 +38,7 @@ Progress::~Progress() {
 
 void Progress::printLine(std::FILE* to, long long done, int percent, double elapsed,
                          const std::string& note) {
-  fmt::print(to, "{}: {:3d}% ({} / {}) {:.1f}s {}\n", label_, percent, done, total_, elapsed,
-             note);
+  fmt::print(to, "{}: {:3d}% ({} / {}) {:.1f}s {}\n", label_, percent, done, total_, elapsed, note);
   std::fflush(to);
 }
 
