@@ -37,7 +37,7 @@ packages=(
   libeigen3-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libfmt-dev liblbfgspp-dev
   libopenmm-dev libopenmm-plugins
   pocl-opencl-icd
-  libgtest-dev
+  libgtest-dev libssl-dev
 )
 if [[ $with_torch -eq 1 ]]; then
   packages+=(libtorch-dev libopenblas0-pthread)

@@ -727,7 +727,7 @@ TEST(CvSamples, ReadsStridedWrappedFramesFromAResultFile) {
     }
     H5File f(path, H5File::Mode::Create);
     f.writeDoubles("/full_atom/cv", {2, 5, 2}, cv.data(), "rad");
-    f.setAttribute("/", "schema_version", kResultSchemaVersion);
+    f.setAttribute("/", "schema_version", kResultSchemaVersion, "1");
     f.setAttribute("/", "file_type", std::string("run"));
   }
   EXPECT_EQ(cvFrameCount(path), 10);

@@ -135,12 +135,12 @@ TEST(H5File, AttributesOfAllTypesOnRootGroupsAndDatasets) {
     H5File f(path, H5File::Mode::Create);
     f.writeDoubles("/grp/ds", {1}, &x, "eV");
     for (const std::string object : {"/", "/grp", "/grp/ds"}) {
-      f.setAttribute(object, "real", 2.5);
-      f.setAttribute(object, "int", std::int64_t{-123456789012});
+      f.setAttribute(object, "real", 2.5, "eV");
+      f.setAttribute(object, "int", std::int64_t{-123456789012}, "1");
       f.setAttribute(object, "text", std::string("hello ✓ ") + object);
     }
-    f.setAttribute("/grp", "real", 3.5);                   // overwrite keeps one attribute
-    f.setAttribute("/meta/run", "seed", std::int64_t{7});  // creates the groups
+    f.setAttribute("/grp", "real", 3.5, "K");              // overwrite keeps one attribute
+    f.setAttribute("/meta/run", "seed", std::int64_t{7}, "1");  // creates the groups
   }
   H5File f(path, H5File::Mode::Read);
   for (const std::string object : {"/", "/grp", "/grp/ds"}) {
@@ -151,11 +151,20 @@ TEST(H5File, AttributesOfAllTypesOnRootGroupsAndDatasets) {
     EXPECT_EQ(f.readAttributeString(object, "text"), "hello ✓ " + object);
     EXPECT_TRUE(f.hasAttribute(object, "text"));
     EXPECT_FALSE(f.hasAttribute(object, "nope"));
+    // Every numeric attribute carries its unit beside it.
+    EXPECT_EQ(f.readAttributeString(object, "real_units"), object == "/grp" ? "K" : "eV");
+    EXPECT_EQ(f.readAttributeString(object, "int_units"), "1");
+    EXPECT_TRUE(f.isNumericAttribute(object, "real"));
+    EXPECT_TRUE(f.isNumericAttribute(object, "int"));
+    EXPECT_FALSE(f.isNumericAttribute(object, "text"));
+    EXPECT_FALSE(f.isNumericAttribute(object, "real_units"));
   }
-  EXPECT_EQ(f.attributeNames("/"), (std::vector<std::string>{"real", "int", "text"}));
-  EXPECT_EQ(f.attributeNames("/grp"), (std::vector<std::string>{"int", "text", "real"}));
-  EXPECT_EQ(f.attributeNames("/grp/ds"),
-            (std::vector<std::string>{"units", "real", "int", "text"}));
+  EXPECT_EQ(f.attributeNames("/"),
+            (std::vector<std::string>{"real", "real_units", "int", "int_units", "text"}));
+  EXPECT_EQ(f.attributeNames("/grp"),
+            (std::vector<std::string>{"int", "int_units", "text", "real", "real_units"}));
+  EXPECT_EQ(f.attributeNames("/grp/ds"), (std::vector<std::string>{"units", "real", "real_units",
+                                                                   "int", "int_units", "text"}));
   EXPECT_EQ(f.readAttributeInt("/meta/run", "seed"), 7);
   EXPECT_FALSE(f.hasAttribute("/missing", "x"));
 
@@ -175,12 +184,15 @@ TEST(H5File, ManyAttributesKeepCreationOrderAfterOverwrites) {
     H5File f(path, H5File::Mode::Create);
     for (int i = 0; i < 20; ++i) {
       const std::string name = "a" + std::to_string(19 - i);
-      f.setAttribute("/g", name, static_cast<double>(i));
+      f.setAttribute("/g", name, static_cast<double>(i), "1");
       expected.push_back(name);
+      expected.push_back(name + "_units");
     }
-    f.setAttribute("/g", "a5", 100.0);  // replaced: moves to the end
-    expected.erase(std::find(expected.begin(), expected.end(), "a5"));
-    expected.push_back("a5");
+    f.setAttribute("/g", "a5", 100.0, "nm");  // replaced: moves to the end
+    for (const char* gone : {"a5", "a5_units"}) {
+      expected.erase(std::find(expected.begin(), expected.end(), gone));
+      expected.push_back(gone);
+    }
   }
   H5File f(path, H5File::Mode::Read);
   EXPECT_EQ(f.attributeNames("/g"), expected);
@@ -241,8 +253,10 @@ TEST(H5File, DatasetPathsAreSorted) {
   const double d = 0;
   H5File f(path, H5File::Mode::Create);
   for (const char* p : {"/z", "/b/c", "/a", "/b/a/x", "/m/n/o"}) f.writeDoubles(p, {}, &d, "1");
-  f.setAttribute("/emptygroup", "k", 1.0);
+  f.setAttribute("/emptygroup", "k", 1.0, "1");
   EXPECT_EQ(f.datasetPaths(), (std::vector<std::string>{"/a", "/b/a/x", "/b/c", "/m/n/o", "/z"}));
+  EXPECT_EQ(f.groupPaths(),
+            (std::vector<std::string>{"/", "/b", "/b/a", "/emptygroup", "/m", "/m/n"}));
 }
 
 TEST(H5File, RowWiseWritesReassembleTheFullArray) {
@@ -352,7 +366,7 @@ TEST(H5File, MissingDatasetAndReadOnlyErrors) {
   EXPECT_TRUE(Contains(errorOf([&] { f.readString("/nothing"); }), "/nothing"));
   EXPECT_TRUE(Contains(errorOf([&] { f.attributeNames("/nothing"); }), "no such object"));
   EXPECT_TRUE(Contains(errorOf([&] { f.writeDoubles("/b", {}, &d, "1"); }), "read-only"));
-  EXPECT_TRUE(Contains(errorOf([&] { f.setAttribute("/", "k", 1.0); }), "read-only"));
+  EXPECT_TRUE(Contains(errorOf([&] { f.setAttribute("/", "k", 1.0, "1"); }), "read-only"));
   f.close();
   EXPECT_TRUE(Contains(errorOf([&] { f.readDoubles("/a"); }), "closed"));
   f.close();  // closing twice is harmless
@@ -459,8 +473,8 @@ TEST(H5File, H5pyReadsDatasetsAndUnits) {
       f.writeFloatRows("/frames/x", m, 1, row.data());
     }
     f.setAttribute("/", "version", std::string("0.1.0"));
-    f.setAttribute("/curve", "n", std::int64_t{42});
-    f.setAttribute("/curve/l", "scale", 2.5);
+    f.setAttribute("/curve", "n", std::int64_t{42}, "1");
+    f.setAttribute("/curve/l", "scale", 2.5, "nm");
     writer.commit();
   }
 

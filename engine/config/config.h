@@ -84,6 +84,8 @@ class Config {
   /// The file's own text, verbatim.
   const std::string& sourceText() const { return sourceText_; }
   const std::string& sourceName() const { return sourceName_; }
+  /// The keys this configuration was validated against.
+  const std::vector<KeySpec>& schema() const { return schema_; }
 
  private:
   const KeySpec& spec(const std::string& key) const;

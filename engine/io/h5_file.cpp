@@ -423,15 +423,16 @@ herr_t collectAttributeName(hid_t /*location*/, const char* name, const H5A_info
 
 struct VisitState {
   std::vector<std::string> paths;
+  H5I_type_t type = H5I_DATASET;  ///< the kind of object collected
 };
 
-herr_t collectDataset(hid_t group, const char* name, const H5L_info_t* info, void* data) {
+herr_t collectObjectsOfType(hid_t group, const char* name, const H5L_info_t* info, void* data) {
   if (info->type != H5L_TYPE_HARD) return 0;
   const hid_t object = H5Oopen(group, name, H5P_DEFAULT);
   if (object < 0) return -1;
-  const bool isDataset = H5Iget_type(object) == H5I_DATASET;
+  const bool wanted = H5Iget_type(object) == static_cast<VisitState*>(data)->type;
   H5Oclose(object);
-  if (!isDataset) return 0;
+  if (!wanted) return 0;
   try {
     static_cast<VisitState*>(data)->paths.push_back(std::string("/") + name);
     return 0;
@@ -588,7 +589,8 @@ void H5File::writeFloatRows(const std::string& path, std::size_t firstRow, std::
           path_, name, fmt::format("cannot write rows [{}, {})", firstRow, firstRow + nRows));
 }
 
-void H5File::setAttribute(const std::string& objectPath, const std::string& name, double value) {
+void H5File::setAttribute(const std::string& objectPath, const std::string& name, double value,
+                          const std::string& units) {
   const hid_t file = requireOpen(file_, path_);
   const std::string object = normalizePath(objectPath);
   requireWritable(file, path_, object);
@@ -596,10 +598,11 @@ void H5File::setAttribute(const std::string& objectPath, const std::string& name
   Object target(pathExists(file, object) ? openObject(file, path_, object).release()
                                          : openOrCreateGroups(file, path_, parts, parts.size()));
   writeAttribute(target.get(), path_, object, name, H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, &value);
+  writeStringAttribute(target.get(), path_, object, name + kUnitsSuffix, units);
 }
 
 void H5File::setAttribute(const std::string& objectPath, const std::string& name,
-                          std::int64_t value) {
+                          std::int64_t value, const std::string& units) {
   const hid_t file = requireOpen(file_, path_);
   const std::string object = normalizePath(objectPath);
   requireWritable(file, path_, object);
@@ -607,6 +610,7 @@ void H5File::setAttribute(const std::string& objectPath, const std::string& name
   Object target(pathExists(file, object) ? openObject(file, path_, object).release()
                                          : openOrCreateGroups(file, path_, parts, parts.size()));
   writeAttribute(target.get(), path_, object, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &value);
+  writeStringAttribute(target.get(), path_, object, name + kUnitsSuffix, units);
 }
 
 void H5File::setAttribute(const std::string& objectPath, const std::string& name,
@@ -758,10 +762,33 @@ std::vector<std::string> H5File::attributeNames(const std::string& objectPath) c
 std::vector<std::string> H5File::datasetPaths() const {
   const hid_t file = requireOpen(file_, path_);
   VisitState state;
-  checkRc(H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectDataset, &state), path_, "/",
+  checkRc(H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectObjectsOfType, &state), path_, "/",
           "cannot list datasets");
   std::sort(state.paths.begin(), state.paths.end());
   return state.paths;
+}
+
+std::vector<std::string> H5File::groupPaths() const {
+  const hid_t file = requireOpen(file_, path_);
+  VisitState state;
+  state.type = H5I_GROUP;
+  checkRc(H5Lvisit(file, H5_INDEX_NAME, H5_ITER_INC, collectObjectsOfType, &state), path_, "/",
+          "cannot list groups");
+  std::sort(state.paths.begin(), state.paths.end());
+  state.paths.insert(state.paths.begin(), "/");
+  return state.paths;
+}
+
+bool H5File::isNumericAttribute(const std::string& objectPath, const std::string& name) const {
+  const std::string object = normalizePath(objectPath);
+  Object target = openObject(requireOpen(file_, path_), path_, object);
+  const hid_t attr = H5Aopen(target.get(), name.c_str(), H5P_DEFAULT);
+  if (attr < 0) failH5(path_, object, attrLabel(name) + ": cannot open");
+  const hid_t type = H5Aget_type(attr);
+  const H5T_class_t cls = type < 0 ? H5T_NO_CLASS : H5Tget_class(type);
+  if (type >= 0) H5Tclose(type);
+  H5Aclose(attr);
+  return cls == H5T_INTEGER || cls == H5T_FLOAT;
 }
 
 void H5File::flush() {

@@ -22,6 +22,9 @@ class H5Error : public std::runtime_error {
 /// are created on demand. Every dataset written carries a `units` attribute (use "1" for
 /// dimensionless,
 /// "" is refused). Attributes can be put on groups or datasets ("/" is the root group).
+/// Suffix of the attribute that gives a numeric attribute's unit: `energy` -> `energy_units`.
+inline constexpr const char* kUnitsSuffix = "_units";
+
 class H5File {
  public:
   enum class Mode { Read, Create };
@@ -49,8 +52,13 @@ class H5File {
   void writeFloatRows(const std::string& path, std::size_t firstRow, std::size_t nRows,
                       const float* data);
 
-  void setAttribute(const std::string& objectPath, const std::string& name, double value);
-  void setAttribute(const std::string& objectPath, const std::string& name, std::int64_t value);
+  /// A numeric attribute `name` and beside it the string attribute `name` + kUnitsSuffix holding
+  /// its unit ("1" for a pure number or a count; docs/output.md): every numeric attribute a result
+  /// file carries says its unit.
+  void setAttribute(const std::string& objectPath, const std::string& name, double value,
+                    const std::string& units);
+  void setAttribute(const std::string& objectPath, const std::string& name, std::int64_t value,
+                    const std::string& units);
   void setAttribute(const std::string& objectPath, const std::string& name,
                     const std::string& value);
 
@@ -70,6 +78,10 @@ class H5File {
   std::vector<std::string> attributeNames(const std::string& objectPath) const;
   /// Absolute paths of all datasets in the file (depth-first, sorted).
   std::vector<std::string> datasetPaths() const;
+  /// Absolute paths of all groups in the file, the root "/" first (depth-first, sorted).
+  std::vector<std::string> groupPaths() const;
+  /// Whether attribute `name` of `objectPath` is numeric (integer or floating point).
+  bool isNumericAttribute(const std::string& objectPath, const std::string& name) const;
 
   void flush();
   void close();

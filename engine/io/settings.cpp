@@ -24,6 +24,16 @@ const std::vector<KeySpec>& outputKeys() {
        .description = "store every stride-th frame of each path (0 = store no frames)",
        .min = 0.0,
        .max = 1e9},
+      {.key = "output.checkpoint_walkers",
+       .type = KeyType::Int,
+       .defaultValue = "0",
+       .unit = "1",
+       .description = "walkers per checkpoint chunk of `geotps run`: each finished chunk is saved "
+                      "in `<output file>.checkpoint/`, which `--resume` continues from; 0 = "
+                      "automatic (about 20 chunks, at least 4 walkers per thread); batched walkers "
+                      "round it up to whole batches",
+       .min = 0.0,
+       .max = 1e9},
   };
   return keys;
 }
@@ -32,6 +42,7 @@ OutputSettings readOutputSettings(const Config& c) {
   OutputSettings s;
   s.file = c.getString("output.file");
   s.frameStride = static_cast<int>(c.getInt("output.frame_stride"));
+  s.checkpointWalkers = static_cast<int>(c.getInt("output.checkpoint_walkers"));
   return s;
 }
 

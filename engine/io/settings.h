@@ -12,6 +12,8 @@ namespace geotps {
 struct OutputSettings {
   std::string file;     ///< empty = results/<name>.h5
   int frameStride = 1;  ///< store every stride-th frame (0 = none)
+  /// Walkers per checkpoint chunk of `geotps run` (0 = automatic; engine/pipelines/checkpoint.h).
+  int checkpointWalkers = 0;
 };
 
 /// The keys output.*.

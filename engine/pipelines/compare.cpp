@@ -23,6 +23,7 @@
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
+#include "engine/io/provenance.h"
 #include "engine/metrics/crossing.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
@@ -363,31 +364,31 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
   double meanSeg = kNaN, sdSeg = kNaN;
   if (r.ok && r.maxEnergySegment.size()) meanStdFinite(r.maxEnergySegment, meanSeg, sdSeg);
   f.setAttribute(g, "label", r.label);
-  f.setAttribute(g, "ok", static_cast<std::int64_t>(r.ok ? 1 : 0));
-  f.setAttribute(g, "n_paths", static_cast<std::int64_t>(r.maxEnergy.size()));
-  f.setAttribute(g, "max_energy_mean", mean);
-  f.setAttribute(g, "max_energy_std", sd);
-  f.setAttribute(g, "max_energy_min", mn);
-  f.setAttribute(g, "max_energy_cv_mean", meanCV);
-  f.setAttribute(g, "max_energy_cv_std", sdCV);
-  f.setAttribute(g, "max_energy_transition_mean", meanSeg);
-  f.setAttribute(g, "max_energy_transition_std", sdSeg);
-  f.setAttribute(g, "success_fraction", success);
-  f.setAttribute(g, "acceptance", r.acceptance >= 0 ? r.acceptance : kNaN);
-  f.setAttribute(g, "trials", static_cast<std::int64_t>(r.trials));
-  f.setAttribute(g, "energy_evaluations", static_cast<std::int64_t>(r.energyEvaluations));
-  f.setAttribute(g, "wall_seconds", r.wallSeconds);
+  f.setAttribute(g, "ok", static_cast<std::int64_t>(r.ok ? 1 : 0), "1");
+  f.setAttribute(g, "n_paths", static_cast<std::int64_t>(r.maxEnergy.size()), "1");
+  f.setAttribute(g, "max_energy_mean", mean, energyUnit);
+  f.setAttribute(g, "max_energy_std", sd, energyUnit);
+  f.setAttribute(g, "max_energy_min", mn, energyUnit);
+  f.setAttribute(g, "max_energy_cv_mean", meanCV, "kJ/mol");
+  f.setAttribute(g, "max_energy_cv_std", sdCV, "kJ/mol");
+  f.setAttribute(g, "max_energy_transition_mean", meanSeg, energyUnit);
+  f.setAttribute(g, "max_energy_transition_std", sdSeg, energyUnit);
+  f.setAttribute(g, "success_fraction", success, "1");
+  f.setAttribute(g, "acceptance", r.acceptance >= 0 ? r.acceptance : kNaN, "1");
+  f.setAttribute(g, "trials", static_cast<std::int64_t>(r.trials), "1");
+  f.setAttribute(g, "energy_evaluations", static_cast<std::int64_t>(r.energyEvaluations), "1");
+  f.setAttribute(g, "wall_seconds", r.wallSeconds, "s");
   f.setAttribute(g, "settings", r.settings);
-  f.setAttribute(g, "crossing_fraction", cs.fraction);
-  f.setAttribute(g, "crossing_mean", cs.mean);
-  f.setAttribute(g, "crossing_std", cs.sd);
-  f.setAttribute(g, "crossing_ks_d", cs.ks.d);
-  f.setAttribute(g, "crossing_ks_p", cs.ks.pValue);
+  f.setAttribute(g, "crossing_fraction", cs.fraction, "1");
+  f.setAttribute(g, "crossing_mean", cs.mean, xUnit);
+  f.setAttribute(g, "crossing_std", cs.sd, xUnit);
+  f.setAttribute(g, "crossing_ks_d", cs.ks.d, "1");
+  f.setAttribute(g, "crossing_ks_p", cs.ks.pValue, "1");
   f.setAttribute(g, "energy_evaluations_per_path",
                  r.ok && r.maxEnergy.size() ? static_cast<double>(r.energyEvaluations) /
                                                   static_cast<double>(r.maxEnergy.size())
-                                            : kNaN);
-  f.setAttribute(g, "converged", static_cast<std::int64_t>(r.converged ? 1 : 0));
+                                            : kNaN, "1");
+  f.setAttribute(g, "converged", static_cast<std::int64_t>(r.converged ? 1 : 0), "1");
   f.setAttribute(g, "convergence", r.convergence);
 }
 
@@ -864,21 +865,22 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   const std::string table = compareMarkdown(s);
   f.writeString("/summary/table_markdown", table);
   f.setAttribute("/", "geotps_version", std::string(kVersion));
-  f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "schema_version", kResultSchemaVersion, "1");
   f.setAttribute("/", "file_type", std::string("compare"));
   f.setAttribute("/", "name", s.name);
   f.setAttribute("/", "created", isoTimeNow());
-  f.setAttribute("/", "seed", static_cast<std::int64_t>(settings.seed));
+  f.setAttribute("/", "seed", static_cast<std::int64_t>(settings.seed), "1");
   f.setAttribute("/", "energy_unit", s.energyUnit);
+  writeProvenance(f, config);
   f.setAttribute("/summary", "kind", s.kind);
-  f.setAttribute("/summary", "minimax_bound", s.minimaxBound);
+  f.setAttribute("/summary", "minimax_bound", s.minimaxBound, s.energyUnit);
   f.setAttribute("/summary", "geodesic_result_file", s.geodesicFile);
   f.setAttribute("/summary", "methods", [&] {
     std::string list;
     for (const auto& r : s.methods) list += (list.empty() ? "" : ",") + r.method;
     return list;
   }());
-  f.setAttribute("/summary", "wall_seconds", s.wallSeconds);
+  f.setAttribute("/summary", "wall_seconds", s.wallSeconds, "s");
   // Committed in this order; a failure removes what this run already renamed into place.
   writer.commit();
   try {

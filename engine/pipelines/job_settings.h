@@ -56,6 +56,9 @@ struct JobOptions {
   /// --max-memory: refuse a job whose estimated memory exceeds this many bytes (absent: the
   /// machine's RAM; engine/pipelines/memory_estimate.h)
   std::optional<std::uint64_t> maxMemory;
+  /// --resume (`geotps run`): continue from the checkpoint folder of the output file
+  /// (engine/pipelines/checkpoint.h) instead of discarding it.
+  bool resume = false;
 };
 
 /// Applies --seed, and --out as `outputKey` (a String key), to the config, so that the effective

@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "engine/core/clock.h"
+#include "engine/core/fault_injection.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
 #include "engine/core/schedule.h"
@@ -21,8 +22,10 @@
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
+#include "engine/io/provenance.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/pipelines/checkpoint.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "engine/samplers/sampler.h"
@@ -217,10 +220,43 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   ss.frameStride = settings.output.frameStride;
   const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule, sampling);
   s.kind = sampler->kind();
+  // The walkers in chunks, each saved in the checkpoint folder as soon as it is done (a compare's
+  // staged geodesic run keeps everything in memory: compare has no --resume).
+  std::optional<RunCheckpoint> checkpoint;
+  int chunkWalkers = ss.nPaths;
+  if (!options.stageAs) {
+    checkpoint.emplace(s.outputFile, options.resume, log);
+    const int requested = settings.output.checkpointWalkers;
+    const int alignment = sampler->walkerAlignment();
+    chunkWalkers = requested > 0 ? ((requested + alignment - 1) / alignment) * alignment
+                                 : automaticChunkWalkers(ss.nPaths, threads, alignment);
+    checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve, ss.nPaths,
+                      chunkWalkers);
+    chunkWalkers = checkpoint->chunkWalkers();
+    faultInjectionPoint("sampling", 0);
+  }
+  const long long stepsPerWalker = static_cast<long long>(sampleCurve.rows()) * ss.stepsPerPoint;
+  const long long totalSteps = stepsPerWalker * ss.nPaths;
   Progress sampleProgress("sampling", 1000, options.progress);
-  const SamplerResult paths = sampler->sample(sampleCurve, [&](long long d, long long n) {
-    sampleProgress.update(static_cast<long long>(1000.0 * d / n));
-  });
+  SamplerResult paths;
+  const int chunks = (ss.nPaths + chunkWalkers - 1) / chunkWalkers;
+  for (int c = 0; c < chunks; ++c) {
+    const int first = c * chunkWalkers, count = std::min(chunkWalkers, ss.nPaths - first);
+    const long long before = stepsPerWalker * first;
+    SamplerResult part;
+    if (checkpoint && checkpoint->hasChunk(c)) {
+      part = checkpoint->loadChunk(c);
+    } else {
+      part = sampler->sample(sampleCurve, first, count, [&](long long d, long long) {
+        sampleProgress.update(static_cast<long long>(1000.0 * (before + d) / totalSteps));
+      });
+      if (checkpoint) checkpoint->saveChunk(c, part);
+      faultInjectionPoint("chunk", c);
+    }
+    sampleProgress.update(static_cast<long long>(1000.0 * (before + stepsPerWalker * count) /
+                                                 totalSteps));
+    appendWalkers(paths, part);
+  }
   sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
   s.stageSeconds["sampling"] = secondsSince(t);
 
@@ -274,26 +310,30 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   writeVector(f, "/curve/energy_history", toVector(geo.energyHistory), "1");
   writeVector(f, "/curve/objective_history", toVector(geo.objectiveHistory), "1");
   if (geo.klFromStar.size()) writeVector(f, "/curve/kl_from_z_star", geo.klFromStar, "nats");
-  f.setAttribute("/curve", "energy", geo.evaluation.energy);
-  f.setAttribute("/curve", "length", geo.evaluation.length);
-  f.setAttribute("/curve", "straight_line_energy", geo.initialEnergy);
-  f.setAttribute("/curve", "objective", geo.objective);
-  f.setAttribute("/curve", "low_variance_penalty", geo.penalty.lowVariance);
-  f.setAttribute("/curve", "region_penalty", geo.penalty.region);
-  f.setAttribute("/curve", "min_l", s.minL);
-  f.setAttribute("/curve", "iterations", static_cast<std::int64_t>(geo.iterations));
+  f.setAttribute("/curve", "energy", geo.evaluation.energy, "1");
+  f.setAttribute("/curve", "length", geo.evaluation.length, "1");
+  f.setAttribute("/curve", "straight_line_energy", geo.initialEnergy, "1");
+  f.setAttribute("/curve", "objective", geo.objective, "1");
+  f.setAttribute("/curve", "low_variance_penalty", geo.penalty.lowVariance, "1");
+  f.setAttribute("/curve", "region_penalty", geo.penalty.region, "1");
+  f.setAttribute("/curve", "min_l", s.minL, "1");
+  f.setAttribute("/curve", "iterations", static_cast<std::int64_t>(geo.iterations), "1");
   f.setAttribute("/curve", "objective_evaluations",
-                 static_cast<std::int64_t>(geo.objectiveEvaluations));
+                 static_cast<std::int64_t>(geo.objectiveEvaluations), "1");
   f.setAttribute("/curve", "stop_reason", geo.stopReason);
   f.setAttribute("/curve", "optimizer", gs.optimizer);
   f.setAttribute("/curve", "initial_curve", initialCurve.empty() ? "straight line" : initialCurve);
-  f.setAttribute("/curve", "n_nodes", static_cast<std::int64_t>(gs.nNodes));
+  f.setAttribute("/curve", "n_nodes", static_cast<std::int64_t>(gs.nNodes), "1");
 
   writeMatrix(f, "/sampling/curve_z", sampleCurve, zu);
-  f.setAttribute("/paths", "frame_stride", static_cast<std::int64_t>(ss.frameStride));
-  f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath));
-  f.setAttribute("/paths", "steps_per_point", static_cast<std::int64_t>(ss.stepsPerPoint));
-  f.setAttribute("/paths", "step_size", ss.stepSize);
+  f.setAttribute("/paths", "frame_stride", static_cast<std::int64_t>(ss.frameStride), "frames");
+  f.setAttribute("/paths", "frames_per_path", static_cast<std::int64_t>(paths.framesPerPath), "frames");
+  f.setAttribute("/paths", "steps_per_point", static_cast<std::int64_t>(ss.stepsPerPoint), "steps");
+  if (!fullAtom) {
+    // Overdamped Langevin step ds (U in units of kT); full-atom dynamics record their time step
+    // and friction in /full_atom instead.
+    f.setAttribute("/paths", "step_size", ss.stepSize, fmt::format("{}^2", xu));
+  }
   sampler->write(f, paths);
   {
     std::vector<std::int64_t> ok(success.size());
@@ -314,44 +354,52 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   s.wallSeconds = secondsSince(tStart);
   const std::string sum = "/summary";
   f.setAttribute("/", "geotps_version", std::string(kVersion));
-  f.setAttribute("/", "schema_version", kResultSchemaVersion);
+  f.setAttribute("/", "schema_version", kResultSchemaVersion, "1");
   f.setAttribute("/", "file_type", std::string("run"));
   f.setAttribute("/", "name", s.name);
   f.setAttribute("/", "created", isoTimeNow());
-  f.setAttribute("/", "seed", static_cast<std::int64_t>(s.seed));
-  f.setAttribute("/", "potential", potential.name());
+  f.setAttribute("/", "seed", static_cast<std::int64_t>(s.seed), "1");
+  // Full atom: the Boltzmann potential is the OpenMM System; `potential` (the CV-space object the
+  // geodesic saw) is then the CV surface, recorded as cv_surface.
+  f.setAttribute("/", "potential", fullAtom ? std::string("openmm") : potential.name());
+  if (fullAtom) f.setAttribute("/", "cv_surface", potential.name());
+  f.setAttribute("/", "platform",
+                 fullAtom ? problem.molecule->platform->getName() : std::string("none (CV space)"));
+  writeProvenance(f, record);
   f.setAttribute("/", "denoiser", denoiser->name());
   f.setAttribute("/", "energy_unit", eu);
-  f.setAttribute("/", "threads", static_cast<std::int64_t>(threads));
-  f.setAttribute(sum, "n_paths", static_cast<std::int64_t>(s.nPaths));
-  f.setAttribute(sum, "max_energy_nearest_mean", s.maxEnergyMean);
-  f.setAttribute(sum, "max_energy_nearest_std", s.maxEnergyStd);
-  f.setAttribute(sum, "max_energy_interpolated_mean", s.maxEnergyInterpolatedMean);
-  f.setAttribute(sum, "max_energy_interpolated_std", s.maxEnergyInterpolatedStd);
-  f.setAttribute(sum, "max_energy_cv_mean", s.maxEnergyCVMean);
-  f.setAttribute(sum, "max_energy_cv_std", s.maxEnergyCVStd);
+  f.setAttribute("/", "threads", static_cast<std::int64_t>(threads), "1");
+  f.setAttribute(sum, "n_paths", static_cast<std::int64_t>(s.nPaths), "1");
+  f.setAttribute(sum, "max_energy_nearest_mean", s.maxEnergyMean, eu);
+  f.setAttribute(sum, "max_energy_nearest_std", s.maxEnergyStd, eu);
+  f.setAttribute(sum, "max_energy_interpolated_mean", s.maxEnergyInterpolatedMean, eu);
+  f.setAttribute(sum, "max_energy_interpolated_std", s.maxEnergyInterpolatedStd, eu);
+  f.setAttribute(sum, "max_energy_cv_mean", s.maxEnergyCVMean, "kJ/mol");
+  f.setAttribute(sum, "max_energy_cv_std", s.maxEnergyCVStd, "kJ/mol");
   f.setAttribute(sum, "kind", s.kind);
-  f.setAttribute(sum, "success_fraction", s.successFraction);
-  f.setAttribute(sum, "success_radius", radius);
-  f.setAttribute(sum, "energy_evaluations", static_cast<std::int64_t>(s.energyEvaluations));
+  f.setAttribute(sum, "success_fraction", s.successFraction, "1");
+  f.setAttribute(sum, "success_radius", radius, xu);
+  f.setAttribute(sum, "energy_evaluations", static_cast<std::int64_t>(s.energyEvaluations), "1");
   f.setAttribute(sum, "sampler_energy_evaluations",
-                 static_cast<std::int64_t>(s.samplerEnergyEvaluations));
-  f.setAttribute(sum, "nearest_grid_lookups", static_cast<std::int64_t>(s.nearestGridLookups));
-  f.setAttribute(sum, "denoiser_evaluations", static_cast<std::int64_t>(s.denoiserEvaluations));
-  f.setAttribute(sum, "geodesic_energy", s.geodesicEnergy);
-  f.setAttribute(sum, "geodesic_energy_exact", s.geodesicEnergyExact);
-  f.setAttribute(sum, "geodesic_length", s.geodesicLength);
-  f.setAttribute(sum, "straight_line_energy", s.straightLineEnergy);
-  f.setAttribute(sum, "min_l", s.minL);
-  f.setAttribute(sum, "geodesic_iterations", static_cast<std::int64_t>(s.geodesicIterations));
+                 static_cast<std::int64_t>(s.samplerEnergyEvaluations), "1");
+  f.setAttribute(sum, "nearest_grid_lookups", static_cast<std::int64_t>(s.nearestGridLookups), "1");
+  f.setAttribute(sum, "denoiser_evaluations", static_cast<std::int64_t>(s.denoiserEvaluations), "1");
+  f.setAttribute(sum, "geodesic_energy", s.geodesicEnergy, "1");
+  f.setAttribute(sum, "geodesic_energy_exact", s.geodesicEnergyExact, "1");
+  f.setAttribute(sum, "geodesic_length", s.geodesicLength, "1");
+  f.setAttribute(sum, "straight_line_energy", s.straightLineEnergy, "1");
+  f.setAttribute(sum, "min_l", s.minL, "1");
+  f.setAttribute(sum, "geodesic_iterations", static_cast<std::int64_t>(s.geodesicIterations), "1");
   f.setAttribute(sum, "geodesic_stop_reason", s.geodesicStopReason);
-  f.setAttribute(sum, "minimax_bound", s.minimaxBound);
-  f.setAttribute(sum, "min_kl_to_z_star", s.minKLToZStar);
-  f.setAttribute(sum, "wall_seconds", s.wallSeconds);
+  f.setAttribute(sum, "minimax_bound", s.minimaxBound, eu);
+  f.setAttribute(sum, "min_kl_to_z_star", s.minKLToZStar, "nats");
+  f.setAttribute(sum, "wall_seconds", s.wallSeconds, "s");
   for (const char* stage : kStages) {
-    f.setAttribute(sum, std::string("wall_seconds_") + stage, s.stageSeconds[stage]);
+    f.setAttribute(sum, std::string("wall_seconds_") + stage, s.stageSeconds[stage], "s");
   }
+  faultInjectionPoint("output", 0);
   writer.commit();
+  if (checkpoint) checkpoint->remove();
   return s;
 }
 

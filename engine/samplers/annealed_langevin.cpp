@@ -67,7 +67,7 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
           const int B = static_cast<int>(std::min<std::size_t>(kBatch, end - b0));
           rngs.clear();
           for (int b = 0; b < B; ++b) {
-            rngs.emplace_back(s.seed, b0 + b);
+            rngs.emplace_back(s.seed, s.firstWalker + b0 + b);
             for (int d = 0; d < D; ++d) x[b * D + d] = start[d];
           }
           std::vector<double> maxU(B, -std::numeric_limits<double>::infinity()), maxNear = maxU;
@@ -104,7 +104,7 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
                         "sampling stage: curve point {} (l = {}) is not finite, so walker {} "
                         "cannot "
                         "follow it; the geodesic (or the curve of geodesic.initial) is broken",
-                        n, curve(n, 0), b0 + b));
+                        n, curve(n, 0), s.firstWalker + b0 + b));
                   }
                   throw SamplerError(fmt::format(
                       "sampling stage: walker {} left the finite range (coordinate {}) during the "
@@ -112,7 +112,7 @@ SamplerResult sampleAnnealedLangevin(const Potential& potential, const Eigen::Ma
                       "steps "
                       "at curve point {} (l = {:.3f}); reduce sampler.step_size (now {}) or check "
                       "the potential near the curve for extreme values",
-                      b0 + b, d, K, n, curve(n, 0), s.stepSize));
+                      s.firstWalker + b0 + b, d, K, n, curve(n, 0), s.stepSize));
                 }
               }
             }

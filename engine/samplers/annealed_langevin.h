@@ -7,6 +7,7 @@
 #include <Eigen/Dense>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <vector>
 
@@ -28,7 +29,12 @@ struct SamplerSettings {
   int threads = 0;          ///< 0 = all cores
   std::uint64_t seed = 0;
   int frameStride = 1;  ///< store frames f with (f+1) % stride == 0; 0 = store none
+  /// Index of this call's walker 0 in the whole job: walker i of the call uses random stream
+  /// firstWalker + i, so a job sampled in parts (checkpoint chunks) gives the same paths.
+  std::uint64_t firstWalker = 0;
 };
+
+struct FullAtomPaths;
 
 struct SamplerResult {
   int dimension = 0;
@@ -42,6 +48,9 @@ struct SamplerResult {
   Eigen::VectorXd maxEnergyCV;
   long long energyEvaluations = 0;  ///< potential evaluations with gradient (M*N*K + M)
   long long nearestLookups = 0;     ///< nearest-grid lookups (M*N*K)
+  /// Full-atom samplers: the molecule's frames, energies and CVs (engine/samplers/
+  /// full_atom_sampler.h); null for 2D.
+  std::shared_ptr<FullAtomPaths> fullAtom;
 };
 
 /// Optional energy used for the second MaxEnergy column (the surface at the nearest grid point).

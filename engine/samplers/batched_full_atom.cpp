@@ -274,13 +274,14 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     system->addForce(psiForce);
     OpenMM::LangevinMiddleIntegrator integrator(setup.temperatureK, s.frictionPerPs, s.timeStepPs);
     // OpenMM's seed 0 means "pick one at random": derive a non-zero one from (seed, batch).
-    Rng seeder(s.seed, 0x6261746368ULL + static_cast<std::uint64_t>(first / batchSize));
+    Rng seeder(s.seed, 0x6261746368ULL + (s.firstWalker + static_cast<std::uint64_t>(first)) /
+                                              static_cast<std::uint64_t>(batchSize));
     integrator.setRandomNumberSeed(static_cast<int>(seeder.next() & 0x3fffffffULL) + 1);
     OpenMM::Context context(*system, integrator, *setup.platform, setup.platformProperties);
 
     std::vector<OpenMM::Vec3> pos(static_cast<std::size_t>(R) * n), vel(pos.size());
     for (int w = 0; w < R; ++w) {
-      Rng rng(s.seed, static_cast<std::uint64_t>(first + w));  // walker i: stream i
+      Rng rng(s.seed, s.firstWalker + static_cast<std::uint64_t>(first + w));  // walker i: stream i
       for (int i = 0; i < n; ++i) {
         const double* x = &setup.positionsA[3 * i];
         pos[static_cast<std::size_t>(w) * n + i] = OpenMM::Vec3(x[0], x[1], x[2]);
@@ -356,7 +357,7 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
             throw std::runtime_error(fmt::format(
                 "sampling stage: full-atom walker {} (batched) has a non-finite energy ({}) at "
                 "frame {} (curve point {}); reduce dynamics.time_step (now {} ps)",
-                path, energies[w], frame, p, s.timeStepPs));
+                s.firstWalker + path, energies[w], frame, p, s.timeStepPs));
           }
           const std::size_t fi = path * r.observedPerPath + row;
           r.energy[fi] = static_cast<float>(energies[w]);

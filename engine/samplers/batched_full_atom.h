@@ -39,7 +39,9 @@ std::unique_ptr<OpenMM::CustomTorsionForce> makeBatchedRestraint(const DihedralA
 /// integrator noise comes from OpenMM's generator seeded by (seed, b). Positions are fetched every
 /// observation stride (output.frame_stride, or min(K, 20) when no frames are stored); the energies
 /// (without restraint, by single-molecule Reference Contexts on `threads` host threads), CVs and
-/// MaxEnergy are over those observed frames (FullAtomPaths::observeStride).
+/// MaxEnergy are over those observed frames (FullAtomPaths::observeStride). Walkers and batches are
+/// numbered from settings.firstWalker (a multiple of `batchSize`), so that a job sampled in whole
+/// batches gives the same paths as in one call.
 FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,
                                          const FullAtomSamplerSettings& settings, int batchSize,
                                          const std::function<double(double, double)>& cvEnergy,

@@ -50,7 +50,8 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                 for (std::size_t w = begin; w < end; ++w) {
                   RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms,
                                         setup.temperatureK, s.frictionPerPs, s.timeStepPs,
-                                        *setup.platform, setup.platformProperties, s.seed, w);
+                                        *setup.platform, setup.platformProperties, s.seed,
+                                        s.firstWalker + w);
                   md.setUnwrappedRestraint(s.unwrappedRestraint);
                   md.setPositions(setup.positionsA);
                   md.setVelocitiesToTemperature();
@@ -66,7 +67,7 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                             "sampling stage: full-atom walker {} has a non-finite energy ({}) "
                             "after step {} of {} at curve point {} (frame {}); reduce "
                             "dynamics.time_step (now {} ps)",
-                            w, e, step + 1, K, n, frame, s.timeStepPs));
+                            s.firstWalker + w, e, step + 1, K, n, frame, s.timeStepPs));
                       }
                       const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
                       const std::size_t fi = w * r.framesPerPath + frame;

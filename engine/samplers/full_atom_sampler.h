@@ -24,6 +24,9 @@ struct FullAtomSamplerSettings {
   /// The restraint follows the walker's angles continuously (RestrainedDynamics::
   /// setUnwrappedRestraint); false: shortest way round the torus.
   bool unwrappedRestraint = true;
+  /// Index of this call's walker 0 in the whole job (random streams; SamplerSettings::firstWalker).
+  /// Batched walkers: a multiple of the batch size.
+  std::uint64_t firstWalker = 0;
 };
 
 struct FullAtomPaths {

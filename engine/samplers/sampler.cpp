@@ -3,6 +3,8 @@
 #include <OpenMM.h>
 
 #include <algorithm>
+#include <memory>
+#include <stdexcept>
 
 #include "engine/io/output_util.h"
 #include "engine/io/pdb_file.h"
@@ -22,20 +24,23 @@ class AnnealedLangevinSampler final : public Sampler {
   }
   std::string kind() const override { return "2d"; }
 
-  SamplerResult sample(const Eigen::MatrixXd& curve, const SamplerProgress& progress) override {
+  SamplerResult sample(const Eigen::MatrixXd& curve, int first, int count,
+                       const SamplerProgress& progress) override {
     EnergyLookup nearest;
     if (const auto* surface = problem_.surface) {
       nearest = [surface](const double* x) { return surface->nearestGridEnergy(x); };
     }
-    return sampleAnnealedLangevin(*problem_.potential, curve, problem_.a, settings_, nearest,
-                                  progress);
+    SamplerSettings part = settings_;
+    part.nPaths = count;
+    part.firstWalker = static_cast<std::uint64_t>(first);
+    return sampleAnnealedLangevin(*problem_.potential, curve, problem_.a, part, nearest, progress);
   }
 
   void write(H5File& f, const SamplerResult& r) const override {
     const std::string xu = problem_.potential->coordinateUnit(), eu = problem_.energyUnit;
     if (r.storedPerPath > 0) {
       f.writeFloats("/paths/frames",
-                    {static_cast<std::size_t>(settings_.nPaths), r.storedPerPath,
+                    {static_cast<std::size_t>(r.finalPositions.rows()), r.storedPerPath,
                      static_cast<std::size_t>(problem_.dimension())},
                     r.frames.data(), xu);
     }
@@ -68,33 +73,41 @@ class FullAtomSampler final : public Sampler {
   }
   std::string kind() const override { return "full_atom"; }
 
-  SamplerResult sample(const Eigen::MatrixXd& curve, const SamplerProgress& progress) override {
+  SamplerResult sample(const Eigen::MatrixXd& curve, int first, int count,
+                       const SamplerProgress& progress) override {
     const FullAtomSetup& atoms = *problem_.molecule;
     const auto cvEnergy = [this](double phi, double psi) {
       return problem_.cvEnergyKjMol(phi, psi);
     };
-    paths_ = batched_ ? sampleFullAtomPathsBatched(atoms, curve, settings_, batchSize_, cvEnergy,
-                                                   progress)
-                      : sampleFullAtomPaths(atoms, curve, settings_, cvEnergy, progress);
+    FullAtomSamplerSettings part = settings_;
+    part.nPaths = count;
+    part.firstWalker = static_cast<std::uint64_t>(first);
+    auto paths = std::make_shared<FullAtomPaths>(
+        batched_ ? sampleFullAtomPathsBatched(atoms, curve, part, batchSize_, cvEnergy, progress)
+                 : sampleFullAtomPaths(atoms, curve, part, cvEnergy, progress));
     // The CV-space view of the full-atom paths, for the shared metrics.
     SamplerResult r;
     r.dimension = 2;
-    r.framesPerPath = paths_.framesPerPath;
-    r.finalPositions = paths_.finalCV;
-    r.maxEnergy = paths_.maxEnergy.array() - std::min(atoms.energyA, atoms.energyB);
+    r.framesPerPath = paths->framesPerPath;
+    r.finalPositions = paths->finalCV;
+    r.maxEnergy = paths->maxEnergy.array() - std::min(atoms.energyA, atoms.energyB);
     r.maxEnergyNearest = r.maxEnergy;
-    r.maxEnergyCV = paths_.maxEnergyCV;
-    r.energyEvaluations = paths_.energyEvaluations;
+    r.maxEnergyCV = paths->maxEnergyCV;
+    r.energyEvaluations = paths->energyEvaluations;
+    r.fullAtom = std::move(paths);
     return r;
   }
 
+  int walkerAlignment() const override { return batched_ ? batchSize_ : 1; }
+
   void write(H5File& f, const SamplerResult& r) const override {
     const FullAtomSetup& atoms = *problem_.molecule;
-    const FullAtomPaths& fa = paths_;
+    if (!r.fullAtom) throw std::logic_error("full-atom sampler: result without full-atom paths");
+    const FullAtomPaths& fa = *r.fullAtom;
     writeVector(f, "/paths/max_energy_full_atom", r.maxEnergy, "kJ/mol");
     writeVector(f, "/paths/max_energy_cv", fa.maxEnergyCV, "kJ/mol");
     const std::size_t n = static_cast<std::size_t>(fa.nAtoms);
-    const std::size_t m = static_cast<std::size_t>(settings_.nPaths);
+    const std::size_t m = static_cast<std::size_t>(fa.maxEnergy.size());
     if (fa.storedPerPath > 0) {
       f.writeFloats("/full_atom/frames", {m, fa.storedPerPath, n, 3}, fa.frames.data(), "nm");
     }
@@ -105,21 +118,34 @@ class FullAtomSampler final : public Sampler {
     // The topology as PDB text (state A, minimised), for `geotps export`.
     f.writeString("/full_atom/topology_pdb",
                   pdbText(atoms.topology, {atoms.positionsA}, true, "topology"));
-    f.setAttribute("/full_atom", "temperature", atoms.temperatureK);
+    f.setAttribute("/full_atom", "temperature", atoms.temperatureK, "K");
+    f.setAttribute("/full_atom", "time_step", settings_.timeStepPs, "ps");
+    f.setAttribute("/full_atom", "friction", settings_.frictionPerPs, "1/ps");
     f.setAttribute("/full_atom", "platform", atoms.platform->getName());
     f.setAttribute("/full_atom", "platform_report", atoms.platformReport);
-    f.setAttribute("/full_atom", "energy_a", atoms.energyA);
-    f.setAttribute("/full_atom", "energy_b", atoms.energyB);
-    f.setAttribute("/full_atom", "reference_energy", std::min(atoms.energyA, atoms.energyB));
-    f.setAttribute("/full_atom", "n_atoms", static_cast<std::int64_t>(n));
-    f.setAttribute(
-        "/full_atom", "frame_stride",
-        static_cast<std::int64_t>(fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0));
+    f.setAttribute("/full_atom", "energy_a", atoms.energyA, "kJ/mol");
+    f.setAttribute("/full_atom", "energy_b", atoms.energyB, "kJ/mol");
+    f.setAttribute("/full_atom", "reference_energy", std::min(atoms.energyA, atoms.energyB),
+                   "kJ/mol");
+    f.setAttribute("/full_atom", "n_atoms", static_cast<std::int64_t>(n), "1");
+    const std::size_t stride = fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0;
+    f.setAttribute("/full_atom", "frame_stride", static_cast<std::int64_t>(stride), "frames");
+    if (fa.storedPerPath > 0) {
+      // Stored frame k of every path is the state after step (k + 1) * frame_stride.
+      std::vector<double> time(fa.storedPerPath);
+      for (std::size_t k = 0; k < time.size(); ++k) {
+        time[k] = static_cast<double>((k + 1) * stride) * settings_.timeStepPs;
+      }
+      f.writeDoubles("/full_atom/time", {time.size()}, time.data(), "ps");
+    }
     // Rows of /full_atom/energy and /full_atom/cv: every frame (per-Context walkers) or every
     // observe_stride-th (batched walkers; MaxEnergy is over those frames).
-    f.setAttribute("/full_atom", "observe_stride", static_cast<std::int64_t>(fa.observeStride));
+    f.setAttribute("/full_atom", "observe_stride", static_cast<std::int64_t>(fa.observeStride),
+                   "frames");
     f.setAttribute("/full_atom", "walkers", std::string(batched_ ? "batched" : "per_context"));
-    if (batched_) f.setAttribute("/full_atom", "batch_size", static_cast<std::int64_t>(batchSize_));
+    if (batched_) {
+      f.setAttribute("/full_atom", "batch_size", static_cast<std::int64_t>(batchSize_), "1");
+    }
   }
 
  private:
@@ -127,10 +153,201 @@ class FullAtomSampler final : public Sampler {
   bool batched_ = false;
   int batchSize_ = 10000;
   FullAtomSamplerSettings settings_;
-  FullAtomPaths paths_;
 };
 
 }  // namespace
+
+namespace {
+
+Eigen::VectorXd joined(const Eigen::VectorXd& a, const Eigen::VectorXd& b) {
+  Eigen::VectorXd c(a.size() + b.size());
+  c.head(a.size()) = a;
+  c.tail(b.size()) = b;
+  return c;
+}
+
+Eigen::MatrixXd stacked(const Eigen::MatrixXd& a, const Eigen::MatrixXd& b) {
+  if (a.rows() == 0) return b;
+  if (b.rows() == 0) return a;
+  if (a.cols() != b.cols()) throw std::logic_error("appendWalkers: column counts differ");
+  Eigen::MatrixXd c(a.rows() + b.rows(), a.cols());
+  c.topRows(a.rows()) = a;
+  c.bottomRows(b.rows()) = b;
+  return c;
+}
+
+template <class T>
+void appendTo(std::vector<T>& a, const std::vector<T>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+}
+
+}  // namespace
+
+void appendWalkers(SamplerResult& all, const SamplerResult& part) {
+  if (all.finalPositions.rows() == 0) {
+    all = part;
+    if (part.fullAtom) all.fullAtom = std::make_shared<FullAtomPaths>(*part.fullAtom);
+    return;
+  }
+  if (all.dimension != part.dimension || all.framesPerPath != part.framesPerPath ||
+      all.storedPerPath != part.storedPerPath || !all.fullAtom != !part.fullAtom) {
+    throw std::logic_error("appendWalkers: the parts come from different samplers");
+  }
+  appendTo(all.frames, part.frames);
+  all.maxEnergy = joined(all.maxEnergy, part.maxEnergy);
+  all.maxEnergyNearest = joined(all.maxEnergyNearest, part.maxEnergyNearest);
+  all.maxEnergyCV = joined(all.maxEnergyCV, part.maxEnergyCV);
+  all.finalPositions = stacked(all.finalPositions, part.finalPositions);
+  all.energyEvaluations += part.energyEvaluations;
+  all.nearestLookups += part.nearestLookups;
+  if (part.fullAtom) {
+    FullAtomPaths& a = *all.fullAtom;
+    const FullAtomPaths& b = *part.fullAtom;
+    if (a.nAtoms != b.nAtoms || a.storedPerPath != b.storedPerPath ||
+        a.observeStride != b.observeStride || a.observedPerPath != b.observedPerPath) {
+      throw std::logic_error("appendWalkers: the full-atom parts differ in shape");
+    }
+    appendTo(a.frames, b.frames);
+    appendTo(a.energy, b.energy);
+    appendTo(a.cv, b.cv);
+    a.maxEnergy = joined(a.maxEnergy, b.maxEnergy);
+    a.maxEnergyCV = joined(a.maxEnergyCV, b.maxEnergyCV);
+    a.finalCV = stacked(a.finalCV, b.finalCV);
+    a.energyEvaluations += b.energyEvaluations;
+  }
+}
+
+namespace {
+
+void saveFloats(H5File& f, const std::string& path, const std::vector<float>& v) {
+  if (!v.empty()) f.writeFloats(path, {v.size()}, v.data(), "as in the result file");
+}
+
+void saveVector(H5File& f, const std::string& path, const Eigen::VectorXd& v) {
+  if (v.size() > 0) f.writeDoubles(path, {static_cast<std::size_t>(v.size())}, v.data(), "1");
+}
+
+void saveMatrix(H5File& f, const std::string& path, const Eigen::MatrixXd& m) {
+  if (m.size() > 0) writeMatrix(f, path, m, "as in the result file");
+}
+
+std::vector<float> loadFloats(const H5File& f, const std::string& path, std::size_t expected) {
+  std::vector<float> out;
+  if (expected == 0) return out;
+  const std::vector<double> v = f.readDoubles(path);
+  if (v.size() != expected) {
+    throw H5Error(fmt::format("{}: {} has {} values; expected {}", f.path(), path, v.size(),
+                              expected));
+  }
+  out.reserve(v.size());
+  for (double x : v) out.push_back(static_cast<float>(x));  // float -> double -> float is exact
+  return out;
+}
+
+Eigen::VectorXd loadVector(const H5File& f, const std::string& path, Eigen::Index expected) {
+  if (expected == 0) return Eigen::VectorXd();
+  const std::vector<double> v = f.readDoubles(path);
+  if (static_cast<Eigen::Index>(v.size()) != expected) {
+    throw H5Error(fmt::format("{}: {} has {} values; expected {}", f.path(), path, v.size(),
+                              expected));
+  }
+  return Eigen::Map<const Eigen::VectorXd>(v.data(), expected);
+}
+
+Eigen::MatrixXd loadMatrix(const H5File& f, const std::string& path, Eigen::Index rows,
+                           Eigen::Index cols) {
+  const Eigen::VectorXd v = loadVector(f, path, rows * cols);
+  Eigen::MatrixXd m(rows, cols);
+  for (Eigen::Index i = 0; i < rows; ++i)
+    for (Eigen::Index j = 0; j < cols; ++j) m(i, j) = v[i * cols + j];
+  return m;
+}
+
+}  // namespace
+
+void saveWalkers(H5File& f, const std::string& group, const SamplerResult& r) {
+  const std::string g = group + "/";
+  f.setAttribute(group, "walkers", static_cast<std::int64_t>(r.finalPositions.rows()), "1");
+  f.setAttribute(group, "dimension", static_cast<std::int64_t>(r.dimension), "1");
+  f.setAttribute(group, "frames_per_path", static_cast<std::int64_t>(r.framesPerPath), "frames");
+  f.setAttribute(group, "stored_per_path", static_cast<std::int64_t>(r.storedPerPath), "frames");
+  f.setAttribute(group, "energy_evaluations", static_cast<std::int64_t>(r.energyEvaluations), "1");
+  f.setAttribute(group, "nearest_lookups", static_cast<std::int64_t>(r.nearestLookups), "1");
+  f.setAttribute(group, "max_energy_cv_size", static_cast<std::int64_t>(r.maxEnergyCV.size()),
+                 "1");
+  saveFloats(f, g + "frames", r.frames);
+  saveVector(f, g + "max_energy", r.maxEnergy);
+  saveVector(f, g + "max_energy_nearest", r.maxEnergyNearest);
+  saveVector(f, g + "max_energy_cv", r.maxEnergyCV);
+  saveMatrix(f, g + "final_positions", r.finalPositions);
+  if (const FullAtomPaths* fa = r.fullAtom.get()) {
+    const std::string h = g + "full_atom";
+    f.setAttribute(h, "n_atoms", static_cast<std::int64_t>(fa->nAtoms), "1");
+    f.setAttribute(h, "frames_per_path", static_cast<std::int64_t>(fa->framesPerPath), "frames");
+    f.setAttribute(h, "stored_per_path", static_cast<std::int64_t>(fa->storedPerPath), "frames");
+    f.setAttribute(h, "observe_stride", static_cast<std::int64_t>(fa->observeStride), "frames");
+    f.setAttribute(h, "observed_per_path", static_cast<std::int64_t>(fa->observedPerPath),
+                   "frames");
+    f.setAttribute(h, "energy_evaluations", static_cast<std::int64_t>(fa->energyEvaluations),
+                   "1");
+    saveFloats(f, h + "/frames", fa->frames);
+    saveFloats(f, h + "/energy", fa->energy);
+    saveFloats(f, h + "/cv", fa->cv);
+    saveVector(f, h + "/max_energy", fa->maxEnergy);
+    saveVector(f, h + "/max_energy_cv", fa->maxEnergyCV);
+    saveMatrix(f, h + "/final_cv", fa->finalCV);
+  }
+}
+
+SamplerResult loadWalkers(const H5File& f, const std::string& group, int expectedWalkers) {
+  const std::string g = group + "/";
+  auto count = [&](const std::string& object, const char* name) {
+    const std::int64_t v = f.readAttributeInt(object, name);
+    if (v < 0) {
+      throw H5Error(fmt::format("{}: {} attribute {} is {}; expected a count", f.path(), object,
+                                name, v));
+    }
+    return static_cast<std::size_t>(v);
+  };
+  const Eigen::Index M = static_cast<Eigen::Index>(count(group, "walkers"));
+  if (M != expectedWalkers) {
+    throw H5Error(fmt::format("{}: {} holds {} walkers; expected {}", f.path(), group, M,
+                              expectedWalkers));
+  }
+  SamplerResult r;
+  r.dimension = static_cast<int>(count(group, "dimension"));
+  r.framesPerPath = count(group, "frames_per_path");
+  r.storedPerPath = count(group, "stored_per_path");
+  r.energyEvaluations = static_cast<long long>(count(group, "energy_evaluations"));
+  r.nearestLookups = static_cast<long long>(count(group, "nearest_lookups"));
+  r.frames = loadFloats(f, g + "frames", static_cast<std::size_t>(M) * r.storedPerPath *
+                                             static_cast<std::size_t>(r.dimension));
+  r.maxEnergy = loadVector(f, g + "max_energy", M);
+  r.maxEnergyNearest = loadVector(f, g + "max_energy_nearest", M);
+  r.maxEnergyCV = loadVector(f, g + "max_energy_cv",
+                             static_cast<Eigen::Index>(count(group, "max_energy_cv_size")));
+  r.finalPositions = loadMatrix(f, g + "final_positions", M, r.dimension);
+  const std::string h = g + "full_atom";
+  if (f.exists(h)) {
+    auto fa = std::make_shared<FullAtomPaths>();
+    fa->nAtoms = static_cast<int>(count(h, "n_atoms"));
+    fa->framesPerPath = count(h, "frames_per_path");
+    fa->storedPerPath = count(h, "stored_per_path");
+    fa->observeStride = static_cast<int>(count(h, "observe_stride"));
+    fa->observedPerPath = count(h, "observed_per_path");
+    fa->energyEvaluations = static_cast<long long>(count(h, "energy_evaluations"));
+    const std::size_t m = static_cast<std::size_t>(M);
+    fa->frames = loadFloats(f, h + "/frames",
+                            m * fa->storedPerPath * 3 * static_cast<std::size_t>(fa->nAtoms));
+    fa->energy = loadFloats(f, h + "/energy", m * fa->observedPerPath);
+    fa->cv = loadFloats(f, h + "/cv", m * fa->observedPerPath * 2);
+    fa->maxEnergy = loadVector(f, h + "/max_energy", M);
+    fa->maxEnergyCV = loadVector(f, h + "/max_energy_cv", M);
+    fa->finalCV = loadMatrix(f, h + "/final_cv", M, 2);
+    r.fullAtom = std::move(fa);
+  }
+  return r;
+}
 
 bool batchesWalkers(const std::string& walkers, const std::string& platformName) {
   if (walkers == "batched") return true;

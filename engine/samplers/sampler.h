@@ -19,14 +19,29 @@ class Sampler {
   virtual ~Sampler() = default;
   /// "2d" or "full_atom": the kind of result (summary, output layout, units of MaxEnergy).
   virtual std::string kind() const = 0;
-  /// Runs the walkers along `curve` (N x (D+1), rows (l, x)). The result is in the problem's x
-  /// (CV) space: final positions, per-path MaxEnergy in Problem::energyUnit (full atom: relative
-  /// to the lower minimised end state), and for full atom the per-path CV MaxEnergy.
-  virtual SamplerResult sample(const Eigen::MatrixXd& curve, const SamplerProgress& progress) = 0;
-  /// Writes the sampler's datasets of `result` (its frames and MaxEnergy columns) to a result
-  /// file; the pipeline writes the shared ones (success, final positions).
+  /// Runs walkers [first, first + count) of the job along `curve` (N x (D+1), rows (l, x)); walker
+  /// i keeps random stream i whatever the range, so the job's walkers sampled in parts and joined
+  /// with appendWalkers() equal one call over all of them. The result is in the problem's x (CV)
+  /// space: final positions, per-path MaxEnergy in Problem::energyUnit (full atom: relative to the
+  /// lower minimised end state), and for full atom the per-path CV MaxEnergy and the molecule's
+  /// frames (SamplerResult::fullAtom). `progress` gets (walker-steps done, of this call's).
+  virtual SamplerResult sample(const Eigen::MatrixXd& curve, int first, int count,
+                               const SamplerProgress& progress) = 0;
+  /// Parts of the job must start at multiples of this (batched walkers: the batch size).
+  virtual int walkerAlignment() const { return 1; }
+  /// Writes the sampler's datasets of `result` (all the job's walkers: its frames and MaxEnergy
+  /// columns) to a result file; the pipeline writes the shared ones (success, final positions).
   virtual void write(H5File& file, const SamplerResult& result) const = 0;
 };
+
+/// Appends `part` (the walkers after those of `all`) to `all`; an empty `all` becomes `part`.
+void appendWalkers(SamplerResult& all, const SamplerResult& part);
+
+/// Every field of a (partial) sampler result, exactly (frames float32, the rest as computed), in
+/// `file` under `group`; loadWalkers() reads it back equal, checking shapes against `expected`
+/// walkers (errors name the file).
+void saveWalkers(H5File& file, const std::string& group, const SamplerResult& result);
+SamplerResult loadWalkers(const H5File& file, const std::string& group, int expectedWalkers);
 
 /// The sampler of a problem: full atom when it has a molecule, else 2D annealed Langevin.
 /// `settings` (walkers, K, ds, threads, seed, frame stride; kT is taken from the problem) and, for

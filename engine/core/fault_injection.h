@@ -1,0 +1,12 @@
+// A testing hook for the checkpoint tests (tests/test_resume.cpp): a process whose environment has
+// GEOTPS_FAULT_KILL=<stage>:<index> kills itself with SIGKILL (no handler, no cleanup, as a lost
+// node or the OOM killer would) when it reaches that point. Points of `geotps run`: "sampling:0"
+// (the geodesic done and the checkpoint started, no walker saved), "chunk:<c>" (chunk c saved),
+// "output:0" (the result file written under its temporary name, not yet renamed).
+#pragma once
+
+namespace geotps {
+
+void faultInjectionPoint(const char* stage, int index);
+
+}  // namespace geotps
