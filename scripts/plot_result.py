@@ -159,9 +159,10 @@ def max_energy_histogram(ax, values, unit, label, color, lines=()):
 
 
 def frame_times(f, keys, n_rows):
-    """Time (ps) of the observed full-atom frames: /full_atom/time when stored, else frame k at
-    (k + 1) * observe_stride * dynamics.time_step (0.001 ps by default)."""
-    if "/full_atom/time" in f:
+    """Time (ps) of the n_rows observed full-atom frames (the rows of /full_atom/energy and
+    /full_atom/cv): row k at (k + 1) * observe_stride * dynamics.time_step (0.001 ps by default).
+    /full_atom/time (the stored frames', every frame_stride-th) is used when it has those rows."""
+    if "/full_atom/time" in f and f["/full_atom/time"].shape == (n_rows,):
         return np.asarray(f["/full_atom/time"], dtype=float)
     stride = int(f["/full_atom"].attrs.get("observe_stride", 1))
     dt = float(keys.get("dynamics.time_step", 0.001))
