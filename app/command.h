@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "app/command_output.h"
 #include "engine/config/config.h"
 #include "engine/pipelines/job_settings.h"
 
@@ -29,11 +30,11 @@ Command addExportCommand(CLI::App& app);
 Command addTrainDenoiserCommand(CLI::App& app);
 
 /// The options every job command (run, compare, train-denoiser) takes: CONFIG, --seed, --out,
-/// --quiet, --max-memory and --set.
+/// --quiet, --log, --max-memory and --set.
 struct JobCommandOptions {
   std::string config, out, maxMemory;
   std::uint64_t seed = 0;
-  bool quiet = false;
+  OutputOptions output;  ///< --quiet, --log
   std::vector<std::string> sets;
   CLI::Option* seedOption = nullptr;
   CLI::Option* outOption = nullptr;

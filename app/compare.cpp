@@ -3,6 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <filesystem>
+#include <string>
+#include <vector>
+
 #include "app/command.h"
 
 namespace geotps::app {
@@ -15,10 +19,18 @@ Command addCompareCommand(CLI::App& app) {
   const auto o = addJobCommandOptions(*cmd, "job configuration (YAML; compare.*, mcmc.*, doob.*)",
                                       "comparison HDF5 file (overrides compare.output)");
   return {cmd, [o](const std::string& commandLine) {
-            const CompareSummary summary =
-                runCompare(o->load(), o->jobOptions(), commandLine, stdout);
-            fmt::print("\n{}\nwrote {}\nwrote {}\n", compareMarkdown(summary), summary.outputFile,
-                       summary.tableFile);
+            runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
+              const CompareSummary summary =
+                  runCompare(o->load(), o->jobOptions(), commandLine, out.stream());
+              // The geodesic run's file exists when a method needed the geodesic.
+              std::vector<std::string> written = {summary.outputFile, summary.tableFile};
+              if (std::filesystem::exists(summary.geodesicFile)) {
+                written.push_back(summary.geodesicFile);
+              }
+              std::string text = "\n" + compareMarkdown(summary) + "\n";
+              for (const auto& w : written) text += fmt::format("wrote {}\n", w);
+              out.finish(text, written);
+            });
           }};
 }
 

@@ -13,7 +13,6 @@
 #include "app/command.h"
 #include "engine/config/config.h"
 #include "engine/core/sanitizer_options.h"
-#include "engine/io/h5_file.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "geotps/version.h"
 #if GEOTPS_WITH_TORCH
@@ -40,7 +39,7 @@ JobOptions JobCommandOptions::jobOptions() const {
   if (*seedOption) options.seed = seed;
   if (*outOption) options.output = out;
   if (*maxMemoryOption) options.maxMemory = parseByteSize(maxMemory);
-  options.progress = !quiet;
+  options.progress = !output.quiet;
   return options;
 }
 
@@ -54,7 +53,7 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
   o->seedOption = cmd.add_option("--seed", o->seed, "random seed (overrides the config's seed)")
                       ->check(CLI::NonNegativeNumber);
   o->outOption = cmd.add_option("--out,-o", o->out, outHelp);
-  cmd.add_flag("--quiet,-q", o->quiet, "no progress display");
+  addOutputOptions(cmd, o->output);
   o->maxMemoryOption =
       cmd.add_option("--max-memory", o->maxMemory,
                      "refuse the job before it starts when its estimated memory exceeds this "
@@ -109,15 +108,10 @@ int main(int argc, char** argv) {
     for (const auto& c : commands) {
       if (c.cli->parsed()) c.run(commandLine);
     }
-  } catch (const ConfigError& e) {
-    fmt::print(stderr, "geotps: configuration error: {}\n", e.what());
-    return 2;
-  } catch (const H5Error& e) {
-    fmt::print(stderr, "geotps: HDF5 error: {}\n", e.what());
-    return 3;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "geotps: error: {}\n", e.what());
-    return 1;
+    const app::ErrorReport report = app::describeError(e);
+    fmt::print(stderr, "{}\n", report.message);
+    return report.exitCode;
   }
   // What went to standard output must have arrived (a full disk, a closed pipe, /dev/full).
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {

@@ -18,11 +18,13 @@ Command addRunCommand(CLI::App& app) {
   cmd->add_flag("--resume", *resume,
                 "continue an interrupted run of the same configuration from its checkpoint "
                 "folder <output file>.checkpoint/ (without it, such a folder is discarded)");
-  return {cmd, [o, resume](const std::string&) {
-            JobOptions options = o->jobOptions();
-            options.resume = *resume;
-            const JobSummary summary = runJob(o->load(), options, stdout);
-            fmt::print("\n{}", formatSummary(summary));
+  return {cmd, [o, resume](const std::string& commandLine) {
+            runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
+              JobOptions options = o->jobOptions();
+              options.resume = *resume;
+              const JobSummary summary = runJob(o->load(), options, out.stream());
+              out.finish("\n" + formatSummary(summary), {summary.outputFile});
+            });
           }};
 }
 

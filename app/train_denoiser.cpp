@@ -15,16 +15,18 @@ Command addTrainDenoiserCommand(CLI::App& app) {
       "train-denoiser", "Train the neural denoiser on samples of the job's density (training.*)");
   const auto o = addJobCommandOptions(*cmd, "job configuration (YAML)",
                                       "model file (overrides training.output)");
-  return {cmd, [o](const std::string&) {
-            Config config = o->load();  // a bad config is reported first
+  return {cmd, [o](const std::string& commandLine) {
+            runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
+              Config config = o->load();  // a bad config is reported first
 #if GEOTPS_WITH_TORCH
-            const TrainingSummary summary =
-                runTrainDenoiser(std::move(config), o->jobOptions(), stdout);
-            fmt::print("\n{}", formatTrainingSummary(summary));
+              const TrainingSummary summary =
+                  runTrainDenoiser(std::move(config), o->jobOptions(), out.stream());
+              out.finish("\n" + formatTrainingSummary(summary), {summary.outputFile});
 #else
-            throw ConfigError(noTorchMessage(config.sourceName(), "training",
-                                             "`geotps train-denoiser` (the neural denoiser)"));
+              throw ConfigError(noTorchMessage(config.sourceName(), "training",
+                                               "`geotps train-denoiser` (the neural denoiser)"));
 #endif
+            });
           }};
 }
 

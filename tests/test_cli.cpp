@@ -11,7 +11,10 @@
 #include <regex>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "engine/config/config.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/geodesic/curve_energy.h"
 #include "engine/io/h5_file.h"
@@ -421,6 +424,147 @@ TEST(Cli, SetOverridesKeysAndRecordsThem) {
   }
 }
 
+// --quiet: standard output holds exactly the paths of the files written, one per line, and stderr
+// nothing (2D and full-atom runs); without --quiet the configuration and summary are printed.
+TEST(Cli, QuietPrintsOnlyTheOutputPaths) {
+  const fs::path dir = freshDir("quiet");
+  for (const char* job : {"tiny_alanine", "tiny_full_atom"}) {
+    const std::string config = (kSource / "tests/data" / (std::string(job) + ".yaml")).string();
+    const CommandResult r = runGeotps("run '" + config + "' -q --out out/" + job + ".h5", dir);
+    ASSERT_EQ(r.exitCode, 0) << job << ": " << r.err;
+    EXPECT_EQ(r.out, "out/" + std::string(job) + ".h5\n") << job;
+    EXPECT_EQ(r.err, "") << job;
+    EXPECT_TRUE(fs::exists(dir / "out" / (std::string(job) + ".h5"))) << job;
+  }
+}
+
+// --log FILE: the configuration, progress as plain lines (never the bar) and the summary, with or
+// without --quiet; the error that ends a command is logged too; a log target that is not a new path
+// or a regular file is refused by name before any work (exit 2).
+TEST(Cli, LogFileHoldsWhatTheTerminalShows) {
+  const fs::path dir = freshDir("log");
+  const std::string config = (kSource / "tests/data/tiny_alanine.yaml").string();
+  const CommandResult quiet =
+      runGeotps("run '" + config + "' -q --out q.h5 --log logs/quiet.log", dir);
+  ASSERT_EQ(quiet.exitCode, 0) << quiet.err;
+  EXPECT_EQ(quiet.out, "q.h5\n");
+  EXPECT_EQ(quiet.err, "");
+  const std::string log = readText(dir / "logs/quiet.log");
+  EXPECT_EQ(log.rfind("# geotps ", 0), 0u) << "the log starts with its header:\n" << log;
+  EXPECT_NE(log.find("--log logs/quiet.log"), std::string::npos) << "the command line is logged";
+  for (const char* expected :
+       {"effective configuration", "sampler:", "geodesic: done in", "sampling: done in",
+        "job            tiny_alanine", "MaxEnergy", "output         q.h5"}) {
+    EXPECT_NE(log.find(expected), std::string::npos) << expected << " missing from:\n" << log;
+  }
+  EXPECT_EQ(log.find('\r'), std::string::npos) << "no progress bar in the log";
+  EXPECT_EQ(log.find("\033["), std::string::npos) << "no terminal escapes in the log";
+
+  // Not quiet: the terminal shows what the log holds (the log adds its header and the progress).
+  const CommandResult loud = runGeotps("run '" + config + "' --out l.h5 --log loud.log", dir);
+  ASSERT_EQ(loud.exitCode, 0) << loud.err;
+  const std::string loudLog = readText(dir / "loud.log");
+  EXPECT_NE(loud.out.find("effective configuration"), std::string::npos);
+  for (const char* expected : {"effective configuration", "job            tiny_alanine"}) {
+    EXPECT_NE(loudLog.find(expected), std::string::npos) << expected;
+  }
+  // The summary lines are the same in both (the last line of stdout ends the log).
+  const std::string lastLine = loud.out.substr(loud.out.rfind('\n', loud.out.size() - 2) + 1);
+  EXPECT_EQ(loudLog.substr(loudLog.size() - lastLine.size()), lastLine);
+  // A log is replaced, not appended to.
+  ASSERT_EQ(runGeotps("run '" + config + "' -q --out l.h5 --log loud.log", dir).exitCode, 0);
+  const std::string again = readText(dir / "loud.log");
+  EXPECT_EQ(again.find(" log of `"), again.rfind(" log of `")) << "one header:\n" << again;
+
+  // The error that ends a command is in the log as on stderr.
+  const CommandResult bad =
+      runGeotps("run '" + config + "' -q --out bad.h5 --log bad.log --set sampler.n_paths=0", dir);
+  EXPECT_EQ(bad.exitCode, 2);
+  EXPECT_EQ(bad.out, "");
+  const std::string badLog = readText(dir / "bad.log");
+  EXPECT_NE(badLog.find("geotps: configuration error:"), std::string::npos) << badLog;
+  EXPECT_NE(badLog.find("sampler.n_paths"), std::string::npos) << badLog;
+  EXPECT_FALSE(fs::exists(dir / "bad.h5"));
+
+  // Targets that are not ours to replace: named with --log, exit 2, no output, no work.
+  fs::create_directory(dir / "adir");
+  std::ofstream(dir / "mine.txt") << "not a log\n";
+  fs::create_symlink("mine.txt", dir / "link.log");
+  for (const auto& [target, what] : std::vector<std::pair<std::string, std::string>>{
+           {"adir", "is a directory"}, {"link.log", "symbolic link"}}) {
+    const CommandResult r =
+        runGeotps("run '" + config + "' -q --out refused.h5 --log " + target, dir);
+    EXPECT_EQ(r.exitCode, 2) << target;
+    EXPECT_NE(r.err.find("--log"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(target), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(what), std::string::npos) << r.err;
+    EXPECT_EQ(r.out, "") << target;
+    EXPECT_FALSE(fs::exists(dir / "refused.h5")) << target;
+  }
+  EXPECT_EQ(readText(dir / "mine.txt"), "not a log\n");
+}
+
+namespace {
+
+// The keys of `geotps keys` Markdown output, in order (rows "| `key` | ...").
+std::vector<std::string> markdownKeys(const std::string& table) {
+  std::vector<std::string> keys;
+  std::istringstream in(table);
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("| `", 0) != 0) continue;
+    keys.push_back(line.substr(3, line.find('`', 3) - 3));
+  }
+  return keys;
+}
+
+}  // namespace
+
+// `geotps keys [PREFIX] [--json]`: the prefix filters the table; --json is a valid JSON array with
+// one object per key (parsed by Python's json module), in the table's order; an unknown prefix is
+// a configuration error naming it and listing the sections.
+TEST(Cli, KeysFilterByPrefixAndPrintJson) {
+  const fs::path dir = freshDir("keys");
+  const CommandResult all = runGeotps("keys", dir);
+  ASSERT_EQ(all.exitCode, 0) << all.err;
+  const std::vector<std::string> allKeys = markdownKeys(all.out);
+  ASSERT_EQ(allKeys.size(), geotps::jobSchema().size());
+  for (const std::string prefix : {"sampler.", "geodesic.max", "dynamics.", "kT", ""}) {
+    std::vector<std::string> expected;
+    for (const auto& k : allKeys) {
+      if (k.rfind(prefix, 0) == 0) expected.push_back(k);
+    }
+    const std::string arg = prefix.empty() ? "" : " '" + prefix + "'";
+    const CommandResult table = runGeotps("keys" + arg, dir);
+    ASSERT_EQ(table.exitCode, 0) << prefix << ": " << table.err;
+    EXPECT_EQ(markdownKeys(table.out), expected) << prefix;
+    // --json, read back by a JSON parser: the same keys, and fields for each.
+    const CommandResult json = runGeotps("keys" + arg + " --json", dir);
+    ASSERT_EQ(json.exitCode, 0) << prefix << ": " << json.err;
+    std::ofstream(dir / "keys.json") << json.out;
+    const std::string cmd =
+        "cd '" + dir.string() +
+        "' && /usr/bin/python3 -c 'import json; d = json.load(open(\"keys.json\")); "
+        "assert all({\"key\", \"type\", \"default\", \"unit\", \"description\"} <= set(o) for o "
+        "in d); print(\"\\n\".join(o[\"key\"] for o in d))' > parsed.txt 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << prefix << ": " << readText(dir / "parsed.txt");
+    std::string joined;
+    for (const auto& k : expected) joined += k + "\n";
+    EXPECT_EQ(readText(dir / "parsed.txt"), joined) << prefix;
+  }
+  // The schema's ranges and choices are in the JSON as numbers and lists.
+  const CommandResult kt = runGeotps("keys kT --json", dir);
+  EXPECT_NE(kt.out.find("\"min\": 0, \"min_exclusive\": true"), std::string::npos) << kt.out;
+  const CommandResult type = runGeotps("keys potential.type --json", dir);
+  EXPECT_NE(type.out.find("\"choices\": [\""), std::string::npos) << type.out;
+
+  const CommandResult unknown = runGeotps("keys nosuch.", dir);
+  EXPECT_EQ(unknown.exitCode, 2);
+  EXPECT_EQ(unknown.out, "");
+  EXPECT_NE(unknown.err.find("'nosuch.'"), std::string::npos) << unknown.err;
+  EXPECT_NE(unknown.err.find("sampler."), std::string::npos)
+      << "sections suggested: " << unknown.err;
+}
+
 TEST(Cli, PlotHelperDrawsARunFile) {
   // scripts/plot_result.py is an analysis helper (Python); skipped where its packages are absent.
   if (std::system("/usr/bin/python3 -c 'import h5py, numpy, matplotlib' > /dev/null 2>&1") != 0) {
@@ -451,6 +595,71 @@ TEST(Cli, PlotHelperDrawsARunFile) {
   EXPECT_NE(std::system(bad.c_str()), 0);
   EXPECT_NE(readText(dir / "bad.txt").find("stdout.txt"), std::string::npos);
   EXPECT_FALSE(fs::exists(dir / "bad.png"));
+}
+
+// The plot helper on a full-atom result (CV map, full-atom and CV MaxEnergy, energy and CVs
+// against time) and on a compare file, and its axis choice: one method far off the others gives a
+// clipped axis (or, where asked and every value is positive, a logarithmic one), said in words.
+TEST(Cli, PlotHelperDrawsFullAtomAndCompareFiles) {
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy, matplotlib' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-h5py / numpy / matplotlib not installed: plot helper not tested";
+  }
+  const fs::path dir = freshDir("plot_fa");
+  const std::string script = (kSource / "scripts/plot_result.py").string();
+  const auto plot = [&](const std::string& args, const std::string& said) {
+    const std::string cmd = "cd '" + dir.string() + "' && /usr/bin/python3 '" + script + "' " +
+                            args + " > '" + said + "' 2>&1";
+    return std::system(cmd.c_str());
+  };
+  const auto expectPng = [&](const std::string& name) {
+    const std::string png = readText(dir / name);
+    EXPECT_GT(png.size(), 20000u) << name << ": a figure with content";
+    EXPECT_EQ(png.substr(0, 4), "\x89PNG") << name;
+  };
+  const std::string fa = (kSource / "tests/data/tiny_full_atom.yaml").string();
+  ASSERT_EQ(runGeotps("run '" + fa + "' -q --out fa.h5", dir).exitCode, 0);
+  ASSERT_EQ(plot("fa.h5 --out fa.png", "fa.txt"), 0) << readText(dir / "fa.txt");
+  expectPng("fa.png");
+  geotps::H5File f((dir / "fa.h5").string(), geotps::H5File::Mode::Read);
+  const auto maxE = f.readDoubles("/paths/max_energy_full_atom");
+  double mean = 0;
+  for (double v : maxE) mean += v / maxE.size();
+  EXPECT_NE(readText(dir / "fa.txt").find(fmt::format("MaxEnergy mean {:.6f} over 3 paths", mean)),
+            std::string::npos)
+      << readText(dir / "fa.txt");
+
+  const std::string cmp = (kSource / "tests/data/tiny_compare.yaml").string();
+  const CommandResult c = runGeotps(
+      "compare '" + cmp + "' -q --out cmp.h5 --set 'compare.methods=[geodesic, mcmc_variable]'",
+      dir);
+  ASSERT_EQ(c.exitCode, 0) << c.err;
+  ASSERT_EQ(plot("cmp.h5 --out cmp.png", "cmp.txt"), 0) << readText(dir / "cmp.txt");
+  expectPng("cmp.png");
+  EXPECT_NE(readText(dir / "cmp.txt").find("MaxEnergy means: geodesic "), std::string::npos)
+      << readText(dir / "cmp.txt");
+
+  // choose_axis on synthetic values: two methods near 10, one near 1e4.
+  std::ofstream(dir / "axis.py")
+      << "import importlib.util, sys\n"
+         "import numpy as np\n"
+         "spec = importlib.util.spec_from_file_location('plot_result', sys.argv[1])\n"
+         "m = importlib.util.module_from_spec(spec)\n"
+         "spec.loader.exec_module(m)\n"
+         "r = np.random.default_rng(1)\n"
+         "s = {'geodesic': r.normal(10, 1, 50), 'mcmc_variable': r.normal(11, 1.5, 40),\n"
+         "     'doob': r.normal(1e4, 100, 20)}\n"
+         "a = m.choose_axis(s)\n"
+         "assert a['scale'] == 'clipped' and a['outside'] == ['doob'], a\n"
+         "assert a['limits'][1] < 100 and 'clipped' in a['note'] and 'doob' in a['note'], a\n"
+         "b = m.choose_axis(s, allow_log=True)\n"
+         "assert b['scale'] == 'log' and b['limits'][1] > 1e4 and 'logarithmic' in b['note'], b\n"
+         "s.pop('doob')\n"
+         "c = m.choose_axis(s, allow_log=True)\n"
+         "assert c['scale'] == 'linear' and c['note'] == '', c\n"
+         "print('axis choice ok')\n";
+  const std::string axis =
+      "cd '" + dir.string() + "' && /usr/bin/python3 axis.py '" + script + "' > axis.txt 2>&1";
+  EXPECT_EQ(std::system(axis.c_str()), 0) << readText(dir / "axis.txt");
 }
 
 TEST(Cli, InterruptedRunLeavesNoFile) {
@@ -534,8 +743,8 @@ TEST(Cli, CompareWritesTheTableAndOneGroupPerMethod) {
         "| MCMC two-way shooting, variable length |", "| Doob's Lagrangian |",
         "| Lower bound (minimax barrier on the grid) |"}) {
     EXPECT_NE(table.find(row), std::string::npos) << row;
-    EXPECT_NE(r.out.find(row), std::string::npos) << "table printed: " << row;
   }
+  EXPECT_EQ(r.out, "cmp.h5\ncmp.md\ncmp_geodesic.h5\n") << "--quiet: the files written";
   geotps::H5File f((dir / "cmp.h5").string(), geotps::H5File::Mode::Read);
   EXPECT_EQ(f.readString("/summary/table_markdown"), table);
   EXPECT_NEAR(f.readAttributeDouble("/summary", "minimax_bound"), 36.336, 1e-3);

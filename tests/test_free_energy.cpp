@@ -202,9 +202,13 @@ TEST(FreeEnergySurface, AlanineUmbrellaRunIsThreadIndependentWithItsMinimumInThe
       "--set surface.umbrella_stiffness=50";
   auto r1 = runGeotps("surface '" + config + "' --out one.dat --set sampler.threads=1" + common, dir);
   ASSERT_EQ(r1.exitCode, 0) << r1.err;
-  auto r2 = runGeotps("surface '" + config + "' --out two.dat --set sampler.threads=2" + common, dir);
+  auto r2 = runGeotps(
+      "surface '" + config + "' --out two.dat --log two.log --set sampler.threads=2" + common, dir);
   ASSERT_EQ(r2.exitCode, 0) << r2.err;
-  EXPECT_NE(r2.out.find("umbrella windows"), std::string::npos) << r2.out;
+  EXPECT_EQ(r2.out, "two.dat\n") << "--quiet: the surface file's path only";
+  const std::string log = readText(dir / "two.log");
+  EXPECT_NE(log.find("umbrella windows: done in"), std::string::npos) << log;
+  EXPECT_NE(log.find("output         two.dat"), std::string::npos) << log;
   EXPECT_EQ(readText(dir / "one.dat"), readText(dir / "two.dat"));
   const auto s = geotps::TabulatedSurface::fromFile((dir / "one.dat").string());
   const geotps::Grid2D& g = s->grid();

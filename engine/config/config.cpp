@@ -44,7 +44,9 @@ int lineOf(const YAML::Node& node) {
   return mark.line >= 0 ? mark.line + 1 : -1;
 }
 
-std::string typeName(KeyType type) {
+}  // namespace
+
+std::string keyTypeName(KeyType type) {
   switch (type) {
     case KeyType::Int:
       return "Int";
@@ -63,6 +65,8 @@ std::string typeName(KeyType type) {
   }
   return "?";
 }
+
+namespace {
 
 std::string joinKey(const std::string& prefix, const std::string& name) {
   return prefix.empty() ? name : prefix + "." + name;
@@ -695,7 +699,7 @@ void requireType(const KeySpec& s, const std::string& sourceName,
   for (const KeyType t : types)
     if (s.type == t) return;
   fail(Source{sourceName, false}, -1, s.key,
-       fmt::format("read as {} but declared as {}", requested, typeName(s.type)),
+       fmt::format("read as {} but declared as {}", requested, keyTypeName(s.type)),
        "the getter matching the declared type");
 }
 }  // namespace
@@ -850,7 +854,7 @@ std::string schemaMarkdown(const std::vector<KeySpec>& schema) {
   for (const auto& s : schema) {
     const std::string defaultText =
         s.defaultValue.empty() ? "*required*" : "`" + s.defaultValue + "`";
-    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", s.key, typeName(s.type),
+    out += fmt::format("| `{}` | {} | {} | {} | {} | {} |\n", s.key, keyTypeName(s.type),
                        markdownCell(defaultText), markdownCell(s.unit),
                        markdownCell(allowedText(s)), markdownCell(s.description));
   }

@@ -44,6 +44,9 @@ struct KeySpec {
 /// The schema of `geotps run` jobs: the one place where keys are declared.
 const std::vector<KeySpec>& jobSchema();
 
+/// The type's name as the documentation writes it: "Int", "Real", "RealList", ...
+std::string keyTypeName(KeyType type);
+
 /// Markdown table of a schema (key, type, default, unit, allowed, description):
 /// docs/configuration.md is generated from this.
 std::string schemaMarkdown(const std::vector<KeySpec>& schema);
