@@ -561,8 +561,7 @@ TEST(FullAtomCli, CompareMcmcPathsExportWithTheirStoredAngles) {
   const std::string config = (kSource / "tests/data/tiny_compare_full_atom.yaml").string();
   auto r = geotps::test::runGeotps(
       "compare '" + config +
-          "' -q --out cmp.h5 --set 'compare.methods=[mcmc_variable]' --set "
-          "mcmc.variable_max_evaluations=60000",
+          "' -q --out cmp.h5 --set 'compare.methods=[mcmc_variable]'",
       dir);
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const Config job = Config::load(config);
