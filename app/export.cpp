@@ -1,11 +1,12 @@
 // `geotps export FILE`: full-atom paths as DCD + PDB, mdtraj HDF5 + PDB or multi-model PDB files,
 // for VMD, mdtraj and MDAnalysis.
+#include "engine/pipelines/export.h"
+
 #include <fmt/format.h>
 
 #include <memory>
 
 #include "app/command.h"
-#include "engine/pipelines/export.h"
 
 namespace geotps::app {
 

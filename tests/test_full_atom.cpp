@@ -6,9 +6,9 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <cstring>
 #include <map>
 #include <numbers>
 #include <set>
@@ -458,7 +458,8 @@ TEST(FullAtomCli, ExportsOpenInMdtrajAndMDAnalysisWithStepTimes) {
     for (std::string line; std::getline(in, line);) {
       if (line.rfind("CONECT", 0) != 0) continue;
       const int a = std::stoi(line.substr(6, 5));
-      for (std::size_t c = 11; c + 5 <= line.size(); c += 5) ++listed[{a, std::stoi(line.substr(c, 5))}];
+      for (std::size_t c = 11; c + 5 <= line.size(); c += 5)
+        ++listed[{a, std::stoi(line.substr(c, 5))}];
     }
     EXPECT_EQ(listed.size(), 42u);  // 21 bonds, from each of their two atoms
     for (const auto& [pair, times] : listed) {
@@ -560,9 +561,7 @@ TEST(FullAtomCli, CompareMcmcPathsExportWithTheirStoredAngles) {
   const fs::path dir = geotps::test::freshDir("geotps_full_atom_compare_export");
   const std::string config = (kSource / "tests/data/tiny_compare_full_atom.yaml").string();
   auto r = geotps::test::runGeotps(
-      "compare '" + config +
-          "' -q --out cmp.h5 --set 'compare.methods=[mcmc_variable]'",
-      dir);
+      "compare '" + config + "' -q --out cmp.h5 --set 'compare.methods=[mcmc_variable]'", dir);
   ASSERT_EQ(r.exitCode, 0) << r.err;
   const Config job = Config::load(config);
   const double dt = job.getReal("dynamics.time_step");
@@ -607,9 +606,9 @@ TEST(FullAtomCli, CompareMcmcPathsExportWithTheirStoredAngles) {
     EXPECT_EQ(fs::exists(dir / fmt::format("cmp_mcmc_variable_path{}.dcd", p)), hasRows) << p;
     if (!hasRows) continue;
     int nAtoms = 0;
-    EXPECT_EQ(readDcd((dir / fmt::format("cmp_mcmc_variable_path{}.dcd", p)).string(), nAtoms)
-                  .size(),
-              static_cast<std::size_t>(offsets[p + 1] - offsets[p]));
+    EXPECT_EQ(
+        readDcd((dir / fmt::format("cmp_mcmc_variable_path{}.dcd", p)).string(), nAtoms).size(),
+        static_cast<std::size_t>(offsets[p + 1] - offsets[p]));
   }
   // A compare file needs --method, naming one of its methods.
   r = geotps::test::runGeotps("export cmp.h5 --path 0 --out bad", dir);

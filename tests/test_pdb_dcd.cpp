@@ -461,9 +461,9 @@ TEST(DcdFile, HeaderHoldsFirstStepAndStride) {
   const std::string path = tempFile(".dcd");
   writeDcd(path, knownFrames(), 0.002, 5, 5);
   const std::string bytes = readText(path);
-  EXPECT_EQ(int32At(bytes, 8), kDcdFrames);          // NSET
-  EXPECT_EQ(int32At(bytes, 8 + 4), 5);               // ISTART
-  EXPECT_EQ(int32At(bytes, 8 + 8), 5);               // NSAVC
+  EXPECT_EQ(int32At(bytes, 8), kDcdFrames);           // NSET
+  EXPECT_EQ(int32At(bytes, 8 + 4), 5);                // ISTART
+  EXPECT_EQ(int32At(bytes, 8 + 8), 5);                // NSAVC
   EXPECT_EQ(int32At(bytes, 8 + 12), 5 * kDcdFrames);  // NSTEP
   int nAtoms = 0;
   EXPECT_EQ(readDcd(path, nAtoms).size(), static_cast<std::size_t>(kDcdFrames));
@@ -640,8 +640,7 @@ TEST(MdtrajH5File, LayoutAndMdtrajReadBack) {
     EXPECT_EQ(f.readAttributeString("/", "title"), "a test");
     EXPECT_TRUE(f.hasAttribute("/", "programVersion"));
     EXPECT_TRUE(f.hasAttribute("/", "application"));
-    EXPECT_EQ(f.shape("/coordinates"),
-              (std::vector<std::size_t>{kDcdFrames, kDcdAtoms, 3}));
+    EXPECT_EQ(f.shape("/coordinates"), (std::vector<std::size_t>{kDcdFrames, kDcdAtoms, 3}));
     EXPECT_EQ(f.readAttributeString("/coordinates", "units"), "nanometers");
     EXPECT_EQ(f.readAttributeString("/time", "units"), "picoseconds");
     EXPECT_EQ(f.shape("/topology"), (std::vector<std::size_t>{1}));

@@ -167,7 +167,7 @@ void writeDcd(const std::string& path, const std::vector<std::vector<double>>& f
 
   // Header record: "CORD" + ICNTRL[20].
   std::array<std::int32_t, 20> icntrl{};
-  icntrl[0] = nFrames;  // NSET
+  icntrl[0] = nFrames;                                          // NSET
   icntrl[1] = static_cast<std::int32_t>(firstStep);             // ISTART
   icntrl[2] = static_cast<std::int32_t>(stepStride);            // NSAVC
   icntrl[3] = static_cast<std::int32_t>(stepStride * nFrames);  // NSTEP

@@ -94,8 +94,8 @@ void writeMdtrajH5(const std::string& path, const PdbStructure& topology,
       xyz.push_back(static_cast<float>(framesNm[f][k]));
     }
     if (!std::isfinite(timesPs[f]))
-      throw std::runtime_error(fmt::format("{}: frame {}: time {} is not finite", path, f,
-                                           timesPs[f]));
+      throw std::runtime_error(
+          fmt::format("{}: frame {}: time {} is not finite", path, f, timesPs[f]));
   }
   const std::vector<float> time(timesPs.begin(), timesPs.end());
   AtomicH5Writer writer(path);

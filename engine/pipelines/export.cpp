@@ -42,8 +42,7 @@ struct PathSource {
 
 /// A digit string as a non-negative index; false for anything else (or one too long).
 bool parseIndex(const std::string& text, long long& out) {
-  if (text.empty() || text.size() > 15 ||
-      text.find_first_not_of("0123456789") != std::string::npos)
+  if (text.empty() || text.size() > 15 || text.find_first_not_of("0123456789") != std::string::npos)
     return false;
   out = std::stoll(text);
   return true;
@@ -61,9 +60,10 @@ Config storedConfig(const H5File& f) {
     return Config::parse(f.readString("/config/effective"), f.path() + ": /config/effective",
                          fs::path(f.path()).parent_path().string());
   } catch (const ConfigError& e) {
-    throw H5Error(fmt::format("{}: the stored configuration /config/effective does not read "
-                              "back: {}",
-                              f.path(), e.what()));
+    throw H5Error(
+        fmt::format("{}: the stored configuration /config/effective does not read "
+                    "back: {}",
+                    f.path(), e.what()));
   }
 }
 
@@ -72,9 +72,8 @@ PdbStructure storedTopology(const H5File& f, const std::string& dataset, std::si
                             const std::string& framesDataset) {
   PdbStructure top = parsePdbStructure(f.readString(dataset), f.path() + ": " + dataset);
   if (top.atoms.size() != atoms) {
-    throw H5Error(fmt::format(
-        "{}: {} has {} atoms but {} has {}; expected the same molecule", f.path(), dataset,
-        top.atoms.size(), framesDataset, atoms));
+    throw H5Error(fmt::format("{}: {} has {} atoms but {} has {}; expected the same molecule",
+                              f.path(), dataset, top.atoms.size(), framesDataset, atoms));
   }
   return top;
 }
@@ -198,14 +197,14 @@ PathSource compareSource(const std::shared_ptr<H5File>& f, const std::string& me
     const std::string positions = g + "/path_positions";
     const auto shape = f->shape(positions);  // R x n x 3
     if (shape.size() != 3 || shape[2] != 3 || shape[1] == 0) {
-      throw H5Error(fmt::format("{}: {} has shape [{}]; expected rows x atoms x 3", file,
-                                positions, fmt::join(shape, ", ")));
+      throw H5Error(fmt::format("{}: {} has shape [{}]; expected rows x atoms x 3", file, positions,
+                                fmt::join(shape, ", ")));
     }
     const std::size_t n = shape[1], R = shape[0];
     s.topology = storedTopology(*f, "/topology_pdb", n, positions);
     const std::vector<double> offsets = f->readDoubles(g + "/path_offsets");
-    bool ok = !offsets.empty() && offsets.front() == 0.0 &&
-              offsets.back() == static_cast<double>(R);
+    bool ok =
+        !offsets.empty() && offsets.front() == 0.0 && offsets.back() == static_cast<double>(R);
     for (std::size_t i = 1; ok && i < offsets.size(); ++i) {
       ok = offsets[i] >= offsets[i - 1] && offsets[i] == std::floor(offsets[i]);
     }
@@ -234,8 +233,8 @@ PathSource compareSource(const std::shared_ptr<H5File>& f, const std::string& me
     const std::size_t n = shape[2] / 3;
     s.topology = storedTopology(*f, "/topology_pdb", n, frames);
     s.count = static_cast<long long>(shape[0]);
-    s.timeStepPs = config.getReal("doob.time_horizon") /
-                   static_cast<double>(config.getInt("doob.n_steps"));
+    s.timeStepPs =
+        config.getReal("doob.time_horizon") / static_cast<double>(config.getInt("doob.n_steps"));
     s.stepStride = config.getInt("doob.frame_stride");
     s.frames = [f, frames, n](long long p) {
       return splitFrames(f->readDoubleRows(frames, static_cast<std::size_t>(p), 1), n);
@@ -298,15 +297,15 @@ std::vector<long long> selectPaths(const std::string& value, long long count,
     end = count;
   } else if (colon == std::string::npos) {
     if (!parseIndex(value, first)) {
-      throw ConfigError(fmt::format("--path: '{}' is not a path selection; {}; {}", value, forms,
-                                    range));
+      throw ConfigError(
+          fmt::format("--path: '{}' is not a path selection; {}; {}", value, forms, range));
     }
     end = first + 1;
   } else {
     const std::string a = value.substr(0, colon), b = value.substr(colon + 1);
     if (!parseIndex(a, first) || (!b.empty() && !parseIndex(b, end))) {
-      throw ConfigError(fmt::format("--path: '{}' is not a path selection; {}; {}", value, forms,
-                                    range));
+      throw ConfigError(
+          fmt::format("--path: '{}' is not a path selection; {}; {}", value, forms, range));
     }
     if (b.empty()) end = std::max(count, first + 1);
     if (end <= first) {
@@ -340,20 +339,18 @@ ExportResult exportPaths(const ExportOptions& o) {
         o.file));
   }
   const PathSource source = compare ? compareSource(f, o.method) : runSource(f);
-  const std::vector<long long> selected =
-      selectPaths(o.paths, source.count, source.label);
-  const bool single = selected.size() == 1 && o.paths != "all" &&
-                      o.paths.find(':') == std::string::npos;
+  const std::vector<long long> selected = selectPaths(o.paths, source.count, source.label);
+  const bool single =
+      selected.size() == 1 && o.paths != "all" && o.paths.find(':') == std::string::npos;
 
   std::string prefix = o.prefix;
   if (prefix.empty()) {
     prefix = withoutH5(o.file) + (compare ? "_" + o.method : "");
     if (single) prefix += fmt::format("_path{}", selected.front());
   }
-  const std::string trajectoryExtension = format == "dcd" ? ".dcd" : ".h5";
+  const std::string extension = format == "dcd" ? ".dcd" : format == "pdb" ? ".pdb" : ".h5";
   auto trajectoryName = [&](long long p) {
-    return single ? prefix + (format == "pdb" ? ".pdb" : trajectoryExtension)
-                  : fmt::format("{}_path{}{}", prefix, p, format == "pdb" ? ".pdb" : trajectoryExtension);
+    return single ? prefix + extension : fmt::format("{}_path{}{}", prefix, p, extension);
   };
   // Never replace the file being read.
   {
@@ -363,9 +360,10 @@ ExportResult exportPaths(const ExportOptions& o) {
     for (const auto& t : targets) {
       std::error_code ec;
       if (fs::equivalent(t, o.file, ec)) {
-        throw ConfigError(fmt::format("--out: {} would replace the file being exported, {}; "
-                                      "expected another output prefix",
-                                      t, o.file));
+        throw ConfigError(
+            fmt::format("--out: {} would replace the file being exported, {}; "
+                        "expected another output prefix",
+                        t, o.file));
       }
     }
   }
@@ -408,8 +406,8 @@ ExportResult exportPaths(const ExportOptions& o) {
     }
   }
   if (topologyFrame.empty()) {
-    throw ConfigError(fmt::format("--path: {} selects no path with stored frames in {}", o.paths,
-                                  source.label));
+    throw ConfigError(
+        fmt::format("--path: {} selects no path with stored frames in {}", o.paths, source.label));
   }
   if (format != "pdb") writePdb(staged.stage(prefix + ".pdb"), source.topology, {topologyFrame});
   result.written = staged.commit();
