@@ -6,10 +6,12 @@
 #include <sys/wait.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <numbers>
+#include <set>
 #include <sstream>
 
 #include "engine/baselines/shooting.h"
@@ -354,6 +356,295 @@ TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
   EXPECT_EQ(nf, 32);
   EXPECT_EQ(na, 22);
   EXPECT_NEAR(y, frames[(32 + 5) * 66 + 8 * 3 + 1], 1e-4);
+}
+
+/// The bonds of the System XML's HarmonicBondForce, counted from the text (independently of
+/// OpenMM and of our PDB code): the <Bond .../> entries between its <Bonds> and </Bonds>.
+int harmonicBondCountInXml(const fs::path& xml) {
+  const std::string text = readText(xml);
+  const std::size_t force = text.find("type=\"HarmonicBondForce\"");
+  if (force == std::string::npos) return -1;
+  const std::size_t begin = text.find("<Bonds>", force), end = text.find("</Bonds>", force);
+  int n = 0;
+  for (std::size_t at = text.find("<Bond ", begin); at < end; at = text.find("<Bond ", at + 1)) ++n;
+  return n;
+}
+
+/// Numbers printed by a python3 script: whitespace-separated after a keyword line.
+std::vector<double> numbersAfter(const std::string& output, const std::string& key) {
+  std::istringstream in(output);
+  std::vector<double> v;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind(key + ":", 0) != 0) continue;
+    std::istringstream values(line.substr(key.size() + 1));
+    for (double x; values >> x;) v.push_back(x);
+    return v;
+  }
+  return v;
+}
+
+// `geotps export` for the MD tools: --path all / A: / I, the formats mdtraj-h5, dcd and pdb, the
+// frame times (stored frame k is step (k + 1) * output.frame_stride of dynamics.time_step), the
+// complete CONECT records (the System's bonds, each once), bad --path values; and, where python3
+// has them, mdtraj and MDAnalysis reading the files back.
+TEST(FullAtomCli, ExportsOpenInMdtrajAndMDAnalysisWithStepTimes) {
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = geotps::test::freshDir("geotps_full_atom_export");
+  const std::string config = (kSource / "tests/data/tiny_full_atom.yaml").string();
+  auto r = geotps::test::runGeotps("run '" + config + "' -q --out fa.h5", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const Config job = Config::load(config);
+  const double dt = job.getReal("dynamics.time_step");
+  const long long stride = job.getInt("output.frame_stride");
+  ASSERT_EQ(stride, 5);
+  H5File f((dir / "fa.h5").string(), H5File::Mode::Read);
+  const auto frames = f.readDoubles("/full_atom/frames");  // 3 x 32 x 22 x 3
+  ASSERT_EQ(frames.size(), 3u * 32 * 66);
+  auto stored = [&](int p, int k, int q) { return frames[(p * 32 + k) * 66 + q]; };
+
+  // --path all as mdtraj HDF5: one topology PDB and one trajectory per path.
+  r = geotps::test::runGeotps("export fa.h5 --path all --format mdtraj-h5 --out all/fa", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir / "all")) names.insert(e.path().filename());
+  EXPECT_EQ(names, (std::set<std::string>{"fa.pdb", "fa_path0.h5", "fa_path1.h5", "fa_path2.h5"}));
+  for (int p = 0; p < 3; ++p) {
+    H5File h((dir / fmt::format("all/fa_path{}.h5", p)).string(), H5File::Mode::Read);
+    ASSERT_EQ(h.shape("/coordinates"), (std::vector<std::size_t>{32, 22, 3}));
+    const auto t = h.readDoubles("/time");
+    for (int k = 0; k < 32; ++k) EXPECT_NEAR(t[k], (k + 1) * stride * dt, 1e-6) << p << " " << k;
+    const auto xyz = h.readDoubles("/coordinates");
+    for (int k : {0, 17, 31}) EXPECT_EQ(xyz[k * 66 + 40], stored(p, k, 40));  // float32 both
+  }
+  // One path, default prefix: DCD + PDB; the DCD header holds the step times.
+  r = geotps::test::runGeotps("export fa.h5 --path 1", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_NE(r.out.find("wrote fa_path1.dcd"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("wrote fa_path1.pdb"), std::string::npos) << r.out;
+  {
+    const std::string bytes = readText(dir / "fa_path1.dcd");
+    auto int32At = [&](std::size_t o) {
+      std::int32_t v = 0;
+      std::memcpy(&v, bytes.data() + o, 4);
+      return v;
+    };
+    EXPECT_EQ(int32At(8), 32);       // NSET
+    EXPECT_EQ(int32At(12), stride);  // ISTART: the first stored frame is step 5
+    EXPECT_EQ(int32At(16), stride);  // NSAVC
+    float delta = 0;
+    std::memcpy(&delta, bytes.data() + 8 + 36, 4);
+    EXPECT_NEAR(delta * 0.0488882129, dt, 1e-9);
+  }
+  // A: range as multi-model PDBs, one per path.
+  r = geotps::test::runGeotps("export fa.h5 --path 1: --format pdb --out models/m", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  for (int p : {1, 2}) {
+    const auto models = readPdbModels((dir / fmt::format("models/m_path{}.pdb", p)).string());
+    ASSERT_EQ(models.size(), 32u);
+    EXPECT_NEAR(models[9][3 * 13 + 2], stored(p, 9, 3 * 13 + 2), 1e-4);
+  }
+  EXPECT_FALSE(fs::exists(dir / "models/m_path0.pdb"));
+
+  // CONECT: every bond of the System once (listed from both atoms, no pair twice).
+  const int systemBonds = harmonicBondCountInXml(kData / "system.xml");
+  ASSERT_EQ(systemBonds, 21);
+  EXPECT_EQ(readPdb((dir / "fa_path1.pdb").string()).bonds.size(), 21u);
+  EXPECT_EQ(parsePdbStructure(f.readString("/full_atom/topology_pdb"), "topology").bonds.size(),
+            21u);
+  {
+    std::map<std::pair<int, int>, int> listed;
+    std::istringstream in(readText(dir / "fa_path1.pdb"));
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("CONECT", 0) != 0) continue;
+      const int a = std::stoi(line.substr(6, 5));
+      for (std::size_t c = 11; c + 5 <= line.size(); c += 5)
+        ++listed[{a, std::stoi(line.substr(c, 5))}];
+    }
+    EXPECT_EQ(listed.size(), 42u);  // 21 bonds, from each of their two atoms
+    for (const auto& [pair, times] : listed) {
+      EXPECT_EQ(times, 1) << pair.first << "-" << pair.second;
+      EXPECT_EQ(listed.count({pair.second, pair.first}), 1u) << pair.first << "-" << pair.second;
+    }
+  }
+
+  // Bad --path values: exit 2, naming --path, the value and the valid range; nothing written.
+  for (const std::string bad : {"-1", "3", "abc", "2:1", "1:1", "3:", "1:x", "0:4"}) {
+    r = geotps::test::runGeotps("export fa.h5 --path='" + bad + "' --out bad", dir);
+    EXPECT_EQ(r.exitCode, 2) << bad << ": " << r.err;
+    EXPECT_NE(r.err.find("--path"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(bad), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("fa.h5 has paths 0..2"), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(dir / "bad.pdb")) << bad;
+  }
+  r = geotps::test::runGeotps("export fa.h5 --method mcmc_variable --out bad", dir);
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("--method: fa.h5 is a `geotps run` result file"), std::string::npos)
+      << r.err;
+
+  // mdtraj: the HDF5 trajectory with its times, the DCD + PDB, the PDB's bonds.
+  if (run("/usr/bin/python3 -c 'import mdtraj' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-mdtraj not installed: mdtraj and MDAnalysis cross-checks skipped";
+  }
+  std::ofstream(dir / "md.py") << R"PY(
+import mdtraj as md
+t = md.load("all/fa_path2.h5")
+print("h5_shape:", t.n_frames, t.n_atoms, t.topology.n_bonds)
+print("h5_time:", " ".join(repr(float(x)) for x in t.time))
+print("h5_xyz:", " ".join(repr(float(x)) for x in t.xyz.ravel()))
+d = md.load("fa_path1.dcd", top="fa_path1.pdb")
+print("dcd_shape:", d.n_frames, d.n_atoms)
+print("dcd_time:", " ".join(repr(float(x)) for x in d.time))
+print("dcd_xyz:", " ".join(repr(float(x)) for x in d.xyz.ravel()))
+p = md.load_pdb("fa_path1.pdb").topology
+print("pdb_bonds:", p.n_bonds, len({tuple(sorted((b[0].index, b[1].index))) for b in p.bonds}))
+)PY";
+  ASSERT_EQ(run("cd '" + dir.string() + "' && /usr/bin/python3 md.py > md.txt 2>&1"), 0)
+      << readText(dir / "md.txt");
+  const std::string md = readText(dir / "md.txt");
+  EXPECT_EQ(numbersAfter(md, "h5_shape"), (std::vector<double>{32, 22, 21})) << md;
+  const auto h5Time = numbersAfter(md, "h5_time");
+  ASSERT_EQ(h5Time.size(), 32u);
+  for (int k = 0; k < 32; ++k) EXPECT_NEAR(h5Time[k], (k + 1) * stride * dt, 1e-6) << k;
+  const auto h5Xyz = numbersAfter(md, "h5_xyz");
+  ASSERT_EQ(h5Xyz.size(), 32u * 66);
+  for (int k = 0; k < 32; ++k)
+    for (int q = 0; q < 66; ++q) EXPECT_NEAR(h5Xyz[k * 66 + q], stored(2, k, q), 1e-6);
+  EXPECT_EQ(numbersAfter(md, "dcd_shape"), (std::vector<double>{32, 22})) << md;
+  const auto dcdXyz = numbersAfter(md, "dcd_xyz");
+  ASSERT_EQ(dcdXyz.size(), 32u * 66);
+  for (int k = 0; k < 32; ++k)
+    for (int q = 0; q < 66; ++q) EXPECT_NEAR(dcdXyz[k * 66 + q], stored(1, k, q), 1e-6);
+  // mdtraj 1.9.7 numbers DCD frames 0, 1, ... (it does not read the header's times), and adds
+  // CONECT bonds on top of its residue templates' bonds without merging them: 21 distinct pairs.
+  const auto pdbBonds = numbersAfter(md, "pdb_bonds");
+  ASSERT_EQ(pdbBonds.size(), 2u) << md;
+  EXPECT_EQ(pdbBonds[1], 21) << md;
+
+  // MDAnalysis: the DCD header's times and the PDB's CONECT bonds.
+  if (run("/usr/bin/python3 -c 'import MDAnalysis' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-mdanalysis not installed: MDAnalysis cross-check skipped";
+  }
+  std::ofstream(dir / "mda.py") << R"PY(
+import warnings
+warnings.simplefilter("ignore")
+import MDAnalysis as mda
+u = mda.Universe("fa_path1.pdb", "fa_path1.dcd")
+print("dt:", u.trajectory.dt)
+print("time:", " ".join(repr(float(ts.time)) for ts in u.trajectory))
+u.trajectory[31]
+print("xyz31:", " ".join(repr(float(x)) for x in u.atoms.positions.ravel()))
+print("bonds:", len(u.bonds))
+)PY";
+  ASSERT_EQ(run("cd '" + dir.string() + "' && /usr/bin/python3 mda.py > mda.txt 2>&1"), 0)
+      << readText(dir / "mda.txt");
+  const std::string mda = readText(dir / "mda.txt");
+  EXPECT_EQ(numbersAfter(mda, "bonds"), (std::vector<double>{21})) << mda;
+  const auto dtRead = numbersAfter(mda, "dt");
+  ASSERT_EQ(dtRead.size(), 1u) << mda;
+  EXPECT_NEAR(dtRead[0], stride * dt, 1e-7) << mda;
+  const auto mdaTime = numbersAfter(mda, "time");
+  ASSERT_EQ(mdaTime.size(), 32u) << mda;
+  for (int k = 0; k < 32; ++k) EXPECT_NEAR(mdaTime[k], (k + 1) * stride * dt, 1e-6) << k;
+  const auto xyz31 = numbersAfter(mda, "xyz31");  // Angstrom
+  ASSERT_EQ(xyz31.size(), 66u) << mda;
+  for (int q = 0; q < 66; ++q) EXPECT_NEAR(xyz31[q] / 10.0, stored(1, 31, q), 1e-6);
+}
+
+// A full-atom compare file: the MCMC's index datasets are int64, the molecule's topology is stored,
+// and `geotps export --method` writes its stored paths, whose stored (phi, psi) (path_frames) are
+// the dihedrals mdtraj computes from the exported frames; row j of a path is its frame
+// (j + 1) * mcmc.frame_stride - 1 (time 0: the path's first frame).
+TEST(FullAtomCli, CompareMcmcPathsExportWithTheirStoredAngles) {
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = geotps::test::freshDir("geotps_full_atom_compare_export");
+  const std::string config = (kSource / "tests/data/tiny_compare_full_atom.yaml").string();
+  auto r = geotps::test::runGeotps(
+      "compare '" + config + "' -q --out cmp.h5 --set 'compare.methods=[mcmc_variable]'", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  const Config job = Config::load(config);
+  const double dt = job.getReal("dynamics.time_step");
+  const long long stride = job.getInt("mcmc.frame_stride");
+  H5File f((dir / "cmp.h5").string(), H5File::Mode::Read);
+  const std::string m = "/methods/mcmc_variable";
+  for (const char* name : {"chain", "trial", "path_length", "path_offsets"}) {
+    EXPECT_TRUE(f.holdsIntegers(m + "/" + name)) << name;
+  }
+  EXPECT_FALSE(f.holdsIntegers(m + "/path_frames"));
+  EXPECT_EQ(parsePdbStructure(f.readString("/topology_pdb"), "topology").bonds.size(), 21u);
+  const auto offsets = f.readDoubles(m + "/path_offsets");
+  const auto lengths = f.readDoubles(m + "/path_length");
+  const auto cvs = f.readDoubles(m + "/path_frames");
+  const auto positionsShape = f.shape(m + "/path_positions");
+  ASSERT_EQ(positionsShape, (std::vector<std::size_t>{cvs.size() / 2, 22, 3}));
+  ASSERT_GE(offsets.size(), 2u);
+  ASSERT_EQ(offsets.back(), static_cast<double>(cvs.size() / 2));
+  const std::size_t P = offsets.size() - 1;
+  const auto rows0 = static_cast<std::size_t>(offsets[1] - offsets[0]);
+  ASSERT_GT(rows0, 0u);
+  EXPECT_EQ(static_cast<long long>(rows0), static_cast<long long>(lengths[0]) / stride);
+
+  // One path as mdtraj HDF5 (+ topology PDB); every path as DCD (+ one topology PDB).
+  r = geotps::test::runGeotps(
+      "export cmp.h5 --method mcmc_variable --path 0 --format mdtraj-h5 --out mc", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "mc.h5"));
+  EXPECT_TRUE(fs::exists(dir / "mc.pdb"));
+  {
+    H5File h((dir / "mc.h5").string(), H5File::Mode::Read);
+    ASSERT_EQ(h.shape("/coordinates"), (std::vector<std::size_t>{rows0, 22, 3}));
+    const auto t = h.readDoubles("/time");
+    for (std::size_t k = 0; k < rows0; ++k)
+      EXPECT_NEAR(t[k], static_cast<double>((k + 1) * stride - 1) * dt, 1e-6) << k;
+  }
+  r = geotps::test::runGeotps("export cmp.h5 --method mcmc_variable --path all", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_TRUE(fs::exists(dir / "cmp_mcmc_variable.pdb"));
+  for (std::size_t p = 0; p < P; ++p) {
+    const bool hasRows = offsets[p + 1] > offsets[p];
+    EXPECT_EQ(fs::exists(dir / fmt::format("cmp_mcmc_variable_path{}.dcd", p)), hasRows) << p;
+    if (!hasRows) continue;
+    int nAtoms = 0;
+    EXPECT_EQ(
+        readDcd((dir / fmt::format("cmp_mcmc_variable_path{}.dcd", p)).string(), nAtoms).size(),
+        static_cast<std::size_t>(offsets[p + 1] - offsets[p]));
+  }
+  // A compare file needs --method, naming one of its methods.
+  r = geotps::test::runGeotps("export cmp.h5 --path 0 --out bad", dir);
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("--method: cmp.h5 is a `geotps compare` file"), std::string::npos) << r.err;
+  r = geotps::test::runGeotps("export cmp.h5 --method doob --out bad", dir);
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find("'doob' is not a method of cmp.h5"), std::string::npos) << r.err;
+  r = geotps::test::runGeotps(
+      fmt::format("export cmp.h5 --method mcmc_variable --path {} --out bad", P), dir);
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_NE(r.err.find(fmt::format("cmp.h5 (method mcmc_variable) has paths 0..{}", P - 1)),
+            std::string::npos)
+      << r.err;
+
+  if (run("/usr/bin/python3 -c 'import mdtraj' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-mdtraj not installed: mdtraj cross-check skipped";
+  }
+  std::ofstream(dir / "angles.py") << R"PY(
+import mdtraj as md
+t = md.load("mc.h5")
+_, phi = md.compute_phi(t)
+_, psi = md.compute_psi(t)
+print("phi:", " ".join(repr(float(x)) for x in phi[:, 0]))
+print("psi:", " ".join(repr(float(x)) for x in psi[:, 0]))
+)PY";
+  ASSERT_EQ(run("cd '" + dir.string() + "' && /usr/bin/python3 angles.py > angles.txt 2>&1"), 0)
+      << readText(dir / "angles.txt");
+  const std::string out = readText(dir / "angles.txt");
+  const auto phi = numbersAfter(out, "phi"), psi = numbersAfter(out, "psi");
+  ASSERT_EQ(phi.size(), rows0) << out;
+  ASSERT_EQ(psi.size(), rows0) << out;
+  for (std::size_t k = 0; k < rows0; ++k) {
+    EXPECT_NEAR(wrapAngle(phi[k] - cvs[2 * k]), 0.0, 1e-4) << k;
+    EXPECT_NEAR(wrapAngle(psi[k] - cvs[2 * k + 1]), 0.0, 1e-4) << k;
+  }
 }
 
 // Full-atom shooting dynamics (engine/baselines/shooting.h): the observation of a configuration is

@@ -1,6 +1,6 @@
-// Tests of the PDB and DCD files: reading the shipped alanine dipeptide PDBs, error messages for
-// malformed files, write/read round trips, the DCD byte layout, and (where python3 has mdtraj)
-// an independent read-back of our DCD + PDB files with mdtraj.
+// Tests of the PDB, DCD and mdtraj HDF5 files: reading the shipped alanine dipeptide PDBs, error
+// messages for malformed files, write/read round trips, the DCD byte layout, the mdtraj HDF5
+// layout, and (where python3 has mdtraj) an independent read-back of our files with mdtraj.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "engine/io/dcd_file.h"
+#include "engine/io/h5_file.h"
+#include "engine/io/mdtraj_file.h"
 #include "engine/io/pdb_file.h"
 #include "tests/test_support.h"
 
@@ -453,6 +455,26 @@ TEST(DcdFile, FileSizeAndHeaderMatchTheLayout) {
   EXPECT_NEAR(x1, 1.234f, 1e-6);
 }
 
+// ISTART, NSAVC and NSTEP carry the step of the first frame and the steps between frames, so that
+// readers give frame k the time (ISTART + k NSAVC) DELTA; bad values are refused, naming the file.
+TEST(DcdFile, HeaderHoldsFirstStepAndStride) {
+  const std::string path = tempFile(".dcd");
+  writeDcd(path, knownFrames(), 0.002, 5, 5);
+  const std::string bytes = readText(path);
+  EXPECT_EQ(int32At(bytes, 8), kDcdFrames);           // NSET
+  EXPECT_EQ(int32At(bytes, 8 + 4), 5);                // ISTART
+  EXPECT_EQ(int32At(bytes, 8 + 8), 5);                // NSAVC
+  EXPECT_EQ(int32At(bytes, 8 + 12), 5 * kDcdFrames);  // NSTEP
+  int nAtoms = 0;
+  EXPECT_EQ(readDcd(path, nAtoms).size(), static_cast<std::size_t>(kDcdFrames));
+  std::string message = errorOf([&] { writeDcd(path + "x", knownFrames(), 0.002, -1, 5); });
+  EXPECT_NE(message.find(path + "x: first step -1 and step stride 5 do not fit"), std::string::npos)
+      << message;
+  message = errorOf([&] { writeDcd(path + "x", knownFrames(), 0.002, 0, 0); });
+  EXPECT_NE(message.find("a stride of at least 1"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(path + "x"));
+}
+
 TEST(DcdFile, TruncatedFileGivesClearError) {
   const std::string path = tempFile(".dcd");
   writeDcd(path, knownFrames());
@@ -588,6 +610,84 @@ print(" ".join("%.6f" % (10 * v) for v in m.xyz[2, 20]))
     EXPECT_NEAR(v, frames[4][3 * 20 + d] * 10, 1e-3) << "axis " << d;
   }
   EXPECT_TRUE(in) << output;
+}
+
+// The mdtraj HDF5 layout read back with our own reader: root attributes, float32 coordinates in
+// nanometers, times in picoseconds, the topology JSON as a one-element fixed-length string; and,
+// where python3 has mdtraj, mdtraj's own reading of it.
+TEST(MdtrajH5File, LayoutAndMdtrajReadBack) {
+  PdbStructure top = readPdb(alaninePdb("extended"));
+  top.bonds.push_back({4, 6});  // a bond without a CONECT record, e.g. from the System
+  const auto frames = knownFrames();
+  const std::vector<double> times = {0.005, 0.010, 0.015, 0.020, 0.025};
+  const std::string path = tempFile(".h5");
+  writeMdtrajH5(path, top, frames, times, "a test");
+  EXPECT_TRUE(noTemporaryLeft(path));
+  const std::string json = mdtrajTopologyJson(top);
+  EXPECT_EQ(json.rfind("{\"chains\": [{\"index\": 0, \"residues\": [{\"index\": 0, \"name\": "
+                       "\"ACE\", \"resSeq\": 1, \"segmentID\": \"\", \"atoms\": [{\"index\": 0, "
+                       "\"name\": \"H1\", \"element\": \"H\"}",
+                       0),
+            0u)
+      << json;
+  EXPECT_NE(json.find("\"bonds\": [[0, 1], "), std::string::npos) << json;
+  EXPECT_NE(json.find("[4, 6]]}"), std::string::npos) << json;
+  {
+    H5File f(path, H5File::Mode::Read);
+    EXPECT_EQ(f.readAttributeString("/", "conventions"), "Pande");
+    EXPECT_EQ(f.readAttributeString("/", "conventionVersion"), "1.1");
+    EXPECT_EQ(f.readAttributeString("/", "program"), "GeoTPS");
+    EXPECT_EQ(f.readAttributeString("/", "title"), "a test");
+    EXPECT_TRUE(f.hasAttribute("/", "programVersion"));
+    EXPECT_TRUE(f.hasAttribute("/", "application"));
+    EXPECT_EQ(f.shape("/coordinates"), (std::vector<std::size_t>{kDcdFrames, kDcdAtoms, 3}));
+    EXPECT_EQ(f.readAttributeString("/coordinates", "units"), "nanometers");
+    EXPECT_EQ(f.readAttributeString("/time", "units"), "picoseconds");
+    EXPECT_EQ(f.shape("/topology"), (std::vector<std::size_t>{1}));
+    EXPECT_EQ(f.readString("/topology"), json);
+    const auto xyz = f.readDoubles("/coordinates");
+    EXPECT_NEAR(xyz[(3 * kDcdAtoms + 7) * 3 + 1], frames[3][3 * 7 + 1], 1e-6);
+    const auto t = f.readDoubles("/time");
+    for (int k = 0; k < kDcdFrames; ++k) EXPECT_NEAR(t[k], times[k], 1e-7);
+    EXPECT_FALSE(f.exists("/cell_lengths"));
+  }
+  const std::string message =
+      errorOf([&] { writeMdtrajH5(path + "x", top, frames, {0.1}, "short"); });
+  EXPECT_NE(message.find(path + "x: 5 frames but 1 frame times"), std::string::npos) << message;
+  EXPECT_FALSE(fs::exists(path + "x"));
+
+  if (!pythonHasMdtraj()) GTEST_SKIP() << "/usr/bin/python3 cannot import mdtraj";
+  const std::string script = tempFile(".py");
+  std::ofstream(script) << R"PY(
+import sys, mdtraj as md
+t = md.load(sys.argv[1])
+print(t.n_frames, t.n_atoms, t.topology.n_bonds, t.topology.n_residues)
+print(" ".join("%.6f" % v for v in t.time))
+print("%.6f" % t.xyz[3, 7, 1])
+print(" ".join(r.name for r in t.topology.residues))
+)PY";
+  int status = 0;
+  const std::string output = runAndCapture("/usr/bin/python3 " + script + " " + path, status);
+  ASSERT_EQ(status, 0) << output;
+  std::istringstream in(output);
+  int nFrames = 0, nAtoms = 0, nBonds = 0, nResidues = 0;
+  in >> nFrames >> nAtoms >> nBonds >> nResidues;
+  EXPECT_EQ(nFrames, kDcdFrames);
+  EXPECT_EQ(nAtoms, kDcdAtoms);
+  EXPECT_EQ(nBonds, static_cast<int>(top.bonds.size()));
+  EXPECT_EQ(nResidues, 3);
+  for (int k = 0; k < kDcdFrames; ++k) {
+    double v = 0;
+    in >> v;
+    EXPECT_NEAR(v, times[k], 1e-6) << k;
+  }
+  double y = 0;
+  in >> y;
+  EXPECT_NEAR(y, frames[3][3 * 7 + 1], 1e-5);
+  std::string line;
+  std::getline(in, line);
+  std::getline(in, line);
+  EXPECT_EQ(line, "ACE ALA NME");
 }
 
 }  // namespace

@@ -123,7 +123,7 @@ class RecordReader {
 }  // namespace
 
 void writeDcd(const std::string& path, const std::vector<std::vector<double>>& framesNm,
-              double timestepPs) {
+              double timestepPs, long long firstStep, long long stepStride) {
   if (framesNm.empty()) throw std::runtime_error(path + ": no frames to write to the DCD file");
   const std::size_t values = framesNm.front().size();
   if (values == 0 || values % 3 != 0)
@@ -139,6 +139,13 @@ void writeDcd(const std::string& path, const std::vector<std::vector<double>>& f
   if (!std::isfinite(timestepPs) || timestepPs < 0.0)
     throw std::runtime_error(
         fmt::format("{}: timestep {} ps must be finite and non-negative", path, timestepPs));
+  constexpr long long kInt32Max = std::numeric_limits<std::int32_t>::max();
+  if (firstStep < 0 || firstStep > kInt32Max || stepStride < 1 ||
+      stepStride > kInt32Max / static_cast<long long>(framesNm.size()))
+    throw std::runtime_error(fmt::format(
+        "{}: first step {} and step stride {} do not fit the DCD header; expected a first step in "
+        "[0, {}] and a stride of at least 1 with stride x {} frames at most {}",
+        path, firstStep, stepStride, kInt32Max, framesNm.size(), kInt32Max));
   const auto maxFloat = static_cast<double>(std::numeric_limits<float>::max());
   for (std::size_t f = 0; f < framesNm.size(); ++f) {
     if (framesNm[f].size() != values)
@@ -160,10 +167,10 @@ void writeDcd(const std::string& path, const std::vector<std::vector<double>>& f
 
   // Header record: "CORD" + ICNTRL[20].
   std::array<std::int32_t, 20> icntrl{};
-  icntrl[0] = nFrames;  // NSET
-  icntrl[1] = 0;        // ISTART
-  icntrl[2] = 1;        // NSAVC
-  icntrl[3] = nFrames;  // NSTEP
+  icntrl[0] = nFrames;                                          // NSET
+  icntrl[1] = static_cast<std::int32_t>(firstStep);             // ISTART
+  icntrl[2] = static_cast<std::int32_t>(stepStride);            // NSAVC
+  icntrl[3] = static_cast<std::int32_t>(stepStride * nFrames);  // NSTEP
   icntrl[19] = kCharmmVersion;
   putInt32(out, 84);
   out += "CORD";

@@ -523,6 +523,22 @@ void H5File::writeString(const std::string& path, const std::string& text,
   writeWholeDataset(file, path_, path, {}, type.get(), type.get(), &value, units);
 }
 
+void H5File::writeFixedString(const std::string& path, const std::string& text,
+                              const std::string& units) {
+  const hid_t file = requireOpen(file_, path_);
+  const std::string object = normalizePath(path);
+  if (text.empty()) fail(path_, object, "a fixed-length string needs at least one character");
+  for (const char c : text) {
+    if (c == '\0' || static_cast<unsigned char>(c) > 127)
+      fail(path_, object, "a fixed-length ASCII string holds only ASCII characters other than NUL");
+  }
+  Type type(checkId(H5Tcopy(H5T_C_S1), path_, object, "cannot create string type"));
+  checkRc(H5Tset_size(type.get(), text.size()), path_, object, "cannot create string type");
+  checkRc(H5Tset_strpad(type.get(), H5T_STR_NULLPAD), path_, object, "cannot create string type");
+  checkRc(H5Tset_cset(type.get(), H5T_CSET_ASCII), path_, object, "cannot create string type");
+  writeWholeDataset(file, path_, path, {1}, type.get(), type.get(), text.data(), units);
+}
+
 void H5File::createFloatDataset(const std::string& path, const std::vector<std::size_t>& shape,
                                 const std::string& units) {
   const hid_t file = requireOpen(file_, path_);
@@ -639,6 +655,13 @@ std::vector<std::size_t> H5File::shape(const std::string& path) const {
     checkRc(H5Sget_simple_extent_dims(space.get(), dims.data(), nullptr), path_, name,
             "cannot read dataspace");
   return {dims.begin(), dims.end()};
+}
+
+bool H5File::holdsIntegers(const std::string& path) const {
+  const std::string name = normalizePath(path);
+  Object dataset = openDataset(requireOpen(file_, path_), path_, name);
+  Type type(checkId(H5Dget_type(dataset.get()), path_, name, "cannot read type"));
+  return H5Tget_class(type.get()) == H5T_INTEGER;
 }
 
 std::vector<double> H5File::readDoubles(const std::string& path) const {

@@ -45,6 +45,12 @@ class H5File {
   void writeString(const std::string& path, const std::string& text,
                    const std::string& units = "1");
 
+  /// A one-element array (shape (1,)) of one fixed-length ASCII string of text.size() bytes: the
+  /// layout PyTables writes for a list of one byte string (e.g. mdtraj's `/topology` JSON).
+  /// readString reads it back; empty text or a non-ASCII byte is refused.
+  void writeFixedString(const std::string& path, const std::string& text,
+                        const std::string& units = "1");
+
   /// Creates a float32 dataset of shape `shape` whose rows (first dimension) are written later with
   /// writeFloatRows; chunked by rows, so partial writes are cheap.
   void createFloatDataset(const std::string& path, const std::vector<std::size_t>& shape,
@@ -64,6 +70,8 @@ class H5File {
 
   bool exists(const std::string& path) const;
   std::vector<std::size_t> shape(const std::string& path) const;
+  /// True when the dataset at `path` holds integers (any integer type), false for other types.
+  bool holdsIntegers(const std::string& path) const;
   std::vector<double> readDoubles(const std::string& path) const;  ///< any numeric type, flattened
   /// Rows [firstRow, firstRow + nRows) of a dataset (first dimension), flattened, as doubles;
   /// throws naming the file and dataset when it is a scalar or the rows are out of range.

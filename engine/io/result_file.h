@@ -15,4 +15,10 @@ inline constexpr std::int64_t kResultSchemaVersion = 1;
 /// naming the file and what it found otherwise.
 void requireRunResult(const H5File& f);
 
+/// Checks that `f` is a result file of `geotps compare` this build reads (root attribute file_type
+/// "compare", or, in files written before file_type, the datasets /summary/table_markdown and
+/// /methods; schema_version == kResultSchemaVersion where present); throws H5Error naming the file
+/// and what it found otherwise.
+void requireCompareResult(const H5File& f);
+
 }  // namespace geotps

@@ -60,13 +60,11 @@ DihedralAtoms dihedralAtoms(const std::vector<double>& v, const std::string& key
   return atoms;
 }
 
-/// The dihedral's atoms must be bonded in sequence (a-b, b-c, c-d bonds of the System's
-/// HarmonicBondForce), or its angle is not a torsion of the molecule. Systems without a
-/// HarmonicBondForce (bonds in another force kind) are not checked.
-void checkBondedInSequence(const OpenMM::System& system, const DihedralAtoms& atoms,
-                           const std::string& key, const std::string& source) {
+/// The bonds of the System's HarmonicBondForces, each once as (lower, higher) atom index; sets
+/// `haveBonds` when the System has a HarmonicBondForce at all.
+std::set<std::pair<int, int>> harmonicBonds(const OpenMM::System& system, bool& haveBonds) {
   std::set<std::pair<int, int>> bonds;
-  bool haveBonds = false;
+  haveBonds = false;
   for (int f = 0; f < system.getNumForces(); ++f) {
     const auto* b = dynamic_cast<const OpenMM::HarmonicBondForce*>(&system.getForce(f));
     if (!b) continue;
@@ -75,9 +73,19 @@ void checkBondedInSequence(const OpenMM::System& system, const DihedralAtoms& at
       int i, j;
       double length, stiffness;
       b->getBondParameters(k, i, j, length, stiffness);
-      bonds.insert({std::min(i, j), std::max(i, j)});
+      if (i != j) bonds.insert({std::min(i, j), std::max(i, j)});
     }
   }
+  return bonds;
+}
+
+/// The dihedral's atoms must be bonded in sequence (a-b, b-c, c-d bonds of the System's
+/// HarmonicBondForce), or its angle is not a torsion of the molecule. Systems without a
+/// HarmonicBondForce (bonds in another force kind) are not checked.
+void checkBondedInSequence(const OpenMM::System& system, const DihedralAtoms& atoms,
+                           const std::string& key, const std::string& source) {
+  bool haveBonds = false;
+  const std::set<std::pair<int, int>> bonds = harmonicBonds(system, haveBonds);
   if (!haveBonds) return;
   for (int k = 0; k < 3; ++k) {
     const int i = atoms[k], j = atoms[k + 1];
@@ -130,6 +138,13 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
     }
     if (std::string(key) == "potential.pdb_a") {
       s.topology = pdb;
+      // The PDB's CONECT records list only some bonds (often those of non-standard residues);
+      // the topology gets every bond of the System's HarmonicBondForces as well, each once, so
+      // the PDB text written from it (geotps export, /full_atom/topology_pdb) lists them all.
+      bool haveBonds = false;
+      std::set<std::pair<int, int>> bonds = harmonicBonds(*s.system, haveBonds);
+      bonds.insert(pdb.bonds.begin(), pdb.bonds.end());
+      s.topology.bonds.assign(bonds.begin(), bonds.end());
     } else {
       pdbB = pdb;
     }

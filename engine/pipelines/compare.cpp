@@ -23,6 +23,7 @@
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
+#include "engine/io/pdb_file.h"
 #include "engine/io/provenance.h"
 #include "engine/metrics/crossing.h"
 #include "engine/metrics/distance.h"
@@ -280,10 +281,10 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
     offsets[i + 1] = static_cast<double>(frames.size() / 2);
   }
   const std::string xu = pb.fullAtom ? "rad" : pb.potential->coordinateUnit();
-  r.datasets.push_back({"chain", {n}, chain, "1"});
-  r.datasets.push_back({"trial", {n}, trial, "1"});
-  r.datasets.push_back({"path_length", {n}, length, "frames"});
-  r.datasets.push_back({"path_offsets", {n + 1}, offsets, "row of path_frames"});
+  r.datasets.push_back({"chain", {n}, chain, "1", false, true});
+  r.datasets.push_back({"trial", {n}, trial, "1", false, true});
+  r.datasets.push_back({"path_length", {n}, length, "frames", false, true});
+  r.datasets.push_back({"path_offsets", {n + 1}, offsets, "row of path_frames", false, true});
   r.datasets.push_back({"path_frames", {frames.size() / 2, 2}, frames, xu, true});
   if (pb.fullAtom) {
     std::vector<double> positions;
@@ -344,7 +345,12 @@ void writeMethod(H5File& f, const MethodResult& r, const std::string& energyUnit
     if (r.crossing.size()) writeVector(f, g + "/crossing", r.crossing, xUnit);
     writeVector(f, g + "/success", r.success, "1");
     for (const auto& d : r.datasets) {
-      if (d.single) {
+      if (d.integer) {
+        std::vector<std::int64_t> v(d.values.size());
+        std::transform(d.values.begin(), d.values.end(), v.begin(),
+                       [](double x) { return static_cast<std::int64_t>(std::llround(x)); });
+        f.writeInts(g + "/" + d.name, d.shape, v.data(), d.units);
+      } else if (d.single) {
         const std::vector<float> v(d.values.begin(), d.values.end());
         f.writeFloats(g + "/" + d.name, d.shape, v.data(), d.units);
       } else {
@@ -858,6 +864,11 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
 
   H5File& f = writer.file();
   writeConfigGroup(f, config);
+  if (pb.fullAtom) {
+    // The molecule, as /full_atom/topology_pdb of a run file: what `geotps export` reads.
+    f.writeString("/topology_pdb",
+                  pdbText(pb.molecule->topology, {pb.molecule->positionsA}, true, "topology"));
+  }
   const MethodResult* reference = findMethod(s.methods, "mcmc_variable");
   for (const auto& r : s.methods) {
     writeMethod(f, r, s.energyUnit, s.xUnit, crossingStats(r, reference));
@@ -911,13 +922,7 @@ bool isCompareFile(const std::string& path) {
 
 std::string compareInfo(const std::string& path, bool json) {
   H5File f(path, H5File::Mode::Read);
-  if (f.hasAttribute("/", "schema_version") &&
-      f.readAttributeInt("/", "schema_version") != kResultSchemaVersion) {
-    throw H5Error(fmt::format("{}: compare file schema version {} is not supported (this build "
-                              "reads {})",
-                              path, f.readAttributeInt("/", "schema_version"),
-                              kResultSchemaVersion));
-  }
+  requireCompareResult(f);
   const std::string sum = "/summary";
   if (!json) {
     return fmt::format("{}\noutput         {}\n", f.readString("/summary/table_markdown"), path);

@@ -25,7 +25,8 @@ struct MethodDataset {
   std::vector<std::size_t> shape;
   std::vector<double> values;  ///< row-major
   std::string units;
-  bool single = false;  ///< store as float32 (large frame arrays)
+  bool single = false;   ///< store as float32 (large frame arrays)
+  bool integer = false;  ///< store as int64 (indices and counts; `values` hold whole numbers)
 };
 
 /// One row of the comparison.

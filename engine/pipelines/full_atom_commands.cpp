@@ -1,20 +1,13 @@
-// `geotps surface` and `geotps export`.
+// `geotps surface`.
 #include "engine/pipelines/full_atom_commands.h"
 
 #include <OpenMM.h>
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 
 #include <chrono>
-#include <filesystem>
-#include <fstream>
 
 #include "engine/core/progress.h"
 #include "engine/io/atomic_file.h"
-#include "engine/io/dcd_file.h"
-#include "engine/io/h5_file.h"
-#include "engine/io/pdb_file.h"
-#include "engine/io/result_file.h"
 #include "engine/io/surface_file.h"
 #include "engine/metrics/minimax.h"
 #include "engine/molecule/adiabatic_map.h"
@@ -120,71 +113,6 @@ SurfaceSummary runSurface(Config config, const std::optional<std::string>& outpu
   writeSurfaceFile(s.path, grid, header);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
-}
-
-std::vector<std::string> exportPath(const std::string& resultFile, long long index,
-                                    const std::string& format, const std::string& prefix) {
-  if (format != "dcd" && format != "pdb") {
-    throw std::invalid_argument("--format: expected dcd or pdb, got '" + format + "'");
-  }
-  H5File f(resultFile, H5File::Mode::Read);
-  requireRunResult(f);
-  if (!f.exists("/full_atom/frames")) {
-    throw H5Error(resultFile +
-                  ": no /full_atom/frames (not a full-atom result, or output.frame_stride was 0)");
-  }
-  const auto shape = f.shape("/full_atom/frames");  // M x F x n x 3
-  if (shape.size() != 4 || shape[3] != 3 || shape[1] == 0 || shape[2] == 0) {
-    throw H5Error(fmt::format(
-        "{}: /full_atom/frames has shape [{}]; expected paths x frames x atoms x 3 (a result "
-        "written by geotps run)",
-        resultFile, fmt::join(shape, ", ")));
-  }
-  const long long M = static_cast<long long>(shape[0]);
-  if (index < 0 || index >= M) {
-    throw std::invalid_argument(
-        fmt::format("--path: {} is out of range; {} has paths 0..{}", index, resultFile, M - 1));
-  }
-  const std::size_t F = shape[1], n = shape[2];
-  // The topology from the stored PDB text, checked against the frames before anything is written.
-  const PdbStructure top = parsePdbStructure(f.readString("/full_atom/topology_pdb"),
-                                             resultFile + ": /full_atom/topology_pdb");
-  if (top.atoms.size() != n) {
-    throw H5Error(fmt::format(
-        "{}: /full_atom/topology_pdb has {} atoms but /full_atom/frames has {}; expected the same "
-        "molecule",
-        resultFile, top.atoms.size(), n));
-  }
-  // Only the path asked for is read.
-  const std::vector<double> all =
-      f.readDoubleRows("/full_atom/frames", static_cast<std::size_t>(index), 1);
-  std::vector<std::vector<double>> frames(F);
-  for (std::size_t k = 0; k < F; ++k) {
-    frames[k].assign(all.begin() + static_cast<std::ptrdiff_t>(k * n * 3),
-                     all.begin() + static_cast<std::ptrdiff_t>((k + 1) * n * 3));
-  }
-  // Both files or neither: a failure removes what this call wrote and the folders it created.
-  CreatedParents parents(prefix);
-  std::vector<std::string> written;
-  try {
-    if (format == "dcd") {
-      writeDcd(prefix + ".dcd", frames);
-      written.push_back(prefix + ".dcd");
-      writePdb(prefix + ".pdb", top, {frames.front()}, true);
-      written.push_back(prefix + ".pdb");
-    } else {
-      writePdb(prefix + ".pdb", top, frames, true);
-      written.push_back(prefix + ".pdb");
-    }
-  } catch (...) {
-    for (const auto& w : written) {
-      std::error_code ignored;
-      std::filesystem::remove(w, ignored);
-    }
-    throw;
-  }
-  parents.keep();
-  return written;
 }
 
 }  // namespace geotps

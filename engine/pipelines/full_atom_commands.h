@@ -1,5 +1,5 @@
-// The full-atom commands besides `run`: `geotps surface` (adiabatic (phi, psi) map) and
-// `geotps export` (one path of a result file as DCD + PDB or multi-model PDB, for VMD and mdtraj).
+// The full-atom commands besides `run`: `geotps surface` (adiabatic (phi, psi) map); `geotps
+// export` is in engine/pipelines/export.h.
 #pragma once
 
 #include <cstdio>
@@ -31,11 +31,5 @@ struct SurfaceSummary {
 /// in kJ/mol relative to its minimum; method, temperature and units recorded in the header).
 SurfaceSummary runSurface(Config config, const std::optional<std::string>& output, bool progress,
                           std::FILE* log);
-
-/// Writes path `index` (0-based) of a full-atom result file: format "dcd" writes PREFIX.dcd and the
-/// topology PREFIX.pdb; format "pdb" writes PREFIX.pdb with one MODEL per stored frame. Returns the
-/// files written.
-std::vector<std::string> exportPath(const std::string& resultFile, long long index,
-                                    const std::string& format, const std::string& prefix);
 
 }  // namespace geotps
