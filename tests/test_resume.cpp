@@ -64,7 +64,10 @@ void killAndResume(const Job& job, const std::string& killAt, int savedWalkers) 
   const std::string args = "run '" + config + "' -q --out out.h5 " + job.sets;
   // The resumed run without -q: it reports on stdout how many walkers it found.
   const std::string loud = "run '" + config + "' --out out.h5 " + job.sets;
-  const fs::path ref = freshDir("geotps_resume_ref"), dir = freshDir("geotps_resume_killed");
+  // Folders per job: ctest runs the 2D and full-atom tests side by side.
+  const std::string tag = fs::path(job.config).stem().string();
+  const fs::path ref = freshDir("geotps_resume_ref_" + tag),
+                 dir = freshDir("geotps_resume_killed_" + tag);
   const auto r0 = runGeotps(args, ref);
   ASSERT_EQ(r0.exitCode, 0) << r0.err;
   EXPECT_FALSE(fs::exists(ref / "out.h5.checkpoint"));  // removed once the file is in place
