@@ -7,11 +7,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <filesystem>
 #include <limits>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "engine/config/config.h"
+#include "engine/io/h5_file.h"
+#include "engine/pipelines/run.h"
 #include "engine/samplers/annealed_langevin.h"
+#include "engine/samplers/full_atom_sampler.h"
+#include "engine/samplers/sampler.h"
 #include "potentials/analytic_potentials.h"
 #include "potentials/potential.h"
 
@@ -345,4 +352,118 @@ TEST(AnnealedLangevin, TooLargeStepThrowsSamplerError) {
 }
 
 }  // namespace
+}  // namespace geotps
+
+namespace geotps {
+
+// reverseInTime() on a hand-made result: 2 paths of 3 stored 2D frames whose values encode
+// (path, frame, coordinate), and a full-atom part of 2 atoms with 3 observed energies and CVs.
+TEST(SamplerDirection, ReverseInTimeReversesEveryPathAndSwapsItsEnds) {
+  SamplerResult r;
+  r.dimension = 2;
+  r.framesPerPath = 3;
+  r.storedPerPath = 3;
+  auto code = [](int p, int k, int d) { return static_cast<float>(100 * p + 10 * k + d); };
+  for (int p = 0; p < 2; ++p)
+    for (int k = 0; k < 3; ++k)
+      for (int d = 0; d < 2; ++d) r.frames.push_back(code(p, k, d));
+  r.finalPositions.resize(2, 2);
+  r.finalPositions << 1, 2, 3, 4;
+  auto fa = std::make_shared<FullAtomPaths>();
+  fa->nAtoms = 2;
+  fa->framesPerPath = fa->storedPerPath = fa->observedPerPath = 3;
+  for (int p = 0; p < 2; ++p)
+    for (int k = 0; k < 3; ++k) {
+      for (int q = 0; q < 6; ++q) fa->frames.push_back(static_cast<float>(1000 * p + 10 * k + q));
+      fa->energy.push_back(static_cast<float>(-10 * p - k));
+      fa->cv.push_back(code(p, k, 0));
+      fa->cv.push_back(code(p, k, 1));
+    }
+  fa->finalCV = r.finalPositions;
+  r.fullAtom = fa;
+  reverseInTime(r, Eigen::Vector2d(-7.0, 8.0));
+  for (int p = 0; p < 2; ++p)
+    for (int k = 0; k < 3; ++k) {
+      for (int d = 0; d < 2; ++d) {
+        EXPECT_EQ(r.frames[(p * 3 + k) * 2 + d], code(p, 2 - k, d));
+        EXPECT_EQ(fa->cv[(p * 3 + k) * 2 + d], code(p, 2 - k, d));
+      }
+      for (int q = 0; q < 6; ++q)
+        EXPECT_EQ(fa->frames[(p * 3 + k) * 6 + q], static_cast<float>(1000 * p + 10 * (2 - k) + q));
+      EXPECT_EQ(fa->energy[p * 3 + k], static_cast<float>(-10 * p - (2 - k)));
+    }
+  ASSERT_EQ(r.startPositions.rows(), 2);
+  EXPECT_EQ(r.startPositions(1, 0), 3.0);
+  EXPECT_EQ(r.startPositions(1, 1), 4.0);
+  for (int p = 0; p < 2; ++p) {
+    EXPECT_EQ(r.finalPositions(p, 0), -7.0);
+    EXPECT_EQ(r.finalPositions(p, 1), 8.0);
+    EXPECT_EQ(fa->finalCV(p, 0), -7.0);
+  }
+}
+
+// Mueller-Brown with the states swapped: A the second minimum, B the deepest. U in closed form
+// (the 1979 parameters, scaled by the config's energy_scale) is lower at B, so
+// sampler.direction auto walks from B and reverses the paths; every path then ends at B exactly,
+// starts where its walker arrived, and succeeds when that start lies within the radius of A.
+TEST(SamplerDirection, AutoStartsTwoDimensionalWalkersAtTheLowerState) {
+  auto mb = [](double x, double y) {
+    const double A[4] = {-200, -100, -170, 15}, a[4] = {-1, -1, -6.5, 0.7},
+                 b[4] = {0, 0, 11, 0.6}, c[4] = {-10, -10, -6.5, 0.7}, x0[4] = {1, 0, -0.5, -1},
+                 y0[4] = {0, 0.5, 1.5, 1};
+    double u = 0;
+    for (int i = 0; i < 4; ++i) {
+      const double dx = x - x0[i], dy = y - y0[i];
+      u += A[i] * std::exp(a[i] * dx * dx + b[i] * dx * dy + c[i] * dy * dy);
+    }
+    return 0.1 * u;
+  };
+  const Eigen::Vector2d a(0.623, 0.028), b(-0.558, 1.442);
+  ASSERT_LT(mb(b[0], b[1]), mb(a[0], a[1]));
+  const std::filesystem::path dir =
+      std::filesystem::path(testing::TempDir()) / "geotps_direction_2d";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  for (const std::string direction : {"auto", "forward"}) {
+    Config c = Config::load(std::string(GEOTPS_SOURCE_DIR) + "/configs/mueller_brown.yaml");
+    for (const std::string& set : std::vector<std::string>{
+             "states.a=[0.623,0.028]", "states.b=[-0.558,1.442]", "sampler.n_paths=40",
+             "geodesic.max_iterations=300", "sampler.direction=" + direction}) {
+      c.setFromCommandLine(set);
+    }
+    JobOptions o;
+    o.output = (dir / (direction + ".h5")).string();
+    o.progress = false;
+    std::FILE* devnull = std::fopen("/dev/null", "w");
+    runJob(c, o, devnull);
+    std::fclose(devnull);
+    H5File f(*o.output, H5File::Mode::Read);
+    const bool reversed = direction == "auto";
+    EXPECT_EQ(f.readAttributeString("/paths", "direction"), reversed ? "reverse" : "forward");
+    EXPECT_EQ(f.exists("/paths/start_position"), reversed);
+    if (!reversed) continue;
+    const auto finals = f.readDoubles("/paths/final_position");
+    const auto starts = f.readDoubles("/paths/start_position");
+    const auto success = f.readDoubles("/paths/success");
+    const auto frames = f.readDoubles("/paths/frames");  // M x stored x 2
+    const std::size_t stored = f.shape("/paths/frames")[1];
+    ASSERT_EQ(success.size(), 40u);
+    int succeeded = 0;
+    for (std::size_t i = 0; i < 40; ++i) {
+      EXPECT_EQ(finals[2 * i], b[0]);
+      EXPECT_EQ(finals[2 * i + 1], b[1]);
+      const double d = std::hypot(starts[2 * i] - a[0], starts[2 * i + 1] - a[1]);
+      EXPECT_EQ(success[i], d <= 0.2 ? 1.0 : 0.0) << "path " << i;
+      succeeded += success[i] > 0;
+      // The first stored frame is the walker's last: the point it arrived at (float32).
+      EXPECT_NEAR(frames[i * stored * 2], starts[2 * i], 1e-6);
+      EXPECT_NEAR(frames[i * stored * 2 + 1], starts[2 * i + 1], 1e-6);
+      // The last stored frame lies near B, where the walker started.
+      const double* last = &frames[(i * stored + stored - 1) * 2];
+      EXPECT_LT(std::hypot(last[0] - b[0], last[1] - b[1]), 0.3) << "path " << i;
+    }
+    EXPECT_GE(succeeded, 30);
+  }
+}
+
 }  // namespace geotps

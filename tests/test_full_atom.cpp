@@ -279,6 +279,73 @@ TEST(FullAtomJob, UnwrappedRestraintKeepsEveryWalkerOnTheCurvesSideOfTheTorus) {
   EXPECT_EQ(aroundCount["unwrapped"], 0);
 }
 
+// The reverse direction of the default job (C7ax -> extended) with 16 walkers (the default 200
+// steps per curve point; with 25 walkers from either end are dragged too fast to find the saddle).
+// Walkers started in C7ax cannot leave its shallow basin while the restraint is weak; they wait
+// there and are pulled over late, straight towards the curve's far end, across phi = 0 high on psi
+// (near (0, 1.3), about 8 kJ/mol above the saddle near psi = -0.7 that shooting finds). Started
+// from the extended end (sampler.direction auto: the CV surface is lower there) and reversed in
+// time, the paths cross below psi = 0.5 and stay within 15 kJ/mol of the minimax bound on the CV
+// surface (docs/method.md, "Which end the walkers start from").
+TEST(FullAtomJob, ReverseDirectionCrossesBelowTheHighRoute) {
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = fs::path(testing::TempDir()) / "geotps_full_atom_reverse";
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  const Eigen::Vector2d a(1.068, -0.720);  // C7ax, the start
+  std::map<std::string, int> high;
+  for (const std::string direction : {"forward", "auto"}) {
+    Config c = Config::load((kSource / "configs/alanine_dipeptide.yaml").string());
+    for (const std::string& set : std::vector<std::string>{
+             "potential.platform=Reference", "sampler.n_paths=16", "sampler.steps_per_point=200",
+             "output.frame_stride=0", "potential.pdb_a=" + (kData / "c7ax.pdb").string(),
+             "potential.pdb_b=" + (kData / "extended.pdb").string(), "states.a=[1.068,-0.720]",
+             "states.b=[-2.645,2.794]", "sampler.direction=" + direction}) {
+      c.setFromCommandLine(set);
+    }
+    JobOptions o;
+    o.output = (dir / (direction + ".h5")).string();
+    o.progress = false;
+    std::FILE* devnull = std::fopen("/dev/null", "w");
+    runJob(c, o, devnull);
+    std::fclose(devnull);
+    H5File f(*o.output, H5File::Mode::Read);
+    EXPECT_EQ(f.readAttributeString("/paths", "direction"),
+              direction == "auto" ? "reverse" : "forward");
+    const auto shape = f.shape("/full_atom/cv");  // M x frames x 2
+    const auto cv = f.readDoubles("/full_atom/cv");
+    const auto cvMax = f.readDoubles("/paths/max_energy_cv");
+    const double bound = f.readAttributeDouble("/summary", "minimax_bound");
+    const std::size_t M = shape[0], F = shape[1];
+    ASSERT_EQ(M, 16u);
+    int crossedHigh = 0;
+    for (std::size_t p = 0; p < M; ++p) {
+      // Every path starts in C7ax (its first frame within 0.5 rad) and crosses phi = 0 from
+      // phi > 0 to phi < 0; its last such crossing's psi, interpolated between the two frames.
+      const double* x = &cv[p * F * 2];
+      EXPECT_LT(std::hypot(wrapAngle(x[0] - a[0]), wrapAngle(x[1] - a[1])), 0.5)
+          << direction << " path " << p;
+      double crossing = std::numeric_limits<double>::quiet_NaN();
+      for (std::size_t k = 1; k < F; ++k) {
+        const double p0 = x[2 * (k - 1)], p1 = x[2 * k];
+        if (p0 > 0 && p1 <= 0 && p0 < 2.0 && p1 > -2.0) {
+          const double t = p0 / (p0 - p1);
+          crossing = x[2 * (k - 1) + 1] + t * wrapAngle(x[2 * k + 1] - x[2 * (k - 1) + 1]);
+        }
+      }
+      ASSERT_FALSE(std::isnan(crossing)) << direction << " path " << p << " never crosses phi = 0";
+      if (crossing > 0.5) ++crossedHigh;
+      if (direction == "auto") {
+        EXPECT_LE(cvMax[p], bound + 15.0) << "path " << p << " crosses at psi " << crossing;
+      }
+    }
+    high[direction] = crossedHigh;
+  }
+  EXPECT_GE(high["forward"], 8) << "walkers from C7ax no longer take the high route";
+  EXPECT_EQ(high["auto"], 0);
+}
+
 TEST(FullAtomCli, TinyJobRunsAndExportsDcdAndPdb) {
   if (!fs::exists(kData / "system.xml"))
     GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";

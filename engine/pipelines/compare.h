@@ -43,7 +43,7 @@ struct MethodResult {
                                 ///< grid point; full atom: kJ/mol relative to the lower minimised
                                 ///< end state)
   Eigen::VectorXd maxEnergyCV;  ///< full atom: per path, MaxEnergy on the CV surface (kJ/mol)
-  Eigen::VectorXd success;      ///< per path: 1 if it ends within metrics.success_radius of B
+  Eigen::VectorXd success;      ///< per path: 1 if it ends within metrics.success_radius of B or in MCMC's state B
   /// Full atom: per path, MaxEnergy over its A -> B transition segment (from the last frame in A's
   /// ball before the first frame in B's ball to that frame, balls of mcmc.state_radius), kJ/mol
   /// relative to the lower minimised end state; empty where the method does not give it.

@@ -265,9 +265,15 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const double radius = settings.metrics.successRadius;
   const Eigen::VectorXd period = problem.periods();
   Eigen::VectorXd success(ss.nPaths);
+  // A path succeeds when it ends within the radius of B; a path sampled in reverse
+  // (sampler.direction) ends at B by construction and must start within the radius of A.
   for (int i = 0; i < ss.nPaths; ++i) {
-    success[i] =
-        periodicDistance(paths.finalPositions.row(i).transpose(), b, period) <= radius ? 1 : 0;
+    const bool ends =
+        periodicDistance(paths.finalPositions.row(i).transpose(), b, period) <= radius;
+    const bool starts =
+        paths.startPositions.rows() == 0 ||
+        periodicDistance(paths.startPositions.row(i).transpose(), a, period) <= radius;
+    success[i] = ends && starts ? 1 : 0;
   }
   s.nPaths = ss.nPaths;
   s.successFraction = success.mean();
@@ -341,6 +347,9 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     f.writeInts("/paths/success", {ok.size()}, ok.data(), "1");
   }
   writeMatrix(f, "/paths/final_position", paths.finalPositions, xu);
+  f.setAttribute("/paths", "direction", std::string(sampler->reversed() ? "reverse" : "forward"));
+  if (paths.startPositions.rows() > 0)
+    writeMatrix(f, "/paths/start_position", paths.startPositions, xu);
   if (surface) {
     std::vector<std::int64_t> idx;
     for (const auto& [i, j] : bound.path) {

@@ -44,6 +44,9 @@ struct SamplerResult {
   Eigen::VectorXd maxEnergy;         ///< per path: max over all N*K frames of U (the potential)
   Eigen::VectorXd maxEnergyNearest;  ///< per path: max over frames of `nearestEnergy` (if given)
   Eigen::MatrixXd finalPositions;    ///< M x D, unwrapped
+  /// Paths sampled in reverse (sampler.direction): M x D, where each path starts (the point the
+  /// walker reached when it was driven from B to A); empty when every path starts at states.a.
+  Eigen::MatrixXd startPositions;
   /// Full-atom samplers: per path, MaxEnergy on the CV surface (kJ/mol); empty otherwise.
   Eigen::VectorXd maxEnergyCV;
   long long energyEvaluations = 0;  ///< potential evaluations with gradient (M*N*K + M)

@@ -259,7 +259,8 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     const double m = setup.system->getParticleMass(i);
     for (int q = 0; q < 3; ++q) sqrtKTOverMass[3 * i + q] = m > 0 ? std::sqrt(setup.kT() / m) : 0;
   }
-  const Eigen::Vector2d cvA = computeCVs(setup.positionsA, setup.phiAtoms, setup.psiAtoms);
+  const std::vector<double>& start = s.startAtB ? setup.positionsB : setup.positionsA;
+  const Eigen::Vector2d cvA = computeCVs(start, setup.phiAtoms, setup.psiAtoms);
   const long long total = static_cast<long long>(M) * N * K;
   long long done = 0;
 
@@ -275,7 +276,7 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     OpenMM::LangevinMiddleIntegrator integrator(setup.temperatureK, s.frictionPerPs, s.timeStepPs);
     // OpenMM's seed 0 means "pick one at random": derive a non-zero one from (seed, batch).
     Rng seeder(s.seed, 0x6261746368ULL + (s.firstWalker + static_cast<std::uint64_t>(first)) /
-                                              static_cast<std::uint64_t>(batchSize));
+                                             static_cast<std::uint64_t>(batchSize));
     integrator.setRandomNumberSeed(static_cast<int>(seeder.next() & 0x3fffffffULL) + 1);
     OpenMM::Context context(*system, integrator, *setup.platform, setup.platformProperties);
 
@@ -283,7 +284,7 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     for (int w = 0; w < R; ++w) {
       Rng rng(s.seed, s.firstWalker + static_cast<std::uint64_t>(first + w));  // walker i: stream i
       for (int i = 0; i < n; ++i) {
-        const double* x = &setup.positionsA[3 * i];
+        const double* x = &start[3 * i];
         pos[static_cast<std::size_t>(w) * n + i] = OpenMM::Vec3(x[0], x[1], x[2]);
       }
       for (int i = 0; i < n; ++i) {

@@ -53,7 +53,7 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                                         *setup.platform, setup.platformProperties, s.seed,
                                         s.firstWalker + w);
                   md.setUnwrappedRestraint(s.unwrappedRestraint);
-                  md.setPositions(setup.positionsA);
+                  md.setPositions(s.startAtB ? setup.positionsB : setup.positionsA);
                   md.setVelocitiesToTemperature();
                   std::size_t frame = 0;
                   double e = 0.0;

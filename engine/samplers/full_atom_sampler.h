@@ -27,6 +27,9 @@ struct FullAtomSamplerSettings {
   /// Index of this call's walker 0 in the whole job (random streams; SamplerSettings::firstWalker).
   /// Batched walkers: a multiple of the batch size.
   std::uint64_t firstWalker = 0;
+  /// Walkers start at the minimised state B instead of A (sampler.direction reverse: the caller
+  /// passes the curve from B to A and reverses the paths in time; docs/method.md).
+  bool startAtB = false;
 };
 
 struct FullAtomPaths {

@@ -33,7 +33,14 @@ class AnnealedLangevinSampler final : public Sampler {
     SamplerSettings part = settings_;
     part.nPaths = count;
     part.firstWalker = static_cast<std::uint64_t>(first);
-    return sampleAnnealedLangevin(*problem_.potential, curve, problem_.a, part, nearest, progress);
+    if (!reversed()) {
+      return sampleAnnealedLangevin(*problem_.potential, curve, problem_.a, part, nearest,
+                                    progress);
+    }
+    SamplerResult r = sampleAnnealedLangevin(*problem_.potential, walkedCurve(curve), problem_.b,
+                                             part, nearest, progress);
+    reverseInTime(r, problem_.b);
+    return r;
   }
 
   void write(H5File& f, const SamplerResult& r) const override {
@@ -82,9 +89,11 @@ class FullAtomSampler final : public Sampler {
     FullAtomSamplerSettings part = settings_;
     part.nPaths = count;
     part.firstWalker = static_cast<std::uint64_t>(first);
+    part.startAtB = reversed();
+    const Eigen::MatrixXd walked = walkedCurve(curve);
     auto paths = std::make_shared<FullAtomPaths>(
-        batched_ ? sampleFullAtomPathsBatched(atoms, curve, part, batchSize_, cvEnergy, progress)
-                 : sampleFullAtomPaths(atoms, curve, part, cvEnergy, progress));
+        batched_ ? sampleFullAtomPathsBatched(atoms, walked, part, batchSize_, cvEnergy, progress)
+                 : sampleFullAtomPaths(atoms, walked, part, cvEnergy, progress));
     // The CV-space view of the full-atom paths, for the shared metrics.
     SamplerResult r;
     r.dimension = 2;
@@ -95,6 +104,7 @@ class FullAtomSampler final : public Sampler {
     r.maxEnergyCV = paths->maxEnergyCV;
     r.energyEvaluations = paths->energyEvaluations;
     r.fullAtom = std::move(paths);
+    if (reversed()) reverseInTime(r, computeCVs(atoms.positionsB, atoms.phiAtoms, atoms.psiAtoms));
     return r;
   }
 
@@ -183,6 +193,47 @@ void appendTo(std::vector<T>& a, const std::vector<T>& b) {
 
 }  // namespace
 
+Eigen::MatrixXd Sampler::walkedCurve(const Eigen::MatrixXd& curve) const {
+  if (!reversed_) return curve;
+  return curve.colwise().reverse();
+}
+
+bool samplesReversed(const Problem& problem, const std::string& direction) {
+  if (direction == "forward") return false;
+  if (direction == "reverse") return true;
+  if (direction != "auto") throw std::invalid_argument("sampler.direction: " + direction);
+  return problem.potential->energy(problem.b.data()) < problem.potential->energy(problem.a.data());
+}
+
+namespace {
+
+/// Reverses the order of the `rows` rows (of `width` values) of each of the `paths` blocks of `v`.
+template <class T>
+void reverseRowsPerPath(std::vector<T>& v, std::size_t paths, std::size_t rows, std::size_t width) {
+  if (v.size() != paths * rows * width) throw std::logic_error("reverseInTime: shape mismatch");
+  for (std::size_t p = 0; p < paths; ++p) {
+    T* block = v.data() + p * rows * width;
+    for (std::size_t j = 0; j < rows / 2; ++j) {
+      std::swap_ranges(block + j * width, block + (j + 1) * width, block + (rows - 1 - j) * width);
+    }
+  }
+}
+
+}  // namespace
+
+void reverseInTime(SamplerResult& r, const Eigen::VectorXd& startedFrom) {
+  const std::size_t M = static_cast<std::size_t>(r.finalPositions.rows());
+  reverseRowsPerPath(r.frames, M, r.storedPerPath, static_cast<std::size_t>(r.dimension));
+  r.startPositions = r.finalPositions;
+  r.finalPositions = startedFrom.transpose().replicate(static_cast<Eigen::Index>(M), 1);
+  if (FullAtomPaths* fa = r.fullAtom.get()) {
+    reverseRowsPerPath(fa->frames, M, fa->storedPerPath, 3 * static_cast<std::size_t>(fa->nAtoms));
+    reverseRowsPerPath(fa->energy, M, fa->observedPerPath, 1);
+    reverseRowsPerPath(fa->cv, M, fa->observedPerPath, 2);
+    fa->finalCV = r.finalPositions;
+  }
+}
+
 void appendWalkers(SamplerResult& all, const SamplerResult& part) {
   if (all.finalPositions.rows() == 0) {
     all = part;
@@ -198,6 +249,9 @@ void appendWalkers(SamplerResult& all, const SamplerResult& part) {
   all.maxEnergyNearest = joined(all.maxEnergyNearest, part.maxEnergyNearest);
   all.maxEnergyCV = joined(all.maxEnergyCV, part.maxEnergyCV);
   all.finalPositions = stacked(all.finalPositions, part.finalPositions);
+  if ((all.startPositions.rows() == 0) != (part.startPositions.rows() == 0))
+    throw std::logic_error("appendWalkers: the parts differ in direction");
+  all.startPositions = stacked(all.startPositions, part.startPositions);
   all.energyEvaluations += part.energyEvaluations;
   all.nearestLookups += part.nearestLookups;
   if (part.fullAtom) {
@@ -280,6 +334,7 @@ void saveWalkers(H5File& f, const std::string& group, const SamplerResult& r) {
   saveVector(f, g + "max_energy_nearest", r.maxEnergyNearest);
   saveVector(f, g + "max_energy_cv", r.maxEnergyCV);
   saveMatrix(f, g + "final_positions", r.finalPositions);
+  saveMatrix(f, g + "start_positions", r.startPositions);
   if (const FullAtomPaths* fa = r.fullAtom.get()) {
     const std::string h = g + "full_atom";
     f.setAttribute(h, "n_atoms", static_cast<std::int64_t>(fa->nAtoms), "1");
@@ -327,6 +382,8 @@ SamplerResult loadWalkers(const H5File& f, const std::string& group, int expecte
   r.maxEnergyCV = loadVector(f, g + "max_energy_cv",
                              static_cast<Eigen::Index>(count(group, "max_energy_cv_size")));
   r.finalPositions = loadMatrix(f, g + "final_positions", M, r.dimension);
+  if (f.exists(g + "start_positions"))
+    r.startPositions = loadMatrix(f, g + "start_positions", M, r.dimension);
   const std::string h = g + "full_atom";
   if (f.exists(h)) {
     auto fa = std::make_shared<FullAtomPaths>();
@@ -358,10 +415,14 @@ bool batchesWalkers(const std::string& walkers, const std::string& platformName)
 std::unique_ptr<Sampler> makeSampler(const Problem& problem, const SamplerSettings& settings,
                                      const MoleculeSettings& molecule,
                                      const SamplingSettings& sampling) {
+  std::unique_ptr<Sampler> sampler;
   if (problem.fullAtom()) {
-    return std::make_unique<FullAtomSampler>(problem, settings, molecule, sampling);
+    sampler = std::make_unique<FullAtomSampler>(problem, settings, molecule, sampling);
+  } else {
+    sampler = std::make_unique<AnnealedLangevinSampler>(problem, settings);
   }
-  return std::make_unique<AnnealedLangevinSampler>(problem, settings);
+  sampler->setReversed(samplesReversed(problem, sampling.direction));
+  return sampler;
 }
 
 }  // namespace geotps

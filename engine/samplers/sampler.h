@@ -29,10 +29,30 @@ class Sampler {
                                const SamplerProgress& progress) = 0;
   /// Parts of the job must start at multiples of this (batched walkers: the batch size).
   virtual int walkerAlignment() const { return 1; }
+  /// Whether the walkers start at states.b and walk the curve backwards (sampler.direction); the
+  /// paths sample() returns run from A to B either way (reverseInTime()).
+  bool reversed() const { return reversed_; }
+  void setReversed(bool reversed) { reversed_ = reversed; }
   /// Writes the sampler's datasets of `result` (all the job's walkers: its frames and MaxEnergy
   /// columns) to a result file; the pipeline writes the shared ones (success, final positions).
   virtual void write(H5File& file, const SamplerResult& result) const = 0;
+
+ protected:
+  /// The curve as the walkers visit it: `curve`, or its rows in reverse order when reversed().
+  Eigen::MatrixXd walkedCurve(const Eigen::MatrixXd& curve) const;
+
+ private:
+  bool reversed_ = false;
 };
+
+/// Whether sampler.direction = `direction` ("forward", "reverse" or "auto") starts the walkers at
+/// states.b: "auto" does when the problem's potential is lower there than at states.a.
+bool samplesReversed(const Problem& problem, const std::string& direction);
+
+/// Turns paths sampled from B to A into paths from A to B: reverses every path's frames (and the
+/// full-atom energies and CVs) in time; the walkers' end points become `startPositions` and
+/// `startedFrom` (the point every walker started at, in x) their `finalPositions`.
+void reverseInTime(SamplerResult& result, const Eigen::VectorXd& startedFrom);
 
 /// Appends `part` (the walkers after those of `all`) to `all`; an empty `all` becomes `part`.
 void appendWalkers(SamplerResult& all, const SamplerResult& part);

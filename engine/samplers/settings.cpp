@@ -65,6 +65,19 @@ const std::vector<KeySpec>& samplerKeys() {
            "which carries walkers the other way round once the centre is more than pi away "
            "(docs/method.md, \"Full atom (beyond the paper)\")",
        .choices = {"unwrapped", "wrapped"}},
+      {.key = "sampler.direction",
+       .type = KeyType::String,
+       .defaultValue = "auto",
+       .unit = "",
+       .description =
+           "which end state the walkers start from: `forward` drives them from states.a to "
+           "states.b; `reverse` drives them from states.b to states.a along the same curve and "
+           "reverses every path in time, so that the paths still run from A to B (an equilibrium "
+           "transition path ensemble is invariant under time reversal); `auto` is `reverse` when "
+           "the potential (full atom: the CV surface) is lower at states.b than at states.a, "
+           "since walkers cannot leave a shallow start basin while the restraint is weak "
+           "(docs/method.md, \"Which end the walkers start from\")",
+       .choices = {"auto", "forward", "reverse"}},
       {.key = "sampler.walkers",
        .type = KeyType::String,
        .defaultValue = "auto",
@@ -103,6 +116,7 @@ SamplingSettings readSamplingSettings(const Config& c) {
   s.unwrappedRestraint = c.getString("sampler.cv_restraint") == "unwrapped";
   s.walkers = c.getString("sampler.walkers");
   s.batchSize = static_cast<int>(c.getInt("sampler.batch_size"));
+  s.direction = c.getString("sampler.direction");
   return s;
 }
 

@@ -21,6 +21,9 @@ struct SamplingSettings {
   /// full atom: sampler.walkers, "per_context", "batched" or "auto" (batched on OpenCL / CUDA)
   std::string walkers = "auto";
   int batchSize = 10000;  ///< full atom, batched: most walkers in one Context
+  /// sampler.direction: "forward" (walkers driven from A to B), "reverse" (from B to A, the paths
+  /// then reversed in time) or "auto" (reverse when states.b lies lower on the potential).
+  std::string direction = "auto";
 };
 
 /// The keys sampler.*.
