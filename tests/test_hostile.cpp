@@ -32,8 +32,8 @@ struct HostileCase {
   std::string name, setup, args, stdoutTo;
   std::string tmpfs;   ///< size of a tmpfs mounted at ./full (a full disk); needs root
   std::string signal;  ///< send this signal (INT, TERM, HUP, KILL) after `after` seconds
-  /// A run's checkpoint folder the case may leave (an interrupted run keeps its finished walkers
-  /// for --resume): only job.h5 and whole chunk_<c>.h5 files, no temporary, inside it.
+  /// A run's or compare's checkpoint folder the case may leave (an interrupted command keeps its
+  /// finished work for --resume): only job.h5 and whole piece files, no temporary, inside it.
   std::string checkpoint;
   double after = 0.0;
   int group = 0, exit = 0;
@@ -174,7 +174,12 @@ TEST_P(Hostile, FailsCleanly) {
       EXPECT_TRUE(after.at(rel) == bytes) << rel << " (pre-existing) was changed";
     }
   }
-  const std::regex checkpointEntry(c.checkpoint + "(/(job|chunk_[0-9]{5})\\.h5)?");
+  // A run's checkpoint entries; a compare's: its own job.h5, finished methods and the geodesic
+  // run's, and the geodesic run's walker chunks in geodesic_walkers/.
+  const std::regex checkpointEntry(
+      c.checkpoint +
+      "(/(job|chunk_[0-9]{5}|method_[a-z_]+|geodesic_run)\\.h5|/geodesic_walkers(/(job|chunk_[0-9]{5})"
+      "\\.h5)?)?");
   for (const auto& [rel, bytes] : after) {
     if (before.count(rel)) continue;
     if (!c.checkpoint.empty() && std::regex_match(rel, checkpointEntry)) continue;

@@ -17,6 +17,7 @@
 
 #include "engine/baselines/shooting.h"
 #include "engine/core/clock.h"
+#include "engine/core/fault_injection.h"
 #include "engine/core/features.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
@@ -28,6 +29,7 @@
 #include "engine/metrics/crossing.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/pipelines/compare_checkpoint.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "geotps/version.h"
@@ -810,8 +812,13 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   checkOutputTarget(s.geodesicFile);
   checkOutputTarget(s.tableFile);
   OwnedTemporary geodesicStaged(temporaryPathFor(s.geodesicFile));
+  // Each finished method's result is saved in <output>.checkpoint/ (the geodesic run's walker
+  // chunks inside it), for --resume; the folder is removed once the three files are in place.
+  CompareCheckpoint checkpoint(s.outputFile, options.resume, log);
+  JobOptions methodOptions = options;
+  methodOptions.checkpointFolder = checkpoint.walkerFolder();
 
-  const CompareContext pb(settings, config, options, s.geodesicFile, log);
+  const CompareContext pb(settings, config, methodOptions, s.geodesicFile, log);
   {
     MemoryEstimate m =
         estimateCompareMemory(settings, pb.fullAtom ? pb.molecule->system->getNumParticles() : 0);
@@ -836,9 +843,21 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   // The geodesic first: the MCMC methods need its paths.
   std::stable_partition(order.begin(), order.end(),
                         [](const std::string& m) { return m == "geodesic"; });
+  checkpoint.begin(settings.source, config.effectiveYaml(), order);
   bool geodesicOk = false;
-  for (const auto& m : order) {
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    const std::string& m = order[index];
     const CompareMethod& method = compareMethod(m, settings.source);
+    if (checkpoint.hasMethod(m)) {
+      fmt::print(log, "# compare: {}: the result saved in {}\n", method.label, checkpoint.folder());
+      std::fflush(log);
+      if (m == "geodesic") {
+        checkpoint.restoreGeodesicRun(pb.geodesicStaged);
+        geodesicOk = true;
+      }
+      s.methods.push_back(checkpoint.loadMethod(m));
+      continue;
+    }
     MethodResult r;
     fmt::print(log, "# compare: {}\n", method.label);
     std::fflush(log);
@@ -858,6 +877,12 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     }
     r.method = m;
     r.label = method.label;
+    if (r.ok) {
+      // A failed method is not saved: --resume runs it again.
+      checkpoint.saveMethod(r, m == "geodesic" ? pb.geodesicStaged : std::string());
+      if (m == "geodesic") checkpoint.removeWalkers();
+      faultInjectionPoint("method", static_cast<int>(index));
+    }
     s.methods.push_back(std::move(r));
   }
   s.wallSeconds = secondsSince(t0);
@@ -892,6 +917,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     return list;
   }());
   f.setAttribute("/summary", "wall_seconds", s.wallSeconds, "s");
+  faultInjectionPoint("compare", 0);
   // Committed in this order; a failure removes what this run already renamed into place.
   writer.commit();
   try {
@@ -903,6 +929,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     if (geodesicOk) std::filesystem::remove(s.geodesicFile, ignored);
     throw;
   }
+  checkpoint.remove();
   for (const auto& r : s.methods) {
     if (!r.ok) {
       throw std::runtime_error(

@@ -221,11 +221,12 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule, sampling);
   s.kind = sampler->kind();
   // The walkers in chunks, each saved in the checkpoint folder as soon as it is done (a compare's
-  // staged geodesic run keeps everything in memory: compare has no --resume).
+  // geodesic run in the folder the compare gives, which the compare removes).
   std::optional<RunCheckpoint> checkpoint;
   int chunkWalkers = ss.nPaths;
-  if (!options.stageAs) {
-    checkpoint.emplace(s.outputFile, options.resume, log);
+  if (!options.stageAs || options.checkpointFolder) {
+    checkpoint.emplace(options.checkpointFolder.value_or(s.outputFile + ".checkpoint"),
+                       options.resume, log);
     const int requested = settings.output.checkpointWalkers;
     const int alignment = sampler->walkerAlignment();
     chunkWalkers = requested > 0 ? ((requested + alignment - 1) / alignment) * alignment
@@ -399,7 +400,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   }
   faultInjectionPoint("output", 0);
   writer.commit();
-  if (checkpoint) checkpoint->remove();
+  if (checkpoint && !options.checkpointFolder) checkpoint->remove();
   return s;
 }
 
