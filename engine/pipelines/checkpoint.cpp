@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "engine/config/config.h"
+#include "engine/core/warning.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
@@ -73,10 +74,10 @@ CheckpointFolder::CheckpointFolder(std::string folder, const std::string& comman
         folder_, fs::is_symlink(st) ? "symbolic link" : "file"));
   }
   if (fs::exists(st) && !resume_) {
-    fmt::print(stderr,
-               "geotps: warning: discarding {} ({} saved {} of an interrupted {}); use --resume to "
-               "continue such a {} instead\n",
-               folder_, countPieces(folder_, piecePrefix), pieceNoun, command, command);
+    printWarning(fmt::format(
+        "discarding {} ({} saved {} of an interrupted {}); use --resume to continue such a {} "
+        "instead",
+        folder_, countPieces(folder_, piecePrefix), pieceNoun, command, command));
     fs::remove_all(folder_, ec);
     if (ec) {
       throw std::runtime_error(

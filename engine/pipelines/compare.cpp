@@ -21,6 +21,7 @@
 #include "engine/core/features.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
+#include "engine/core/warning.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
@@ -873,7 +874,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
       r = MethodResult{};
       r.ok = false;
       r.error = e.what();
-      fmt::print(stderr, "geotps: {} failed: {}\n", method.label, e.what());
+      printDiagnostic(fmt::format("geotps: {} failed: {}", method.label, e.what()));
     }
     r.method = m;
     r.label = method.label;

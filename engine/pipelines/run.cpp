@@ -16,6 +16,7 @@
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
 #include "engine/core/schedule.h"
+#include "engine/core/warning.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/denoisers/registry.h"
 #include "engine/geodesic/geodesic_solver.h"
@@ -133,7 +134,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   if (options.stageAs) checkOutputTarget(s.outputFile);
   AtomicH5Writer writer(options.stageAs ? *options.stageAs : s.outputFile);
   const Problem problem = makeProblem(settings);
-  for (const auto& w : problem.warnings) fmt::print(stderr, "geotps: warning: {}\n", w);
+  for (const auto& w : problem.warnings) printWarning(w);
   const bool fullAtom = problem.fullAtom();
   // The large arrays, from the settings, before any of them is allocated.
   enforceMemoryLimit(
