@@ -53,12 +53,20 @@ int countPieces(const std::string& folder, const std::string& prefix) {
 
 }  // namespace
 
+int roundUpToMultiple(int n, int multiple) {
+  multiple = std::max(multiple, 1);
+  return ((n + multiple - 1) / multiple) * multiple;
+}
+
 int automaticChunkWalkers(int nPaths, int threads, int alignment) {
   int chunk = std::max((nPaths + 19) / 20, 4 * std::max(threads, 1));
-  chunk = ((chunk + threads - 1) / std::max(threads, 1)) * std::max(threads, 1);
-  alignment = std::max(alignment, 1);
-  chunk = ((chunk + alignment - 1) / alignment) * alignment;
+  chunk = roundUpToMultiple(roundUpToMultiple(chunk, threads), alignment);
   return std::max(1, std::min(chunk, std::max(nPaths, 1)));
+}
+
+ChunkPlan ChunkPlan::choose(int nPaths, int requested, int threads, int alignment) {
+  return {nPaths, requested > 0 ? roundUpToMultiple(requested, alignment)
+                                : automaticChunkWalkers(nPaths, threads, alignment)};
 }
 
 CheckpointFolder::CheckpointFolder(std::string folder, const std::string& command,
@@ -188,8 +196,9 @@ RunCheckpoint::RunCheckpoint(const std::string& folder, bool resume, std::FILE* 
     : CheckpointFolder(folder, "run", "chunk_", "chunks", resume, log) {}
 
 void RunCheckpoint::begin(const std::string& source, const std::string& effectiveYaml,
-                          const Eigen::MatrixXd& curve, int nPaths, int chunkWalkers) {
-  nPaths_ = nPaths;
+                          const Eigen::MatrixXd& curve, const ChunkPlan& plan) {
+  plan_ = plan;
+  const int nPaths = plan.nPaths;
   const bool resumed =
       openManifest(source, effectiveYaml, [&](const H5File& f, const std::string& manifest) {
         const std::vector<double> z = f.readDoubles("/curve");
@@ -205,36 +214,30 @@ void RunCheckpoint::begin(const std::string& source, const std::string& effectiv
               "build of geotps or another machine); run without --resume to start over",
               source, manifest));
         }
-        chunkWalkers_ = static_cast<int>(f.readAttributeInt("/", "chunk_walkers"));
-        if (chunkWalkers_ < 1 || f.readAttributeInt("/", "n_paths") != nPaths) {
+        plan_.walkers = static_cast<int>(f.readAttributeInt("/", "chunk_walkers"));
+        if (plan_.walkers < 1 || f.readAttributeInt("/", "n_paths") != nPaths) {
           throw ConfigError(
               fmt::format("{}: --resume: {} is damaged (chunk_walkers {}, n_paths {}); "
                           "run without --resume to start over",
-                          source, manifest, chunkWalkers_, f.readAttributeInt("/", "n_paths")));
+                          source, manifest, plan_.walkers, f.readAttributeInt("/", "n_paths")));
         }
       });
   if (resumed) {
     int saved = 0;
-    for (int c = 0; c < chunkCount(); ++c) saved += hasChunk(c) ? chunkSize(c) : 0;
+    for (int c = 0; c < plan_.count(); ++c) saved += hasChunk(c) ? plan_.size(c) : 0;
     fmt::print(log_, "# --resume: {} of {} walkers are saved in {}; sampling the rest\n", saved,
                nPaths, folder());
     std::fflush(log_);
     return;
   }
-  chunkWalkers_ = std::max(1, chunkWalkers);
+  plan_.walkers = std::max(1, plan.walkers);
   pendingCurve_ = curve;
 }
 
 void RunCheckpoint::writeManifestExtras(H5File& f) const {
   writeMatrix(f, "/curve", pendingCurve_, "l: 1; x: as in /sampling/curve_z");
-  f.setAttribute("/", "n_paths", static_cast<std::int64_t>(nPaths_), "1");
-  f.setAttribute("/", "chunk_walkers", static_cast<std::int64_t>(chunkWalkers_), "1");
-}
-
-int RunCheckpoint::chunkCount() const { return (nPaths_ + chunkWalkers_ - 1) / chunkWalkers_; }
-
-int RunCheckpoint::chunkSize(int c) const {
-  return std::min(chunkWalkers_, nPaths_ - chunkFirst(c));
+  f.setAttribute("/", "n_paths", static_cast<std::int64_t>(plan_.nPaths), "1");
+  f.setAttribute("/", "chunk_walkers", static_cast<std::int64_t>(plan_.walkers), "1");
 }
 
 std::string RunCheckpoint::chunkName(int c) { return fmt::format("chunk_{:05d}.h5", c); }
@@ -243,7 +246,7 @@ bool RunCheckpoint::hasChunk(int c) const { return hasPiece(chunkName(c)); }
 
 SamplerResult RunCheckpoint::loadChunk(int c) const {
   H5File f(piecePath(chunkName(c)), H5File::Mode::Read);
-  return loadWalkers(f, "/walkers", chunkSize(c));
+  return loadWalkers(f, "/walkers", plan_.size(c));
 }
 
 void RunCheckpoint::saveChunk(int c, const SamplerResult& part) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <Eigen/Dense>
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -70,7 +71,27 @@ class CheckpointFolder {
   bool manifestWritten_ = false;
 };
 
-/// The checkpoint of `geotps run`: the walkers in chunks of `chunkWalkers()`.
+/// `n` rounded up to a whole multiple of `multiple` (taken as 1 when smaller).
+int roundUpToMultiple(int n, int multiple);
+
+/// How a run's walkers are split into chunks (docs/output.md, "Checkpoint and resume"): chunk c
+/// holds walkers [first(c), first(c) + size(c)); the last chunk may be shorter. The one place
+/// that does this arithmetic, for `geotps run` and a compare's geodesic run.
+struct ChunkPlan {
+  int nPaths = 0;
+  int walkers = 1;  ///< walkers per chunk (>= 1)
+
+  /// The plan for output.checkpoint_walkers = `requested` (0: automatic, automaticChunkWalkers),
+  /// rounded up to a multiple of `alignment` (batched walkers: whole batches).
+  static ChunkPlan choose(int nPaths, int requested, int threads, int alignment);
+  /// All walkers in one chunk (a run without a checkpoint).
+  static ChunkPlan single(int nPaths) { return {nPaths, std::max(nPaths, 1)}; }
+  int count() const { return (nPaths + walkers - 1) / walkers; }
+  int first(int c) const { return c * walkers; }
+  int size(int c) const { return std::min(walkers, nPaths - first(c)); }
+};
+
+/// The checkpoint of `geotps run`: the walkers in the chunks of `plan()`.
 class RunCheckpoint : public CheckpointFolder {
  public:
   /// The checkpoint in folder `folder` (`<output file>.checkpoint` for `geotps run`; a compare
@@ -78,17 +99,14 @@ class RunCheckpoint : public CheckpointFolder {
   RunCheckpoint(const std::string& folder, bool resume, std::FILE* log);
 
   /// Starts or continues the checkpoint of a job with this effective configuration, sampling
-  /// curve and walker count; `chunkWalkers` applies to a new checkpoint (a resumed one keeps its
-  /// own). Throws ConfigError (naming `source`, the folder and the first difference) when the
+  /// curve and chunk plan; `plan` applies to a new checkpoint (a resumed one keeps its own chunk
+  /// size). Throws ConfigError (naming `source`, the folder and the first difference) when the
   /// checkpoint belongs to another configuration or another curve.
   void begin(const std::string& source, const std::string& effectiveYaml,
-             const Eigen::MatrixXd& curve, int nPaths, int chunkWalkers);
+             const Eigen::MatrixXd& curve, const ChunkPlan& plan);
 
-  int chunkWalkers() const { return chunkWalkers_; }
-  int chunkCount() const;
-  /// Walkers [first, first + count) of chunk c.
-  int chunkFirst(int c) const { return c * chunkWalkers_; }
-  int chunkSize(int c) const;
+  /// The chunks of this checkpoint (after begin).
+  const ChunkPlan& plan() const { return plan_; }
   bool hasChunk(int c) const;
   SamplerResult loadChunk(int c) const;
   /// Saves chunk c; the first saved chunk creates the folder and its job.h5, so that a run stopped
@@ -99,7 +117,7 @@ class RunCheckpoint : public CheckpointFolder {
   void writeManifestExtras(H5File& f) const override;
   static std::string chunkName(int c);
   Eigen::MatrixXd pendingCurve_;
-  int nPaths_ = 0, chunkWalkers_ = 1;
+  ChunkPlan plan_;
 };
 
 /// Walkers per chunk when output.checkpoint_walkers is 0: about 20 chunks, at least 4 walkers per

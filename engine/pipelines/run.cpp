@@ -224,26 +224,22 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   // The walkers in chunks, each saved in the checkpoint folder as soon as it is done (a compare's
   // geodesic run in the folder the compare gives, which the compare removes).
   std::optional<RunCheckpoint> checkpoint;
-  int chunkWalkers = ss.nPaths;
+  ChunkPlan chunks = ChunkPlan::single(ss.nPaths);
   if (!options.stageAs || options.checkpointFolder) {
     checkpoint.emplace(options.checkpointFolder.value_or(s.outputFile + ".checkpoint"),
                        options.resume, log);
-    const int requested = settings.output.checkpointWalkers;
-    const int alignment = sampler->walkerAlignment();
-    chunkWalkers = requested > 0 ? ((requested + alignment - 1) / alignment) * alignment
-                                 : automaticChunkWalkers(ss.nPaths, threads, alignment);
-    checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve, ss.nPaths,
-                      chunkWalkers);
-    chunkWalkers = checkpoint->chunkWalkers();
+    checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve,
+                      ChunkPlan::choose(ss.nPaths, settings.output.checkpointWalkers, threads,
+                                        sampler->walkerAlignment()));
+    chunks = checkpoint->plan();
     faultInjectionPoint("sampling", 0);
   }
   const long long stepsPerWalker = static_cast<long long>(sampleCurve.rows()) * ss.stepsPerPoint;
   const long long totalSteps = stepsPerWalker * ss.nPaths;
   Progress sampleProgress("sampling", 1000, options.progress);
   SamplerResult paths;
-  const int chunks = (ss.nPaths + chunkWalkers - 1) / chunkWalkers;
-  for (int c = 0; c < chunks; ++c) {
-    const int first = c * chunkWalkers, count = std::min(chunkWalkers, ss.nPaths - first);
+  for (int c = 0; c < chunks.count(); ++c) {
+    const int first = chunks.first(c), count = chunks.size(c);
     const long long before = stepsPerWalker * first;
     SamplerResult part;
     if (checkpoint && checkpoint->hasChunk(c)) {
@@ -257,7 +253,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     }
     sampleProgress.update(static_cast<long long>(1000.0 * (before + stepsPerWalker * count) /
                                                  totalSteps));
-    appendWalkers(paths, part);
+    appendWalkers(paths, part, ss.nPaths);
   }
   sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
   s.stageSeconds["sampling"] = secondsSince(t);
