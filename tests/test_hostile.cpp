@@ -175,11 +175,11 @@ TEST_P(Hostile, FailsCleanly) {
     }
   }
   // A run's checkpoint entries; a compare's: its own job.h5, finished methods and the geodesic
-  // run's, and the geodesic run's walker chunks in geodesic_walkers/.
+  // run's, the geodesic run's walker chunks in geodesic_walkers/, MCMC chains in chains_<method>/.
   const std::regex checkpointEntry(
       c.checkpoint +
       "(/(job|chunk_[0-9]{5}|method_[a-z_]+|geodesic_run)\\.h5|/geodesic_walkers(/(job|chunk_[0-9]{5})"
-      "\\.h5)?)?");
+      "\\.h5)?|/chains_[a-z_]+(/chain_[0-9]{5}\\.h5)?)?");
   for (const auto& [rel, bytes] : after) {
     if (before.count(rel)) continue;
     if (!c.checkpoint.empty() && std::regex_match(rel, checkpointEntry)) continue;

@@ -208,10 +208,11 @@ TEST(Resume, AnotherConfigurationIsRefusedAndNoResumeDiscards) {
 namespace {
 
 // `geotps compare` (engine/pipelines/compare_checkpoint.h): the geodesic method and
-// variable-length MCMC on the tiny 2D surface, walkers in chunks of 8.
+// variable-length MCMC on the tiny 2D surface, walkers in chunks of 8, 4 chains run one after the
+// other (one thread: which chains a kill leaves saved is known).
 const std::string kCompareSets =
     "--set 'compare.methods=[geodesic, mcmc_variable]' --set mcmc.variable_max_evaluations=200000 "
-    "--set output.checkpoint_walkers=8";
+    "--set output.checkpoint_walkers=8 --set mcmc.chains=4 --set sampler.threads=1";
 
 std::string compareArgs(bool quiet) {
   return "compare '" + (kSource / "tests/data/tiny_compare.yaml").string() + "'" +
@@ -256,8 +257,10 @@ TEST(Resume, KilledComparesResumeBitIdentically) {
   EXPECT_FALSE(fs::exists(ref / "cmp.h5.checkpoint"));  // removed once the files are in place
   // In the geodesic run, after its second chunk of walkers: the run's own checkpoint, inside.
   killAndResumeCompare(ref, "chunk:1", true, "--resume: 16 of 24 walkers are saved");
-  // After the geodesic method (method 0) and after both, while the compare file is written.
+  // After the geodesic method (method 0), after MCMC's chains 0 and 1, and after both methods,
+  // while the compare file is written.
   killAndResumeCompare(ref, "method:0", true, "--resume: 1 of 2 methods are saved");
+  killAndResumeCompare(ref, "chain:1", true, "--resume: 2 of 4 chains of mcmc_variable are saved");
   killAndResumeCompare(ref, "compare:0", true, "--resume: 2 of 2 methods are saved");
 }
 

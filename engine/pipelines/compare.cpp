@@ -219,9 +219,14 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   const long long initialEvaluations = observer->evaluations() - e0;
 
   Progress progress(variable ? "mcmc variable" : "mcmc fixed", ss.maxEvaluations, showProgress);
-  const ShootingResult sr = runShooting(make, initial, states, ss, [&](long long d, long long n) {
-    progress.update(std::min(d, n));
-  });
+  // Each finished chain is saved in the compare's checkpoint, and a resumed compare's saved
+  // chains are used instead of being run again (chain c depends only on the seed and c).
+  const std::string method = variable ? "mcmc_variable" : "mcmc_fixed";
+  const ChainStore store =
+      pb.checkpoint ? pb.checkpoint->chainStore(method, ss.chains) : ChainStore{};
+  const ShootingResult sr = runShooting(
+      make, initial, states, ss, [&](long long d, long long n) { progress.update(std::min(d, n)); },
+      &store);
   const std::size_t n = sr.accepted.size();
   progress.finish(fmt::format("{} accepted of {} trials", n, sr.trials));
   if (n == 0) {
@@ -819,7 +824,9 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   JobOptions methodOptions = options;
   methodOptions.checkpointFolder = checkpoint.walkerFolder();
 
-  const CompareContext pb(settings, config, methodOptions, s.geodesicFile, log);
+  CompareContext context(settings, config, methodOptions, s.geodesicFile, log);
+  context.checkpoint = &checkpoint;
+  const CompareContext& pb = context;
   {
     MemoryEstimate m =
         estimateCompareMemory(settings, pb.fullAtom ? pb.molecule->system->getNumParticles() : 0);
@@ -882,6 +889,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
       // A failed method is not saved: --resume runs it again.
       checkpoint.saveMethod(r, m == "geodesic" ? pb.geodesicStaged : std::string());
       if (m == "geodesic") checkpoint.removeWalkers();
+      checkpoint.removeChains(m);
       faultInjectionPoint("method", static_cast<int>(index));
     }
     s.methods.push_back(std::move(r));
