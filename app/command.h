@@ -34,13 +34,14 @@ Command addTrainDenoiserCommand(CLI::App& app);
 struct JobCommandOptions {
   std::string config, out, maxMemory;
   std::uint64_t seed = 0;
+  bool resume = false;   ///< --resume (run, compare: addResumeFlag)
   OutputOptions output;  ///< --quiet, --log
   std::vector<std::string> sets;
   CLI::Option* seedOption = nullptr;
   CLI::Option* outOption = nullptr;
   CLI::Option* maxMemoryOption = nullptr;
 
-  /// --seed and --out as given (unset when absent), and the progress display.
+  /// --seed, --out and --resume as given (unset when absent), and the progress display.
   JobOptions jobOptions() const;
   /// The config with the --set overrides applied.
   Config load() const;
@@ -50,6 +51,10 @@ struct JobCommandOptions {
 std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
                                                         const std::string& configHelp,
                                                         const std::string& outHelp);
+
+/// Declares --resume (continue from the checkpoint folder `<output file>.checkpoint/`); `command`
+/// names the command in the help text.
+void addResumeFlag(CLI::App& cmd, JobCommandOptions& options, const std::string& command);
 
 /// Adds the repeatable `--set KEY=VALUE` option to a subcommand.
 void addSetOption(CLI::App& cmd, std::vector<std::string>& sets);

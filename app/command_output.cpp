@@ -25,8 +25,8 @@ void addOutputOptions(CLI::App& cmd, OutputOptions& options) {
                "files written (stdout, one per line)");
   cmd.add_option("--log", options.logPath,
                  "also write everything the terminal shows without --quiet (configuration, "
-                 "progress as plain lines, summary, the error that ends the command) to this "
-                 "file, replaced if it exists");
+                 "progress as plain lines, summary, warnings, the error that ends the command) to "
+                 "this file, replaced if it exists");
 }
 
 ErrorReport describeError(const std::exception& e) {

@@ -39,8 +39,8 @@ ErrorReport describeError(const std::exception& e);
 ///   print on standard output meanwhile (OpenMM's platform warnings) goes to the log or nowhere.
 /// The log file (plain text, overwritten, created with its folders) is opened at once, so a bad
 /// --log fails before any work; it holds everything the terminal would show without --quiet, the
-/// progress as plain periodic lines (never the bar), and an error that ends the command.
-/// Warnings and errors go to stderr in both modes.
+/// progress as plain periodic lines (never the bar), the warnings (engine/core/warning.h) and an
+/// error that ends the command. Warnings and errors go to stderr in both modes.
 class CommandOutput {
  public:
   /// Throws ConfigError naming --log when the log file cannot be created (a directory, a symbolic

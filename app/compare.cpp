@@ -18,6 +18,7 @@ Command addCompareCommand(CLI::App& app) {
       "potential and write a comparison table (Markdown) and HDF5 file");
   const auto o = addJobCommandOptions(*cmd, "job configuration (YAML; compare.*, mcmc.*, doob.*)",
                                       "comparison HDF5 file (overrides compare.output)");
+  addResumeFlag(*cmd, *o, "compare");
   return {cmd, [o](const std::string& commandLine) {
             runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
               const CompareSummary summary =

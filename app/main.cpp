@@ -40,7 +40,16 @@ JobOptions JobCommandOptions::jobOptions() const {
   if (*outOption) options.output = out;
   if (*maxMemoryOption) options.maxMemory = parseByteSize(maxMemory);
   options.progress = !output.quiet;
+  options.resume = resume;
   return options;
+}
+
+void addResumeFlag(CLI::App& cmd, JobCommandOptions& options, const std::string& command) {
+  cmd.add_flag("--resume", options.resume,
+               fmt::format("continue an interrupted {0} of the same configuration from its "
+                           "checkpoint folder <output file>.checkpoint/ (without it, such a folder "
+                           "is discarded)",
+                           command));
 }
 
 Config JobCommandOptions::load() const { return loadConfig(config, sets); }

@@ -438,6 +438,52 @@ TEST(Cli, QuietPrintsOnlyTheOutputPaths) {
   }
 }
 
+// --log FILE holds every warning printed on stderr, with or without --quiet: a run that discards an
+// old checkpoint folder, and one whose state B lies on a slope (engine/problem/problem.cpp); a
+// compare's method that fails keeps its line too.
+TEST(Cli, LogFileHoldsTheWarnings) {
+  const fs::path dir = freshDir("log_warnings");
+  const std::string config = (kSource / "tests/data/tiny_alanine.yaml").string();
+  // Lines of `text` that start with `prefix`.
+  auto linesStarting = [](const std::string& text, const std::string& prefix) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind(prefix, 0) == 0) out.push_back(line);
+    }
+    return out;
+  };
+  for (const bool quiet : {true, false}) {
+    SCOPED_TRACE(quiet ? "quiet" : "not quiet");
+    fs::create_directories(dir / "w.h5.checkpoint");
+    std::ofstream(dir / "w.h5.checkpoint/chunk_00000.h5") << "a chunk of an interrupted run\n";
+    const CommandResult r = runGeotps("run '" + config + "'" + (quiet ? " -q" : "") +
+                                          " --out w.h5 --log w.log --set states.b=[-1.5,-0.7]",
+                                      dir);
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+    const auto warnings = linesStarting(r.err, "geotps: warning: ");
+    ASSERT_EQ(warnings.size(), 2u) << r.err;
+    // The state is checked in the setup, the checkpoint when sampling starts.
+    EXPECT_NE(warnings[0].find("key 'states.b': (-1.5000, -0.7000) is not at a minimum"),
+              std::string::npos)
+        << warnings[0];
+    EXPECT_NE(warnings[1].find("discarding w.h5.checkpoint (1 saved chunks"), std::string::npos)
+        << warnings[1];
+    EXPECT_EQ(linesStarting(readText(dir / "w.log"), "geotps: warning: "), warnings);
+  }
+  // A compare method that fails (no accepted shooting move in a budget of 1 evaluation): its line
+  // on stderr is in the log.
+  const CommandResult c = runGeotps(
+      "compare '" + (kSource / "tests/data/tiny_compare.yaml").string() +
+          "' -q --out c.h5 --log c.log --set 'compare.methods=[geodesic, mcmc_variable]' --set "
+          "mcmc.variable_max_evaluations=1",
+      dir);
+  EXPECT_NE(c.exitCode, 0);
+  const auto failed = linesStarting(c.err, "geotps: MCMC two-way shooting, variable length failed");
+  ASSERT_EQ(failed.size(), 1u) << c.err;
+  EXPECT_EQ(linesStarting(readText(dir / "c.log"), "geotps: MCMC two-way"), failed);
+}
+
 // --log FILE: the configuration, progress as plain lines (never the bar) and the summary, with or
 // without --quiet; the error that ends a command is logged too; a log target that is not a new path
 // or a regular file is refused by name before any work (exit 2).

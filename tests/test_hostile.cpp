@@ -32,8 +32,8 @@ struct HostileCase {
   std::string name, setup, args, stdoutTo;
   std::string tmpfs;   ///< size of a tmpfs mounted at ./full (a full disk); needs root
   std::string signal;  ///< send this signal (INT, TERM, HUP, KILL) after `after` seconds
-  /// A run's checkpoint folder the case may leave (an interrupted run keeps its finished walkers
-  /// for --resume): only job.h5 and whole chunk_<c>.h5 files, no temporary, inside it.
+  /// A run's or compare's checkpoint folder the case may leave (an interrupted command keeps its
+  /// finished work for --resume): only job.h5 and whole piece files, no temporary, inside it.
   std::string checkpoint;
   double after = 0.0;
   int group = 0, exit = 0;
@@ -160,7 +160,9 @@ TEST_P(Hostile, FailsCleanly) {
                           substitute(c.args) + " > '" + out + "' 2> stderr.txt";
   const int code = runShell(cmd);
   const std::string err = geotps::test::readText(dir / "stderr.txt");
-  if (c.signal.empty()) EXPECT_NE(code, 124) << "timed out (a hang): " << cmd;
+  if (c.signal.empty()) {
+    EXPECT_NE(code, 124) << "timed out (a hang): " << cmd;
+  }
   EXPECT_EQ(code, c.exit) << cmd << "\nstderr:\n" << err;
   for (const auto& e : c.expect)
     EXPECT_NE(err.find(e), std::string::npos) << "stderr lacks '" << e << "':\n" << err;
@@ -174,7 +176,12 @@ TEST_P(Hostile, FailsCleanly) {
       EXPECT_TRUE(after.at(rel) == bytes) << rel << " (pre-existing) was changed";
     }
   }
-  const std::regex checkpointEntry(c.checkpoint + "(/(job|chunk_[0-9]{5})\\.h5)?");
+  // A run's checkpoint entries; a compare's: its own job.h5, finished methods and the geodesic
+  // run's, the geodesic run's walker chunks in geodesic_walkers/, MCMC chains in chains_<method>/.
+  const std::regex checkpointEntry(
+      c.checkpoint +
+      "(/(job|chunk_[0-9]{5}|method_[a-z_]+|geodesic_run)\\.h5|/geodesic_walkers(/(job|chunk_[0-9]{5})"
+      "\\.h5)?|/chains_[a-z_]+(/chain_[0-9]{5}\\.h5)?)?");
   for (const auto& [rel, bytes] : after) {
     if (before.count(rel)) continue;
     if (!c.checkpoint.empty() && std::regex_match(rel, checkpointEntry)) continue;

@@ -2,11 +2,16 @@
 // at three moments (after the geodesic, before any walker is saved; after a saved chunk; while the
 // result file is written) and
 // then continued with --resume gives a result file whose datasets equal an uninterrupted run's, bit
-// for bit; the checkpoint is refused for another configuration and discarded without --resume.
+// for bit; the checkpoint is refused for another configuration and discarded without --resume. The
+// same for `geotps compare` (engine/pipelines/compare_checkpoint.h), whose resumed files also equal
+// an uninterrupted compare's in every attribute but the clock's.
 #include <gtest/gtest.h>
 
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <regex>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,8 +31,30 @@ bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
 }
 
+/// Text with the wall times of a compare table masked: the last column of the first table ("wall
+/// s") and the command and seconds of its closing note.
+std::string withoutWallTimes(const std::string& table) {
+  std::istringstream in(table);
+  std::string out, line;
+  bool wallTable = false;
+  while (std::getline(in, line)) {
+    if (contains(line, "| wall s |")) wallTable = true;
+    if (line.empty()) wallTable = false;
+    if (wallTable && line.size() > 2 && line.rfind("| ", 0) == 0 && !contains(line, "| wall s |") &&
+        !contains(line, "---")) {
+      const std::size_t last = line.rfind(" | ", line.size() - 3);
+      if (last != std::string::npos) line = line.substr(0, last) + " | (wall) |";
+    }
+    // The closing note: the command line (a resumed compare's has --resume) and the wall time.
+    out += std::regex_replace(line, std::regex("Produced by `[^`]*` in [0-9.]+ s"),
+                              "Produced by (command) in (wall) s") +
+           "\n";
+  }
+  return out;
+}
+
 /// Every dataset of `a` equals `b`'s, bit for bit (numbers compared through their bytes as
-/// doubles, which float32 and int64 convert to exactly here; strings as text).
+/// doubles, which float32 and int64 convert to exactly here; strings as text, wall times masked).
 void expectSameDatasets(const std::string& a, const std::string& b) {
   H5File fa(a, H5File::Mode::Read), fb(b, H5File::Mode::Read);
   const auto names = fa.datasetPaths();
@@ -45,12 +72,39 @@ void expectSameDatasets(const std::string& a, const std::string& b) {
       text = true;
     }
     if (text) {
-      EXPECT_EQ(fa.readString(name), fb.readString(name));
+      EXPECT_EQ(withoutWallTimes(fa.readString(name)), withoutWallTimes(fb.readString(name)));
       continue;
     }
     ASSERT_EQ(va.size(), vb.size());
     EXPECT_EQ(std::memcmp(va.data(), vb.data(), va.size() * sizeof(double)), 0);
   }
+}
+
+/// Every attribute of every group and dataset of `a` equals `b`'s (numbers bit for bit), but the
+/// clock's: `created` and the wall times.
+void expectSameAttributes(const std::string& a, const std::string& b) {
+  H5File fa(a, H5File::Mode::Read), fb(b, H5File::Mode::Read);
+  std::vector<std::string> objects = fa.groupPaths();
+  ASSERT_EQ(objects, fb.groupPaths());
+  for (const auto& d : fa.datasetPaths()) objects.push_back(d);
+  std::size_t compared = 0;
+  for (const auto& object : objects) {
+    const auto names = fa.attributeNames(object);
+    ASSERT_EQ(names, fb.attributeNames(object)) << object;
+    for (const auto& name : names) {
+      if (name == "created" || name.rfind("wall_seconds", 0) == 0) continue;
+      SCOPED_TRACE(object + " attribute " + name);
+      if (fa.isNumericAttribute(object, name)) {
+        const double x = fa.readAttributeDouble(object, name),
+                     y = fb.readAttributeDouble(object, name);
+        EXPECT_EQ(std::memcmp(&x, &y, sizeof x), 0) << x << " vs " << y;
+      } else {
+        EXPECT_EQ(fa.readAttributeString(object, name), fb.readAttributeString(object, name));
+      }
+      ++compared;
+    }
+  }
+  EXPECT_GT(compared, 50u);
 }
 
 struct Job {
@@ -149,4 +203,86 @@ TEST(Resume, AnotherConfigurationIsRefusedAndNoResumeDiscards) {
   EXPECT_TRUE(contains(blocked.err, "out.h5.checkpoint")) << blocked.err;
   EXPECT_EQ(geotps::test::readText(dir3 / "out.h5.checkpoint"), "not ours\n");
   EXPECT_FALSE(fs::exists(dir3 / "out.h5"));
+}
+
+namespace {
+
+// `geotps compare` (engine/pipelines/compare_checkpoint.h): the geodesic method and
+// variable-length MCMC on the tiny 2D surface, walkers in chunks of 8, 4 chains run one after the
+// other (one thread: which chains a kill leaves saved is known).
+const std::string kCompareSets =
+    "--set 'compare.methods=[geodesic, mcmc_variable]' --set mcmc.variable_max_evaluations=200000 "
+    "--set output.checkpoint_walkers=8 --set mcmc.chains=4 --set sampler.threads=1";
+
+std::string compareArgs(bool quiet) {
+  return "compare '" + (kSource / "tests/data/tiny_compare.yaml").string() + "'" +
+         (quiet ? " -q" : "") + " --out cmp.h5 " + kCompareSets;
+}
+
+/// A compare killed at `killAt` and resumed gives the files of the uninterrupted compare in `ref`;
+/// `note` is what the resumed compare reports about its checkpoint.
+void killAndResumeCompare(const fs::path& ref, const std::string& killAt, bool folder,
+                          const std::string& note) {
+  SCOPED_TRACE("compare killed at " + killAt);
+  const fs::path dir = freshDir("geotps_resume_compare_killed");
+  const auto killed = runGeotps(compareArgs(true), dir, "GEOTPS_FAULT_KILL=" + killAt);
+  ASSERT_TRUE(killed.exitCode == 128 + 9 || killed.exitCode == -1) << killed.exitCode << killed.err;
+  for (const char* name : {"cmp.h5", "cmp.md", "cmp_geodesic.h5"}) {
+    EXPECT_FALSE(fs::exists(dir / name)) << name;
+  }
+  ASSERT_EQ(fs::is_directory(dir / "cmp.h5.checkpoint"), folder);
+
+  const auto resumed = runGeotps(compareArgs(false) + " --resume", dir);
+  ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
+  EXPECT_TRUE(contains(resumed.out, note)) << resumed.out;
+  EXPECT_FALSE(fs::exists(dir / "cmp.h5.checkpoint"));
+  for (const auto& e : fs::directory_iterator(dir)) {
+    EXPECT_FALSE(contains(e.path().filename().string(), ".tmp-")) << e.path();
+  }
+  for (const char* name : {"cmp.h5", "cmp_geodesic.h5"}) {
+    SCOPED_TRACE(name);
+    expectSameDatasets((ref / name).string(), (dir / name).string());
+    expectSameAttributes((ref / name).string(), (dir / name).string());
+  }
+  EXPECT_EQ(withoutWallTimes(geotps::test::readText(ref / "cmp.md")),
+            withoutWallTimes(geotps::test::readText(dir / "cmp.md")));
+}
+
+}  // namespace
+
+TEST(Resume, KilledComparesResumeBitIdentically) {
+  const fs::path ref = freshDir("geotps_resume_compare_ref");
+  const auto r0 = runGeotps(compareArgs(true), ref);
+  ASSERT_EQ(r0.exitCode, 0) << r0.err;
+  EXPECT_FALSE(fs::exists(ref / "cmp.h5.checkpoint"));  // removed once the files are in place
+  // In the geodesic run, after its second chunk of walkers: the run's own checkpoint, inside.
+  killAndResumeCompare(ref, "chunk:1", true, "--resume: 16 of 24 walkers are saved");
+  // After the geodesic method (method 0), after MCMC's chains 0 and 1, and after both methods,
+  // while the compare file is written.
+  killAndResumeCompare(ref, "method:0", true, "--resume: 1 of 2 methods are saved");
+  killAndResumeCompare(ref, "chain:1", true, "--resume: 2 of 4 chains of mcmc_variable are saved");
+  killAndResumeCompare(ref, "compare:0", true, "--resume: 2 of 2 methods are saved");
+}
+
+TEST(Resume, CompareRefusesAnotherConfigurationAndDiscardsWithoutResume) {
+  const fs::path dir = freshDir("geotps_resume_compare_refused");
+  const int killed = runGeotps(compareArgs(true), dir, "GEOTPS_FAULT_KILL=method:0").exitCode;
+  ASSERT_TRUE(killed == 128 + 9 || killed == -1) << killed;
+  ASSERT_TRUE(fs::exists(dir / "cmp.h5.checkpoint/method_geodesic.h5"));
+
+  const auto other = runGeotps(compareArgs(true) + " --seed 6 --resume", dir);
+  EXPECT_EQ(other.exitCode, 2);
+  EXPECT_TRUE(contains(other.err, "cmp.h5.checkpoint belongs to another configuration"))
+      << other.err;
+  EXPECT_TRUE(contains(other.err, "'seed: 5' in the checkpoint, 'seed: 6' now")) << other.err;
+  EXPECT_TRUE(fs::exists(dir / "cmp.h5.checkpoint/method_geodesic.h5"));
+  EXPECT_FALSE(fs::exists(dir / "cmp.h5"));
+
+  const auto fresh = runGeotps(compareArgs(true), dir);
+  EXPECT_EQ(fresh.exitCode, 0) << fresh.err;
+  EXPECT_TRUE(contains(fresh.err, "warning: discarding")) << fresh.err;
+  EXPECT_TRUE(contains(fresh.err, "1 saved method results of an interrupted compare"))
+      << fresh.err;
+  EXPECT_FALSE(fs::exists(dir / "cmp.h5.checkpoint"));
+  EXPECT_TRUE(fs::exists(dir / "cmp.h5"));
 }

@@ -6,6 +6,10 @@
 
 #include <atomic>
 #include <cmath>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <vector>
 
 #include "engine/baselines/settings.h"
 #include "engine/baselines/shooting.h"
@@ -212,6 +216,59 @@ TEST(Shooting, ReproducibleAcrossThreadCounts) {
   for (std::size_t i = 0; i < one.accepted.size(); ++i) {
     EXPECT_EQ(one.accepted[i].maxEnergy, two.accepted[i].maxEnergy);
     EXPECT_EQ(one.accepted[i].length, two.accepted[i].length);
+  }
+}
+
+// The chain store (compare --resume): every chain run is handed to save() once; a second call
+// whose load() gives back chains 0 and 2 runs only chain 1 (counted by the dynamics it creates)
+// and returns what the uninterrupted call did.
+TEST(Shooting, SavedChainsAreUsedInsteadOfRunAgain) {
+  const DoubleWell well(3.0, 10.0);
+  const StateBalls states = wellStates();
+  auto observer = makeOverdampedDynamics(well, kDs, 1.0);
+  const ShootingPath initial = straightPath(*observer, 150);
+  ShootingSettings s;
+  s.variableLength = true;
+  s.maxLength = 3000;
+  s.maxEvaluations = 60000;
+  s.chains = 3;
+  s.threads = 2;
+  s.seed = 11;
+  std::mutex mutex;
+  std::map<int, ChainResult> saved;
+  ChainStore store;
+  store.save = [&](int chain, const ChainResult& r) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    EXPECT_TRUE(saved.emplace(chain, r).second) << "chain " << chain << " saved twice";
+  };
+  std::vector<int> created;
+  auto make = [&](int chain) {
+    const std::lock_guard<std::mutex> lock(mutex);
+    created.push_back(chain);
+    return makeOverdampedDynamics(well, kDs, 1.0);
+  };
+  const ShootingResult whole = runShooting(make, initial, states, s, {}, &store);
+  ASSERT_EQ(saved.size(), 3u);
+  long long trials = 0;
+  for (const auto& [chain, r] : saved) trials += r.trials;
+  EXPECT_EQ(trials, whole.trials);
+
+  created.clear();
+  ChainStore resumed;
+  resumed.load = [&](int chain) -> std::optional<ChainResult> {
+    if (chain == 1) return std::nullopt;
+    return saved.at(chain);
+  };
+  const ShootingResult again = runShooting(make, initial, states, s, {}, &resumed);
+  EXPECT_EQ(created, std::vector<int>{1});
+  EXPECT_EQ(again.trials, whole.trials);
+  EXPECT_EQ(again.evaluations, whole.evaluations);
+  ASSERT_EQ(again.accepted.size(), whole.accepted.size());
+  for (std::size_t i = 0; i < whole.accepted.size(); ++i) {
+    EXPECT_EQ(again.accepted[i].chain, whole.accepted[i].chain);
+    EXPECT_EQ(again.accepted[i].trial, whole.accepted[i].trial);
+    EXPECT_EQ(again.accepted[i].maxEnergy, whole.accepted[i].maxEnergy);
+    EXPECT_EQ(again.accepted[i].cvFrames, whole.accepted[i].cvFrames);
   }
 }
 

@@ -337,7 +337,7 @@ AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int st
 ShootingResult runShooting(
     const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
     const ShootingPath& initial, const StateBalls& states, const ShootingSettings& s,
-    const ShootingProgress& progress) {
+    const ShootingProgress& progress, const ChainStore* store) {
   if (s.chains < 1) throw std::invalid_argument("shooting: chains must be >= 1");
   if (s.maxEvaluations < 1) throw std::invalid_argument("shooting: budget must be >= 1");
   if (s.storeEvery < 1) throw std::invalid_argument("shooting: storeEvery must be >= 1");
@@ -366,6 +366,16 @@ ShootingResult runShooting(
       [&](std::size_t begin, std::size_t end, int worker) {
         for (std::size_t c = begin; c < end; ++c) {
           const int chain = static_cast<int>(c);
+          if (store && store->load) {
+            if (std::optional<ChainResult> saved = store->load(chain)) {
+              perChain[c] = std::move(saved->accepted);
+              trials[c] = saved->trials;
+              evaluations[c] = saved->evaluations;
+              const long long now = done.fetch_add(evaluations[c]) + evaluations[c];
+              if (worker == 0 && progress) progress(now, s.maxEvaluations);
+              continue;
+            }
+          }
           auto dyn = makeDynamics(chain);
           const int S = dyn->configurationSize();
           if (initial.configurations.size() != L0 * static_cast<std::size_t>(S)) {
@@ -438,6 +448,7 @@ ShootingResult runShooting(
             if (worker == 0 && progress) progress(now, s.maxEvaluations);
           }
           evaluations[c] = dyn->evaluations() - e0;
+          if (store && store->save) store->save(chain, {perChain[c], trials[c], evaluations[c]});
         }
       });
 

@@ -17,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -154,12 +155,29 @@ ShootingPath fitPathLength(const ShootingPath& path, int length);
 
 using ShootingProgress = std::function<void(long long evaluationsDone, long long budget)>;
 
+/// One chain's share of a ShootingResult: what a checkpoint keeps of a finished chain.
+struct ChainResult {
+  std::vector<AcceptedPath> accepted;  ///< in trial order
+  long long trials = 0;
+  long long evaluations = 0;
+};
+
+/// Checkpoint hooks of runShooting (`geotps compare --resume`): `load(c)` gives chain c's saved
+/// result, which runShooting then uses instead of running the chain; `save(c, r)` receives each
+/// chain runShooting ran, as soon as it is done, from the worker thread that ran it (calls may
+/// come from several threads at once). Chain c's result depends only on the settings and c, so
+/// a result built from saved and new chains equals that of one uninterrupted call.
+struct ChainStore {
+  std::function<std::optional<ChainResult>(int chain)> load;
+  std::function<void(int chain, const ChainResult& result)> save;
+};
+
 /// Runs the chains from `initial` (which must run from A to B, with L frames for fixed length).
 /// `makeDynamics(chain)` creates chain `chain`'s dynamics; chain c draws from Rng(seed, c).
 /// Throws std::invalid_argument for a bad initial path or settings.
 ShootingResult runShooting(
     const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
     const ShootingPath& initial, const StateBalls& states, const ShootingSettings& settings,
-    const ShootingProgress& progress = {});
+    const ShootingProgress& progress = {}, const ChainStore* store = nullptr);
 
 }  // namespace geotps

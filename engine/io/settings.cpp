@@ -28,8 +28,9 @@ const std::vector<KeySpec>& outputKeys() {
        .type = KeyType::Int,
        .defaultValue = "0",
        .unit = "1",
-       .description = "walkers per checkpoint chunk of `geotps run`: each finished chunk is saved "
-                      "in `<output file>.checkpoint/`, which `--resume` continues from; 0 = "
+       .description = "walkers per checkpoint chunk of `geotps run` (and of the geodesic run of "
+                      "`geotps compare`): each finished chunk is saved in `<output "
+                      "file>.checkpoint/`, which `--resume` continues from; 0 = "
                       "automatic (about 20 chunks, at least 4 walkers per thread); batched walkers "
                       "round it up to whole batches",
        .min = 0.0,

@@ -17,9 +17,11 @@
 
 #include "engine/baselines/shooting.h"
 #include "engine/core/clock.h"
+#include "engine/core/fault_injection.h"
 #include "engine/core/features.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
+#include "engine/core/warning.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
@@ -28,6 +30,7 @@
 #include "engine/metrics/crossing.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/pipelines/compare_checkpoint.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "geotps/version.h"
@@ -216,9 +219,14 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   const long long initialEvaluations = observer->evaluations() - e0;
 
   Progress progress(variable ? "mcmc variable" : "mcmc fixed", ss.maxEvaluations, showProgress);
-  const ShootingResult sr = runShooting(make, initial, states, ss, [&](long long d, long long n) {
-    progress.update(std::min(d, n));
-  });
+  // Each finished chain is saved in the compare's checkpoint, and a resumed compare's saved
+  // chains are used instead of being run again (chain c depends only on the seed and c).
+  const std::string method = variable ? "mcmc_variable" : "mcmc_fixed";
+  const ChainStore store =
+      pb.checkpoint ? pb.checkpoint->chainStore(method, ss.chains) : ChainStore{};
+  const ShootingResult sr = runShooting(
+      make, initial, states, ss, [&](long long d, long long n) { progress.update(std::min(d, n)); },
+      &store);
   const std::size_t n = sr.accepted.size();
   progress.finish(fmt::format("{} accepted of {} trials", n, sr.trials));
   if (n == 0) {
@@ -813,8 +821,15 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   checkOutputTarget(s.geodesicFile);
   checkOutputTarget(s.tableFile);
   OwnedTemporary geodesicStaged(temporaryPathFor(s.geodesicFile));
+  // Each finished method's result is saved in <output>.checkpoint/ (the geodesic run's walker
+  // chunks inside it), for --resume; the folder is removed once the three files are in place.
+  CompareCheckpoint checkpoint(s.outputFile, options.resume, log);
+  JobOptions methodOptions = options;
+  methodOptions.checkpointFolder = checkpoint.walkerFolder();
 
-  const CompareContext pb(settings, config, options, s.geodesicFile, log);
+  CompareContext context(settings, config, methodOptions, s.geodesicFile, log);
+  context.checkpoint = &checkpoint;
+  const CompareContext& pb = context;
   {
     MemoryEstimate m =
         estimateCompareMemory(settings, pb.fullAtom ? pb.molecule->system->getNumParticles() : 0);
@@ -839,9 +854,21 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   // The geodesic first: the MCMC methods need its paths.
   std::stable_partition(order.begin(), order.end(),
                         [](const std::string& m) { return m == "geodesic"; });
+  checkpoint.begin(settings.source, config.effectiveYaml(), order);
   bool geodesicOk = false;
-  for (const auto& m : order) {
+  for (std::size_t index = 0; index < order.size(); ++index) {
+    const std::string& m = order[index];
     const CompareMethod& method = compareMethod(m, settings.source);
+    if (checkpoint.hasMethod(m)) {
+      fmt::print(log, "# compare: {}: the result saved in {}\n", method.label, checkpoint.folder());
+      std::fflush(log);
+      if (m == "geodesic") {
+        checkpoint.restoreGeodesicRun(pb.geodesicStaged);
+        geodesicOk = true;
+      }
+      s.methods.push_back(checkpoint.loadMethod(m));
+      continue;
+    }
     MethodResult r;
     fmt::print(log, "# compare: {}\n", method.label);
     std::fflush(log);
@@ -857,10 +884,17 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
       r = MethodResult{};
       r.ok = false;
       r.error = e.what();
-      fmt::print(stderr, "geotps: {} failed: {}\n", method.label, e.what());
+      printDiagnostic(fmt::format("geotps: {} failed: {}", method.label, e.what()));
     }
     r.method = m;
     r.label = method.label;
+    if (r.ok) {
+      // A failed method is not saved: --resume runs it again.
+      checkpoint.saveMethod(r, m == "geodesic" ? pb.geodesicStaged : std::string());
+      if (m == "geodesic") checkpoint.removeWalkers();
+      checkpoint.removeChains(m);
+      faultInjectionPoint("method", static_cast<int>(index));
+    }
     s.methods.push_back(std::move(r));
   }
   s.wallSeconds = secondsSince(t0);
@@ -895,6 +929,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     return list;
   }());
   f.setAttribute("/summary", "wall_seconds", s.wallSeconds, "s");
+  faultInjectionPoint("compare", 0);
   // Committed in this order; a failure removes what this run already renamed into place.
   writer.commit();
   try {
@@ -906,6 +941,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     if (geodesicOk) std::filesystem::remove(s.geodesicFile, ignored);
     throw;
   }
+  checkpoint.remove();
   for (const auto& r : s.methods) {
     if (!r.ok) {
       throw std::runtime_error(

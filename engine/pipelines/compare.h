@@ -60,6 +60,8 @@ struct MethodResult {
   std::vector<MethodDataset> datasets;
 };
 
+class CompareCheckpoint;
+
 /// What every compare method shares: the job's settings, the potential (2D) or the molecule (full
 /// atom), the two states and how paths are judged.
 struct CompareContext {
@@ -74,6 +76,9 @@ struct CompareContext {
   /// chains start from it, and it is renamed to geodesicFile only when the compare succeeds.
   std::string geodesicStaged;
   std::FILE* log = nullptr;
+  /// The compare's checkpoint (compare_checkpoint.h): the MCMC methods save each finished chain
+  /// in it; null: none.
+  CompareCheckpoint* checkpoint = nullptr;
   Problem problem;  ///< the job's problem (states.a/b; the baselines use a, b below)
   bool fullAtom = false;
   PotentialPtr potential;  ///< 2D: the job's potential; full atom: the CV surface (in kT)

@@ -56,9 +56,13 @@ struct JobOptions {
   /// --max-memory: refuse a job whose estimated memory exceeds this many bytes (absent: the
   /// machine's RAM; engine/pipelines/memory_estimate.h)
   std::optional<std::uint64_t> maxMemory;
-  /// --resume (`geotps run`): continue from the checkpoint folder of the output file
-  /// (engine/pipelines/checkpoint.h) instead of discarding it.
+  /// --resume (`geotps run`, `geotps compare`): continue from the checkpoint folder of the output
+  /// file (engine/pipelines/checkpoint.h) instead of discarding it.
   bool resume = false;
+  /// The folder of the walker checkpoint when set: a compare's geodesic run (staged with stageAs)
+  /// keeps its chunks inside the compare's checkpoint, and the compare removes them. Unset: `geotps
+  /// run` uses `<output file>.checkpoint`, and a staged run keeps its walkers in memory.
+  std::optional<std::string> checkpointFolder;
 };
 
 /// Applies --seed, and --out as `outputKey` (a String key), to the config, so that the effective

@@ -16,6 +16,7 @@
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
 #include "engine/core/schedule.h"
+#include "engine/core/warning.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/denoisers/registry.h"
 #include "engine/geodesic/geodesic_solver.h"
@@ -133,7 +134,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   if (options.stageAs) checkOutputTarget(s.outputFile);
   AtomicH5Writer writer(options.stageAs ? *options.stageAs : s.outputFile);
   const Problem problem = makeProblem(settings);
-  for (const auto& w : problem.warnings) fmt::print(stderr, "geotps: warning: {}\n", w);
+  for (const auto& w : problem.warnings) printWarning(w);
   const bool fullAtom = problem.fullAtom();
   // The large arrays, from the settings, before any of them is allocated.
   enforceMemoryLimit(
@@ -221,27 +222,24 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule, sampling);
   s.kind = sampler->kind();
   // The walkers in chunks, each saved in the checkpoint folder as soon as it is done (a compare's
-  // staged geodesic run keeps everything in memory: compare has no --resume).
+  // geodesic run in the folder the compare gives, which the compare removes).
   std::optional<RunCheckpoint> checkpoint;
-  int chunkWalkers = ss.nPaths;
-  if (!options.stageAs) {
-    checkpoint.emplace(s.outputFile, options.resume, log);
-    const int requested = settings.output.checkpointWalkers;
-    const int alignment = sampler->walkerAlignment();
-    chunkWalkers = requested > 0 ? ((requested + alignment - 1) / alignment) * alignment
-                                 : automaticChunkWalkers(ss.nPaths, threads, alignment);
-    checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve, ss.nPaths,
-                      chunkWalkers);
-    chunkWalkers = checkpoint->chunkWalkers();
+  ChunkPlan chunks = ChunkPlan::single(ss.nPaths);
+  if (!options.stageAs || options.checkpointFolder) {
+    checkpoint.emplace(options.checkpointFolder.value_or(s.outputFile + ".checkpoint"),
+                       options.resume, log);
+    checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve,
+                      ChunkPlan::choose(ss.nPaths, settings.output.checkpointWalkers, threads,
+                                        sampler->walkerAlignment()));
+    chunks = checkpoint->plan();
     faultInjectionPoint("sampling", 0);
   }
   const long long stepsPerWalker = static_cast<long long>(sampleCurve.rows()) * ss.stepsPerPoint;
   const long long totalSteps = stepsPerWalker * ss.nPaths;
   Progress sampleProgress("sampling", 1000, options.progress);
   SamplerResult paths;
-  const int chunks = (ss.nPaths + chunkWalkers - 1) / chunkWalkers;
-  for (int c = 0; c < chunks; ++c) {
-    const int first = c * chunkWalkers, count = std::min(chunkWalkers, ss.nPaths - first);
+  for (int c = 0; c < chunks.count(); ++c) {
+    const int first = chunks.first(c), count = chunks.size(c);
     const long long before = stepsPerWalker * first;
     SamplerResult part;
     if (checkpoint && checkpoint->hasChunk(c)) {
@@ -255,7 +253,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     }
     sampleProgress.update(static_cast<long long>(1000.0 * (before + stepsPerWalker * count) /
                                                  totalSteps));
-    appendWalkers(paths, part);
+    appendWalkers(paths, part, ss.nPaths);
   }
   sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
   s.stageSeconds["sampling"] = secondsSince(t);
@@ -408,7 +406,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   }
   faultInjectionPoint("output", 0);
   writer.commit();
-  if (checkpoint) checkpoint->remove();
+  if (checkpoint && !options.checkpointFolder) checkpoint->remove();
   return s;
 }
 

@@ -191,6 +191,14 @@ void appendTo(std::vector<T>& a, const std::vector<T>& b) {
   a.insert(a.end(), b.begin(), b.end());
 }
 
+/// Room in `v` (which holds `walkers` walkers' values) for `total` walkers, allocated once.
+template <class T>
+void reserveFor(std::vector<T>& v, Eigen::Index walkers, int total) {
+  if (walkers > 0 && total > walkers) {
+    v.reserve(v.size() / static_cast<std::size_t>(walkers) * static_cast<std::size_t>(total));
+  }
+}
+
 }  // namespace
 
 Eigen::MatrixXd Sampler::walkedCurve(const Eigen::MatrixXd& curve) const {
@@ -234,10 +242,18 @@ void reverseInTime(SamplerResult& r, const Eigen::VectorXd& startedFrom) {
   }
 }
 
-void appendWalkers(SamplerResult& all, const SamplerResult& part) {
+void appendWalkers(SamplerResult& all, const SamplerResult& part, int totalWalkers) {
   if (all.finalPositions.rows() == 0) {
     all = part;
     if (part.fullAtom) all.fullAtom = std::make_shared<FullAtomPaths>(*part.fullAtom);
+    // The frame arrays grow chunk by chunk: their final size is allocated now, once.
+    const Eigen::Index walkers = part.finalPositions.rows();
+    reserveFor(all.frames, walkers, totalWalkers);
+    if (all.fullAtom) {
+      reserveFor(all.fullAtom->frames, walkers, totalWalkers);
+      reserveFor(all.fullAtom->energy, walkers, totalWalkers);
+      reserveFor(all.fullAtom->cv, walkers, totalWalkers);
+    }
     return;
   }
   if (all.dimension != part.dimension || all.framesPerPath != part.framesPerPath ||

@@ -54,8 +54,10 @@ bool samplesReversed(const Problem& problem, const std::string& direction);
 /// `startedFrom` (the point every walker started at, in x) their `finalPositions`.
 void reverseInTime(SamplerResult& result, const Eigen::VectorXd& startedFrom);
 
-/// Appends `part` (the walkers after those of `all`) to `all`; an empty `all` becomes `part`.
-void appendWalkers(SamplerResult& all, const SamplerResult& part);
+/// Appends `part` (the walkers after those of `all`) to `all`; an empty `all` becomes `part`, with
+/// room in its frame arrays for `totalWalkers` walkers (the job's count, when known), so that
+/// appending the later parts allocates nothing more.
+void appendWalkers(SamplerResult& all, const SamplerResult& part, int totalWalkers = 0);
 
 /// Every field of a (partial) sampler result, exactly (frames float32, the rest as computed), in
 /// `file` under `group`; loadWalkers() reads it back equal, checking shapes against `expected`
