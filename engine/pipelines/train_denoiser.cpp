@@ -91,7 +91,7 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
       }
     }
     std::vector<double> low, high;
-    if (!potential->isPeriodic()) {
+    if (!potential->hasDataBox()) {
       low = job.denoiser.boxLow;
       high = job.denoiser.boxHigh;
     }
@@ -113,9 +113,9 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
           tempering, effectiveSampleSize(settings.sampleLogWeights));
     }
     for (int d = 0; d < potential->dimension(); ++d) {
-      if (potential->isPeriodic()) {
+      if (potential->hasDataBox()) {
         settings.dataLow.push_back(potential->boxLow(d));
-        settings.dataHigh.push_back(potential->boxLow(d) + potential->period(d));
+        settings.dataHigh.push_back(potential->boxHigh(d));
       } else {
         settings.dataLow.push_back(low[d]);
         settings.dataHigh.push_back(high[d]);
@@ -124,7 +124,7 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
     settings.source = fmt::format(
         "langevin: {} walkers from a {} grid, {} steps of ds = {} at kT = {} on {}{}, seed {}",
         nWanted, startKind == "boltzmann" ? "Boltzmann-resampled" : "uniform", steps, ds, kT, what,
-        potential->isPeriodic() ? " (final positions wrapped into the periodic box)" : "",
+        potential->isPeriodic() ? " (final positions wrapped along the periodic axes)" : "",
         settings.seed);
     settings.source += weightText;
     if (ts.scoreTargets) {
