@@ -124,7 +124,7 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
     settings.source = fmt::format(
         "langevin: {} walkers from a {} grid, {} steps of ds = {} at kT = {} on {}{}, seed {}",
         nWanted, startKind == "boltzmann" ? "Boltzmann-resampled" : "uniform", steps, ds, kT, what,
-        potential->isPeriodic() ? " (final positions wrapped along the periodic axes)" : "",
+        potential->isPeriodic() ? " (final positions wrapped into the periodic box)" : "",
         settings.seed);
     settings.source += weightText;
     if (ts.scoreTargets) {
