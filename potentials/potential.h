@@ -38,10 +38,18 @@ class Potential {
   /// Unit of x, e.g. "rad" or "nm".
   virtual std::string coordinateUnit() const { return "1"; }
 
-  /// Periodic box: when `isPeriodic()`, coordinate d lives in [boxLow(d), boxLow(d) + period(d)).
+  /// Periodicity, per axis: `period(d)` > 0 makes coordinate d periodic, living in
+  /// [boxLow(d), boxLow(d) + period(d)); `period(d)` == 0 marks a non-periodic axis.
+  /// `isPeriodic()` is true when at least one axis is periodic.
   virtual bool isPeriodic() const { return false; }
   virtual double boxLow(int d) const { return 0.0; }
   virtual double period(int d) const { return 0.0; }
+  /// The box the potential's own data covers (e.g. a tabulated surface's grid), on every axis,
+  /// periodic or not: [boxLow(d), boxHigh(d)). A potential without one (an analytic potential
+  /// defined on all of R^D) returns false, and callers take the box from the config
+  /// (denoiser.box_low .. box_high). For a periodic axis boxHigh(d) = boxLow(d) + period(d).
+  virtual bool hasDataBox() const { return isPeriodic(); }
+  virtual double boxHigh(int d) const { return boxLow(d) + period(d); }
 };
 
 using PotentialPtr = std::shared_ptr<const Potential>;

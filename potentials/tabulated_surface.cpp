@@ -1,6 +1,7 @@
-// Tabulated periodic 2D surfaces: reading and validating grid files, periodic wrapping and
-// nearest-grid lookup, and the C2 periodic bicubic-spline interpolant (value and analytic gradient)
-// that turns a grid such as the alanine dipeptide (phi, psi) surface into a Potential.
+// Tabulated 2D surfaces: reading and validating grid files, periodic wrapping and nearest-grid
+// lookup, and the C2 bicubic-spline interpolant (periodic or natural per axis; value and analytic
+// gradient) that turns a grid such as the alanine dipeptide (phi, psi) surface into a Potential
+// (docs/method.md, "The tabulated surface").
 #include "potentials/tabulated_surface.h"
 
 #include <fmt/format.h>
@@ -50,6 +51,17 @@ int nearestIndex(double x, double x0, double h, int n) {
   if (k >= n) k -= n;
   if (k < 0) k = 0;
   return k;
+}
+
+/// Index of the grid point nearest to x along a non-periodic axis: the nearest of 0..n-1, the end
+/// point for positions beyond the grid. Returns 0 for non-finite input.
+int clampedNearestIndex(double x, double x0, double h, int n) {
+  const double t = (x - x0) / h + 0.5;
+  if (!std::isfinite(t)) return 0;
+  if (t <= 0.0) return 0;
+  if (t >= n) return n - 1;
+  const int k = static_cast<int>(t);
+  return k >= n ? n - 1 : k;
 }
 
 /// One data row of a grid file with the 1-based line it came from.
@@ -123,19 +135,82 @@ void periodicSplineDerivatives(int n, double h, const double* f, std::size_t fst
   for (int k = 0; k < n; ++k) m[static_cast<std::size_t>(k) * mstride] = x[k] - fact * z[k];
 }
 
+/// Solves the natural cubic-spline system for the knot derivatives m_k of n equally spaced values
+/// f_k (spacing h): zero second derivative at both end points,
+///   2 m_0 + m_1 = 3 (f_1 - f_0) / h,   m_{n-2} + 2 m_{n-1} = 3 (f_{n-1} - f_{n-2}) / h,
+/// and m_{k-1} + 4 m_k + m_{k+1} = 3 (f_{k+1} - f_{k-1}) / h inside. Strided views as in
+/// periodicSplineDerivatives; `work` has room for n doubles. A tridiagonal (Thomas) solve; the
+/// matrix is diagonally dominant, so no pivoting is needed. Requires n >= 2.
+void naturalSplineDerivatives(int n, double h, const double* f, std::size_t fstride, double* m,
+                              std::size_t mstride, std::vector<double>& work) {
+  work.assign(static_cast<std::size_t>(n), 0.0);
+  double* cp = work.data();  // modified super-diagonal
+  auto F = [&](int k) { return f[static_cast<std::size_t>(k) * fstride]; };
+  auto M = [&](int k) -> double& { return m[static_cast<std::size_t>(k) * mstride]; };
+  // Forward sweep: row k is a_k m_{k-1} + b_k m_k + c_k m_{k+1} = r_k.
+  double b = 2.0;
+  cp[0] = 1.0 / b;
+  M(0) = 3.0 * (F(1) - F(0)) / h / b;
+  for (int k = 1; k < n; ++k) {
+    const bool last = (k == n - 1);
+    const double bk = last ? 2.0 : 4.0;
+    const double r = last ? 3.0 * (F(k) - F(k - 1)) / h : 3.0 * (F(k + 1) - F(k - 1)) / h;
+    const double denom = bk - cp[k - 1];
+    cp[k] = last ? 0.0 : 1.0 / denom;
+    M(k) = (r - M(k - 1)) / denom;
+  }
+  for (int k = n - 2; k >= 0; --k) M(k) -= cp[k] * M(k + 1);
+}
+
+/// Cubic Hermite basis powers along one axis at grid coordinate t (position in units of the
+/// spacing from point 0): the cell `cell`, the powers B = (1, u, u^2, u^3) of the local coordinate
+/// u and their derivatives dB = dB/du. Periodic axis: t is wrapped by whole periods. Non-periodic
+/// axis: the cell is clamped to 0..n-2 and, beyond the end points, the cubic is continued linearly
+/// from the end point uc (0 or 1): B = B(uc) + (u - uc) dB(uc), dB = dB(uc).
+void axisBasis(double t, int n, bool periodic, int& cell, double B[4], double dB[4]) {
+  double u = 0.0;
+  if (periodic) {
+    t -= n * fastFloor(t / n);
+    int i = static_cast<int>(t);
+    if (i >= n) i = n - 1;
+    if (i < 0) i = 0;
+    cell = i;
+    u = t - i;
+  } else {
+    double fi = fastFloor(t);
+    if (fi > n - 2) fi = n - 2;
+    if (fi < 0) fi = 0;
+    cell = static_cast<int>(fi);
+    u = t - fi;
+  }
+  const double uc = u < 0.0 ? 0.0 : (u > 1.0 ? 1.0 : u);
+  dB[0] = 0.0;
+  dB[1] = 1.0;
+  dB[2] = 2.0 * uc;
+  dB[3] = 3.0 * uc * uc;
+  B[0] = 1.0;
+  B[1] = uc;
+  B[2] = uc * uc;
+  B[3] = uc * uc * uc;
+  if (u != uc) {
+    const double d = u - uc;
+    for (int a = 0; a < 4; ++a) B[a] += d * dB[a];
+  }
+}
+
 }  // namespace
 
 void Grid2D::wrap(double& x, double& y) const {
-  x = wrapInto(x, boxLowX(), periodX());
-  y = wrapInto(y, boxLowY(), periodY());
+  if (periodicX) x = wrapInto(x, boxLowX(), periodX());
+  if (periodicY) y = wrapInto(y, boxLowY(), periodY());
 }
 
 void Grid2D::nearest(double x, double y, int& i, int& j) const {
-  i = nearestIndex(x, x0, hx, nx);
-  j = nearestIndex(y, y0, hy, ny);
+  i = periodicX ? nearestIndex(x, x0, hx, nx) : clampedNearestIndex(x, x0, hx, nx);
+  j = periodicY ? nearestIndex(y, y0, hy, ny) : clampedNearestIndex(y, y0, hy, ny);
 }
 
-Grid2D readGridFile(const std::string& path, double expectedPeriod) {
+Grid2D readGridFile(const std::string& path, double expectedPeriod, std::array<bool, 2> periodic) {
   std::istringstream in(readInputFile(path, "a grid file of `x y U` rows"));
   std::vector<Row> rows;
   std::string line;
@@ -223,20 +298,22 @@ Grid2D readGridFile(const std::string& path, double expectedPeriod) {
           path, rows[k].line, ey, j, ny, g.hy, rows[k].y));
     }
   }
-  // The surface is periodic with period nx*hx: a grid that lists both ends of a full turn
+  // Along a periodic axis the period is n*h: a grid that lists both ends of a full turn
   // (np.linspace(-pi, pi, 61): x_last - x_first = 2 pi) would be read with period 2 pi * 61/60 and
-  // one column twice.
+  // one column twice. A non-periodic axis may span any interval, 2 pi included.
   const double twoPi = 2.0 * std::numbers::pi;
-  for (const auto& [axis, first, last] :
-       {std::tuple<const char*, double, double>{"x", rows[0].x, rows[nx - 1].x},
-        std::tuple<const char*, double, double>{"y", rows[0].y, rows[(ny - 1) * nx].y}}) {
-    if (std::abs((last - first) - twoPi) <= 1e-6 * twoPi) {
+  for (const auto& [axis, first, last, axisPeriodic] :
+       {std::tuple<const char*, double, double, bool>{"x", rows[0].x, rows[nx - 1].x, periodic[0]},
+        std::tuple<const char*, double, double, bool>{"y", rows[0].y, rows[(ny - 1) * nx].y,
+                                                      periodic[1]}}) {
+    if (axisPeriodic && std::abs((last - first) - twoPi) <= 1e-6 * twoPi) {
       throw std::runtime_error(fmt::format(
           "{}: {} runs from {:.10g} to {:.10g}, both ends of a full turn (2 pi); expected a "
           "periodic "
           "grid without its last point (e.g. n points from -pi in steps of 2 pi / n: "
           "np.linspace(-pi, pi, n, endpoint=False)), since the period is taken as n times the "
-          "spacing",
+          "spacing (a 2D job's potential.file may instead declare the axis non-periodic with "
+          "potential.periodic)",
           path, axis, first, last));
     }
   }
@@ -252,6 +329,8 @@ Grid2D readGridFile(const std::string& path, double expectedPeriod) {
   }
   g.values.resize(rows.size());
   for (std::size_t k = 0; k < rows.size(); ++k) g.values[k] = rows[k].u;
+  g.periodicX = periodic[0];
+  g.periodicY = periodic[1];
   return g;
 }
 
@@ -279,15 +358,17 @@ TabulatedSurface::TabulatedSurface(Grid2D grid, std::string sourcePath, double e
     }
   }
 
-  // Knot derivatives of the tensor-product periodic spline.
+  // Knot derivatives of the tensor-product spline: periodic or natural along each axis.
+  const auto splineX = g.periodicX ? periodicSplineDerivatives : naturalSplineDerivatives;
+  const auto splineY = g.periodicY ? periodicSplineDerivatives : naturalSplineDerivatives;
   const std::vector<double>& f = grid_.values;
   std::vector<double> fx(nx * ny), fy(nx * ny), fxy(nx * ny), work;
   for (std::size_t j = 0; j < ny; ++j) {  // along x, one row per y
-    periodicSplineDerivatives(g.nx, g.hx, &f[j * nx], 1, &fx[j * nx], 1, work);
+    splineX(g.nx, g.hx, &f[j * nx], 1, &fx[j * nx], 1, work);
   }
   for (std::size_t i = 0; i < nx; ++i) {  // along y, one column per x
-    periodicSplineDerivatives(g.ny, g.hy, &f[i], nx, &fy[i], nx, work);
-    periodicSplineDerivatives(g.ny, g.hy, &fx[i], nx, &fxy[i], nx, work);
+    splineY(g.ny, g.hy, &f[i], nx, &fy[i], nx, work);
+    splineY(g.ny, g.hy, &fx[i], nx, &fxy[i], nx, work);
   }
 
   // Per-cell bicubic Hermite coefficients in local coordinates u, v in [0, 1]:
@@ -327,12 +408,53 @@ TabulatedSurface::TabulatedSurface(Grid2D grid, std::string sourcePath, double e
 
 std::shared_ptr<TabulatedSurface> TabulatedSurface::fromFile(const std::string& path,
                                                              double energyScale,
-                                                             double expectedPeriod) {
-  return std::make_shared<TabulatedSurface>(readGridFile(path, expectedPeriod), path, energyScale);
+                                                             double expectedPeriod,
+                                                             std::array<bool, 2> periodic) {
+  return std::make_shared<TabulatedSurface>(readGridFile(path, expectedPeriod, periodic), path,
+                                            energyScale);
+}
+
+void TabulatedSurface::evaluateGeneral(const double* x, std::size_t n, double* energy,
+                                       double* gradient) const {
+  const int nx = grid_.nx, ny = grid_.ny;
+  const double invHx = 1.0 / grid_.hx, invHy = 1.0 / grid_.hy;
+  for (std::size_t p = 0; p < n; ++p) {
+    const double tx = (x[2 * p] - grid_.x0) * invHx;
+    const double ty = (x[2 * p + 1] - grid_.y0) * invHy;
+    if (!std::isfinite(tx) || !std::isfinite(ty)) {
+      energy[p] = std::numeric_limits<double>::quiet_NaN();
+      if (gradient) gradient[2 * p] = gradient[2 * p + 1] = energy[p];
+      continue;
+    }
+    int i = 0, j = 0;
+    double bx[4], dbx[4], by[4], dby[4];
+    axisBasis(tx, nx, grid_.periodicX, i, bx, dbx);
+    axisBasis(ty, ny, grid_.periodicY, j, by, dby);
+    const double* c = coeffs_.data() + 16 * (static_cast<std::size_t>(j) * nx + i);
+    // p = Bx^T C By (C row a: powers of u, column b: powers of v).
+    double e = 0.0, gx = 0.0, gy = 0.0;
+    for (int a = 0; a < 4; ++a) {
+      const double* r = c + 4 * a;
+      const double q = r[0] * by[0] + r[1] * by[1] + r[2] * by[2] + r[3] * by[3];
+      const double dq = r[0] * dby[0] + r[1] * dby[1] + r[2] * dby[2] + r[3] * dby[3];
+      e += bx[a] * q;
+      gx += dbx[a] * q;
+      gy += bx[a] * dq;
+    }
+    energy[p] = e;
+    if (gradient) {
+      gradient[2 * p] = gx * invHx;
+      gradient[2 * p + 1] = gy * invHy;
+    }
+  }
 }
 
 void TabulatedSurface::evaluate(const double* x, std::size_t n, double* energy,
                                 double* gradient) const {
+  if (!grid_.periodicX || !grid_.periodicY) {
+    evaluateGeneral(x, n, energy, gradient);
+    return;
+  }
   const int nx = grid_.nx, ny = grid_.ny;
   const double invHx = 1.0 / grid_.hx, invHy = 1.0 / grid_.hy;
   const double invNx = 1.0 / nx, invNy = 1.0 / ny;

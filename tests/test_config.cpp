@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 135u);
+  EXPECT_EQ(schema.size(), 136u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -309,6 +309,9 @@ TEST(Config, EffectiveYamlRoundTrip) {
         break;
       case KeyType::StringList:
         EXPECT_EQ(a.getStringList(s.key), b.getStringList(s.key)) << s.key;
+        break;
+      case KeyType::BoolList:
+        EXPECT_EQ(a.getBoolList(s.key), b.getBoolList(s.key)) << s.key;
         break;
     }
   }

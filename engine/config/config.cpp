@@ -62,6 +62,8 @@ std::string keyTypeName(KeyType type) {
       return "RealList";
     case KeyType::StringList:
       return "StringList";
+    case KeyType::BoolList:
+      return "BoolList";
   }
   return "?";
 }
@@ -180,6 +182,13 @@ std::string expectedText(const KeySpec& s) {
     }
     case KeyType::StringList:
       return "a non-empty list of distinct values, each one of " + join(s.choices, ", ", "'");
+    case KeyType::BoolList: {
+      std::string text = s.listLength > 0
+                             ? fmt::format("a list of {} booleans (true or false)", s.listLength)
+                             : std::string("a non-empty list of booleans (true or false)");
+      if (!s.defaultValue.empty()) text += ", e.g. " + s.defaultValue;
+      return text;
+    }
   }
   return "";
 }
@@ -412,6 +421,27 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
       }
       return "[" + join(items, ", ") + "]";
     }
+    case KeyType::BoolList: {
+      requireList(s, node, src, line, expected);
+      std::vector<std::string> items;
+      for (std::size_t i = 0; i < node.size(); ++i) {
+        const YAML::Node element = node[i];
+        const int elementLine = lineOf(element) > 0 && !element.IsNull() ? lineOf(element) : line;
+        const std::string what = fmt::format("element {}: ", i + 1);
+        if (!isUnquotedScalar(element, {"bool"}))
+          fail(src, elementLine, s.key, what + describe(element) + " (not a boolean)", expected);
+        const std::string& text = element.Scalar();
+        if (text == "true" || text == "True" || text == "TRUE") {
+          items.push_back("true");
+        } else if (text == "false" || text == "False" || text == "FALSE") {
+          items.push_back("false");
+        } else {
+          fail(src, elementLine, s.key, what + fmt::format("'{}' is not a boolean", text),
+               expected);
+        }
+      }
+      return "[" + join(items, ", ") + "]";
+    }
   }
   throw std::logic_error("config: unhandled key type");
 }
@@ -545,6 +575,9 @@ std::string allowedText(const KeySpec& s) {
     }
     case KeyType::StringList:
       return "list of " + join(s.choices, ", ", "`");
+    case KeyType::BoolList:
+      return s.listLength > 0 ? fmt::format("{} of `true`, `false`", s.listLength)
+                              : std::string("list of `true`, `false`");
   }
   return "";
 }
@@ -763,6 +796,14 @@ std::vector<std::string> Config::getStringList(const std::string& key) const {
   const KeySpec& s = spec(key);
   requireType(s, sourceName_, {KeyType::StringList}, "StringList");
   return splitList(values_.at(key));
+}
+
+std::vector<bool> Config::getBoolList(const std::string& key) const {
+  const KeySpec& s = spec(key);
+  requireType(s, sourceName_, {KeyType::BoolList}, "BoolList");
+  std::vector<bool> values;
+  for (const auto& item : splitList(values_.at(key))) values.push_back(item == "true");
+  return values;
 }
 
 bool Config::isSet(const std::string& key) const {

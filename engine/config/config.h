@@ -25,6 +25,7 @@ enum class KeyType {
   Path,        ///< a file path; relative paths are resolved against the config file's folder
   RealList,    ///< a YAML sequence of numbers; `listLength` > 0 fixes its length
   StringList,  ///< a YAML sequence of distinct strings, each one of `choices`
+  BoolList,    ///< a YAML sequence of true / false; `listLength` > 0 fixes its length
 };
 
 /// One declared key. `key` is dotted ("sampler.step_size"); its YAML form is nested mappings.
@@ -68,6 +69,7 @@ class Config {
   std::string getString(const std::string& key) const;  ///< String and Path (Path: resolved)
   std::vector<double> getRealList(const std::string& key) const;
   std::vector<std::string> getStringList(const std::string& key) const;
+  std::vector<bool> getBoolList(const std::string& key) const;
   /// True when the key was written in the file (not defaulted).
   bool isSet(const std::string& key) const;
   /// Overrides a value after loading (e.g. from a CLI flag), validated like a file value.

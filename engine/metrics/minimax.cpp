@@ -1,5 +1,6 @@
-// Minimax (bottleneck) barrier on a periodic grid via a Dijkstra search keyed on the running
-// maximum energy; gives the reference barrier against which sampled transition paths are judged.
+// Minimax (bottleneck) barrier on a grid (periodic or not per axis) via a Dijkstra search keyed on
+// the running maximum energy; gives the reference barrier against which sampled transition paths
+// are judged.
 #include "engine/metrics/minimax.h"
 
 #include <fmt/format.h>
@@ -49,7 +50,17 @@ MinimaxResult minimaxBarrier(const Grid2D& grid, const double a[2], const double
     if (p == target) break;
     const int pi = p % nx, pj = p / nx;
     for (int k = 0; k < connectivity; ++k) {
-      const int qi = (pi + kDi[k] + nx) % nx, qj = (pj + kDj[k] + ny) % ny;
+      int qi = pi + kDi[k], qj = pj + kDj[k];
+      if (grid.periodicX) {
+        qi = (qi + nx) % nx;
+      } else if (qi < 0 || qi >= nx) {
+        continue;  // no neighbour beyond the end of a non-periodic axis
+      }
+      if (grid.periodicY) {
+        qj = (qj + ny) % ny;
+      } else if (qj < 0 || qj >= ny) {
+        continue;
+      }
       const int q = qj * nx + qi;
       if (done[q]) continue;
       const double c = std::max(cost, grid.values[q]);

@@ -150,7 +150,7 @@ ScoreSource scoreSource(const TrainingSettings& settings, const torch::Tensor& s
     } else {
       for (int d = 0; d < D; ++d) {
         src.edgeLow.push_back(pot.boxLow(d));
-        src.edgeHigh.push_back(pot.boxLow(d) + pot.period(d));
+        src.edgeHigh.push_back(pot.boxHigh(d));
       }
     }
   }
@@ -690,13 +690,13 @@ torch::Tensor langevinSamples(const Potential& potential, double kT,
   }
   std::vector<double> low = lowIn, high = highIn;
   if (low.empty() && high.empty()) {
-    if (!potential.isPeriodic()) {
+    if (!potential.hasDataBox()) {
       throw std::invalid_argument(
-          "langevinSamples: a non-periodic potential needs the box of the start grid");
+          "langevinSamples: a potential without a data box needs the box of the start grid");
     }
     for (int d = 0; d < D; ++d) {
       low.push_back(potential.boxLow(d));
-      high.push_back(potential.boxLow(d) + potential.period(d));
+      high.push_back(potential.boxHigh(d));
     }
   }
   if (static_cast<int>(low.size()) != D || static_cast<int>(high.size()) != D) {
@@ -799,7 +799,7 @@ torch::Tensor langevinSamples(const Potential& potential, double kT,
                                 "training.langevin_step_size (now {})",
                                 b0 + b, stepSize));
               }
-              if (periodic) {
+              if (periodic && potential.period(d) > 0.0) {  // a non-periodic axis: kept
                 const double lo = potential.boxLow(d), p = potential.period(d);
                 v = lo + (v - lo) - p * std::floor((v - lo) / p);
                 if (v >= lo + p) v = lo;  // floating-point edge

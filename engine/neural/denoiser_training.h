@@ -159,9 +159,10 @@ enum class LangevinStart {
 
 /// Draws `n` samples of exp(-U/kT) by overdamped Langevin dynamics
 /// x <- x - (ds/2) grad U / kT + sqrt(ds) xi. The walkers start on a cell-centred grid of g^D >= n
-/// points over the box [low, high] (units of x; when both are empty, the potential's periodic box),
-/// placed as `start` says, and take `steps` steps of size `stepSize` (units of x^2). Returns their
-/// final positions [n, D] (float64), wrapped into the periodic box when the potential is periodic.
+/// points over the box [low, high] (units of x; when both are empty, the potential's data box,
+/// Potential::hasDataBox), placed as `start` says, and take `steps` steps of size `stepSize` (units
+/// of x^2). Returns their final positions [n, D] (float64), wrapped into the periodic box along the
+/// potential's periodic axes (period(d) > 0).
 /// Walker i uses its own random stream, so the result does not depend on `threads` (0 = all
 /// cores). Throws SamplerError when a walker leaves the finite range.
 torch::Tensor langevinSamples(const Potential& potential, double kT, const std::vector<double>& low,

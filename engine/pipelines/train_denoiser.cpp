@@ -91,7 +91,7 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
       }
     }
     std::vector<double> low, high;
-    if (!potential->isPeriodic()) {
+    if (!potential->hasDataBox()) {
       low = job.denoiser.boxLow;
       high = job.denoiser.boxHigh;
     }
@@ -113,9 +113,9 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
           tempering, effectiveSampleSize(settings.sampleLogWeights));
     }
     for (int d = 0; d < potential->dimension(); ++d) {
-      if (potential->isPeriodic()) {
+      if (potential->hasDataBox()) {
         settings.dataLow.push_back(potential->boxLow(d));
-        settings.dataHigh.push_back(potential->boxLow(d) + potential->period(d));
+        settings.dataHigh.push_back(potential->boxHigh(d));
       } else {
         settings.dataLow.push_back(low[d]);
         settings.dataHigh.push_back(high[d]);

@@ -16,7 +16,8 @@ std::map<std::string, PotentialFactory>& registry() {
       {"tabulated_surface",
        [](const PotentialSettings& p, const MoleculeSettings&, const std::string& source) {
          try {
-           return PotentialSetup{TabulatedSurface::fromFile(p.file, p.energyScale), nullptr};
+           return PotentialSetup{
+               TabulatedSurface::fromFile(p.file, p.energyScale, 0.0, p.periodic), nullptr};
          } catch (const std::runtime_error& e) {
            throw ConfigError(fmt::format("{}: key 'potential.file': {}", source, e.what()));
          }

@@ -20,8 +20,8 @@ double Problem::cvEnergyKjMol(double phi, double psi) const {
 
 namespace {
 
-/// Steepest descent over the grid's points (8 neighbours, periodic) from the point nearest to x:
-/// the local minimum it ends at, as (i, j).
+/// Steepest descent over the grid's points (8 neighbours, wrapping along periodic axes only) from
+/// the point nearest to x: the local minimum it ends at, as (i, j).
 std::pair<int, int> gridDescent(const Grid2D& g, const double* x) {
   int i = 0, j = 0;
   g.nearest(x[0], x[1], i, j);
@@ -29,7 +29,17 @@ std::pair<int, int> gridDescent(const Grid2D& g, const double* x) {
     int bi = i, bj = j;
     for (int di = -1; di <= 1; ++di) {
       for (int dj = -1; dj <= 1; ++dj) {
-        const int ni = (i + di + g.nx) % g.nx, nj = (j + dj + g.ny) % g.ny;
+        int ni = i + di, nj = j + dj;
+        if (g.periodicX) {
+          ni = (ni + g.nx) % g.nx;
+        } else if (ni < 0 || ni >= g.nx) {
+          continue;
+        }
+        if (g.periodicY) {
+          nj = (nj + g.ny) % g.ny;
+        } else if (nj < 0 || nj >= g.ny) {
+          continue;
+        }
         if (g.value(ni, nj) < g.value(bi, bj)) {
           bi = ni;
           bj = nj;
@@ -59,7 +69,8 @@ Problem makeProblem(const JobSettings& settings) {
   p.b = Eigen::Map<const Eigen::VectorXd>(settings.states.b.data(),
                                           static_cast<Eigen::Index>(settings.states.b.size()));
   // A state off the surface gives a geodesic and paths that mean nothing (0 % success, exit 0):
-  // on a periodic surface each coordinate lies within one period of its box, otherwise inside the
+  // along a periodic axis each coordinate lies within one period of its box, along a non-periodic
+  // axis of a potential with a data box (a tabulated surface) inside that box, otherwise inside the
   // quadrature box.
   const Potential& u = *p.potential;
   for (const auto& [key, x] : {std::pair<const char*, const Eigen::VectorXd&>{"states.a", p.a},
@@ -68,12 +79,19 @@ Problem makeProblem(const JobSettings& settings) {
       const int i = static_cast<int>(d);
       double lo = 0.0, hi = 0.0;
       std::string what;
-      if (u.isPeriodic()) {
+      if (u.isPeriodic() && u.period(i) > 0.0) {
         lo = u.boxLow(i) - u.period(i);
         hi = u.boxLow(i) + 2.0 * u.period(i);
         what =
             fmt::format("the periodic box [{:.6g}, {:.6g}) of the surface, give or take one period",
                         u.boxLow(i), u.boxLow(i) + u.period(i));
+      } else if (u.hasDataBox()) {
+        lo = u.boxLow(i);
+        hi = u.boxHigh(i);
+        what = fmt::format(
+            "the box [{:.6g}, {:.6g}] of the surface's grid (a non-periodic axis: "
+            "potential.periodic)",
+            lo, hi);
       } else if (static_cast<std::size_t>(i) < settings.denoiser.boxLow.size() &&
                  static_cast<std::size_t>(i) < settings.denoiser.boxHigh.size()) {
         lo = settings.denoiser.boxLow[i];

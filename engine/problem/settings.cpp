@@ -23,6 +23,16 @@ const std::vector<KeySpec>& potentialKeys() {
        .unit = "",
        .description = "grid file with columns `x y U` (tabulated_surface only); relative to the "
                       "config file's folder"},
+      {.key = "potential.periodic",
+       .type = KeyType::BoolList,
+       .defaultValue = "[true, true]",
+       .unit = "",
+       .description =
+           "per axis (x, y) of the grid file: whether the surface is periodic along it, with "
+           "period n*h (a periodic bicubic spline, positions wrapped), or not (a natural cubic "
+           "spline over the grid, continued linearly with its end slope beyond the end points; "
+           "period 0 for the metrics) (tabulated_surface only)",
+       .listLength = 2},
       {.key = "potential.energy_scale",
        .type = KeyType::Real,
        .defaultValue = "1.0",
@@ -92,8 +102,9 @@ const std::vector<KeySpec>& stateKeys() {
        .defaultValue = "",
        .unit = "rad (or the potential's length unit)",
        .description = "start state A: coordinates of the first end point of every path; on the "
-                      "surface (a periodic one: within a period of its box; otherwise inside "
-                      "denoiser.box_low .. box_high) and, for openmm jobs, within "
+                      "surface (along a periodic axis: within a period of its box; along a "
+                      "non-periodic axis of a tabulated surface: inside its grid's box; otherwise "
+                      "inside denoiser.box_low .. box_high) and, for openmm jobs, within "
                       "metrics.success_radius of the (phi, psi) of the minimised potential.pdb_a. "
                       "A state more than 5 kT above the grid minimum that steepest descent from it "
                       "reaches is run, with a warning",
@@ -121,6 +132,8 @@ PotentialSettings readPotentialSettings(const Config& c) {
   PotentialSettings s;
   s.type = c.getString("potential.type");
   s.file = c.getString("potential.file");
+  const std::vector<bool> periodic = c.getBoolList("potential.periodic");
+  s.periodic = {periodic.at(0), periodic.at(1)};
   s.energyScale = c.getReal("potential.energy_scale");
   s.barrier = c.getReal("potential.barrier");
   s.stiffness = c.getReal("potential.stiffness");

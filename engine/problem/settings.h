@@ -1,6 +1,7 @@
 // Settings of engine/problem/: its configuration keys (a section of the job schema).
 #pragma once
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ namespace geotps {
 struct PotentialSettings {
   std::string type;  ///< registered name: tabulated_surface, mueller_brown, double_well, openmm
   std::string file;  ///< tabulated_surface: the surface file (resolved path)
+  std::array<bool, 2> periodic = {true, true};  ///< tabulated_surface: per axis (x, y)
   double energyScale = 1.0;                ///< factor applied to the analytic / tabulated energies
   double barrier = 5.0, stiffness = 10.0;  ///< double_well
   std::string system, pdbA, pdbB;          ///< openmm: System XML and the two end-state PDBs
