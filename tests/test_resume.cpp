@@ -286,3 +286,53 @@ TEST(Resume, CompareRefusesAnotherConfigurationAndDiscardsWithoutResume) {
   EXPECT_FALSE(fs::exists(dir / "cmp.h5.checkpoint"));
   EXPECT_TRUE(fs::exists(dir / "cmp.h5"));
 }
+
+// With potential.platform auto the platform is chosen by timing, which can differ from run to run:
+// the checkpoint records the platform its walkers ran on, and a resumed run continues on it. Here
+// the recorded platform is replaced by the one the first run did not choose (Reference <-> CPU),
+// so that the resumed run must take it from the checkpoint rather than choose it again.
+TEST(Resume, AutoPlatformContinuesOnTheCheckpointsPlatform) {
+  if (!fs::exists(kSource / "data/alanine_dipeptide/system.xml")) GTEST_SKIP();
+  const std::string config = (kSource / "tests/data/tiny_full_atom.yaml").string();
+  const std::string args = "run '" + config + "' --out out.h5 " + kFullAtom.sets +
+                           " --set potential.platform=auto";
+  const fs::path dir = freshDir("geotps_resume_platform");
+  const auto killed = runGeotps(args, dir, "GEOTPS_FAULT_KILL=chunk:0");
+  ASSERT_TRUE(killed.exitCode == 128 + 9 || killed.exitCode == -1) << killed.exitCode << killed.err;
+  const std::string manifest = (dir / "out.h5.checkpoint/job.h5").string();
+  std::string chosen;
+  {
+    H5File f(manifest, H5File::Mode::Read);
+    chosen = f.readAttributeString("/", "openmm_platform");
+  }
+  // The killed run printed the platform it chose.
+  EXPECT_TRUE(contains(killed.out, "# full atom: platform " + chosen + " ")) << killed.out;
+  ASSERT_TRUE(chosen == "Reference" || chosen == "CPU") << chosen;
+  const std::string other = chosen == "Reference" ? "CPU" : "Reference";
+  {
+    // job.h5 again, with the other platform (HDF5 attributes are rewritten by rewriting the file).
+    H5File old(manifest, H5File::Mode::Read);
+    const std::string effective = old.readString("/effective");
+    const std::string version = old.readAttributeString("/", "geotps_version");
+    const auto shape = old.shape("/curve");
+    const std::vector<double> curve = old.readDoubles("/curve");
+    const std::int64_t nPaths = old.readAttributeInt("/", "n_paths");
+    const std::int64_t chunk = old.readAttributeInt("/", "chunk_walkers");
+    const std::string copy = manifest + ".new";
+    {
+      H5File f(copy, H5File::Mode::Create);
+      f.writeString("/effective", effective);
+      f.setAttribute("/", "geotps_version", version);
+      f.setAttribute("/", "openmm_platform", other);
+      f.writeDoubles("/curve", shape, curve.data(), "l: 1; x: as in /sampling/curve_z");
+      f.setAttribute("/", "n_paths", nPaths, "1");
+      f.setAttribute("/", "chunk_walkers", chunk, "1");
+    }
+    fs::rename(copy, manifest);
+  }
+  const auto resumed = runGeotps(args + " --resume", dir);
+  ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
+  EXPECT_TRUE(contains(resumed.out, "--resume: potential.platform auto: " + other)) << resumed.out;
+  H5File f((dir / "out.h5").string(), H5File::Mode::Read);
+  EXPECT_EQ(f.readAttributeString("/full_atom", "platform"), other);
+}

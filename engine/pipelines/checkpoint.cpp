@@ -53,6 +53,19 @@ int countPieces(const std::string& folder, const std::string& prefix) {
 
 }  // namespace
 
+JobSettings resumedPlatform(const JobSettings& settings, bool resume, const std::string& folder,
+                            std::FILE* log) {
+  JobSettings s = settings;
+  if (!resume || s.potential.platform != "auto") return s;
+  const std::string platform = CheckpointFolder::recordedPlatform(folder);
+  if (platform.empty()) return s;
+  s.potential.platform = platform;
+  fmt::print(log, "# --resume: potential.platform auto: {}, the platform of the work saved in {}\n",
+             platform, folder);
+  std::fflush(log);
+  return s;
+}
+
 int roundUpToMultiple(int n, int multiple) {
   multiple = std::max(multiple, 1);
   return ((n + multiple - 1) / multiple) * multiple;
@@ -129,6 +142,15 @@ bool CheckpointFolder::openManifest(
   return false;
 }
 
+std::string CheckpointFolder::recordedPlatform(const std::string& folder) {
+  const std::string manifest = (fs::path(folder) / kManifest).string();
+  std::error_code ec;
+  if (!fs::is_regular_file(manifest, ec)) return "";
+  H5File f(manifest, H5File::Mode::Read);
+  return f.hasAttribute("/", "openmm_platform") ? f.readAttributeString("/", "openmm_platform")
+                                                : "";
+}
+
 std::string CheckpointFolder::piecePath(const std::string& name) const {
   return (fs::path(folder_) / name).string();
 }
@@ -146,6 +168,7 @@ void CheckpointFolder::withManifest(const std::function<void()>& save) {
       H5File& f = writer.file();
       f.writeString("/effective", pendingYaml_);
       f.setAttribute("/", "geotps_version", std::string(kVersion));
+      if (!platform_.empty()) f.setAttribute("/", "openmm_platform", platform_);
       writeManifestExtras(f);
       writer.commit();
     }

@@ -12,6 +12,7 @@
 #include <functional>
 #include <string>
 
+#include "engine/pipelines/job_settings.h"
 #include "engine/samplers/sampler.h"
 
 namespace geotps {
@@ -41,6 +42,13 @@ class CheckpointFolder {
   /// Removes the folder (after the result file is in place).
   void remove() const;
   const std::string& folder() const { return folder_; }
+  /// The OpenMM platform the saved work ran on, recorded in job.h5 (full-atom jobs; set before
+  /// the first piece is saved).
+  void setPlatform(const std::string& platform) { platform_ = platform; }
+  /// The platform recorded in the job.h5 of checkpoint folder `folder`; empty when there is none.
+  /// With `potential.platform: auto`, a resumed command uses it (the choice by timing can differ
+  /// from run to run, and walkers on another platform would not continue the saved ones).
+  static std::string recordedPlatform(const std::string& folder);
 
  protected:
   /// Starts or continues the checkpoint of a job with this effective configuration. Returns true
@@ -68,8 +76,15 @@ class CheckpointFolder {
   void withManifest(const std::function<void()>& save);
   std::string folder_;
   std::string pendingYaml_;
+  std::string platform_;
   bool manifestWritten_ = false;
 };
+
+/// `settings`, with `potential.platform: auto` replaced by the platform recorded in checkpoint
+/// folder `folder` when `resume` and there is one (a note on `log`): the platform a resumed
+/// command continues the saved work on.
+JobSettings resumedPlatform(const JobSettings& settings, bool resume, const std::string& folder,
+                            std::FILE* log);
 
 /// `n` rounded up to a whole multiple of `multiple` (taken as 1 when smaller).
 int roundUpToMultiple(int n, int multiple);

@@ -827,8 +827,10 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   JobOptions methodOptions = options;
   methodOptions.checkpointFolder = checkpoint.walkerFolder();
 
-  CompareContext context(settings, config, methodOptions, s.geodesicFile, log);
+  const JobSettings pinned = resumedPlatform(settings, options.resume, checkpoint.folder(), log);
+  CompareContext context(pinned, config, methodOptions, s.geodesicFile, log);
   context.checkpoint = &checkpoint;
+  if (context.fullAtom) checkpoint.setPlatform(context.molecule->platform->getName());
   const CompareContext& pb = context;
   {
     MemoryEstimate m =

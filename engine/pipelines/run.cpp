@@ -133,7 +133,11 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   auto t = Clock::now();
   if (options.stageAs) checkOutputTarget(s.outputFile);
   AtomicH5Writer writer(options.stageAs ? *options.stageAs : s.outputFile);
-  const Problem problem = makeProblem(settings);
+  const bool checkpointed = !options.stageAs || options.checkpointFolder;
+  const std::string checkpointFolder =
+      options.checkpointFolder.value_or(s.outputFile + ".checkpoint");
+  const Problem problem = makeProblem(resumedPlatform(settings, options.resume && checkpointed,
+                                                      checkpointFolder, log));
   for (const auto& w : problem.warnings) printWarning(w);
   const bool fullAtom = problem.fullAtom();
   // The large arrays, from the settings, before any of them is allocated.
@@ -225,9 +229,9 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   // geodesic run in the folder the compare gives, which the compare removes).
   std::optional<RunCheckpoint> checkpoint;
   ChunkPlan chunks = ChunkPlan::single(ss.nPaths);
-  if (!options.stageAs || options.checkpointFolder) {
-    checkpoint.emplace(options.checkpointFolder.value_or(s.outputFile + ".checkpoint"),
-                       options.resume, log);
+  if (checkpointed) {
+    checkpoint.emplace(checkpointFolder, options.resume, log);
+    if (fullAtom) checkpoint->setPlatform(problem.molecule->platform->getName());
     checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve,
                       ChunkPlan::choose(ss.nPaths, settings.output.checkpointWalkers, threads,
                                         sampler->walkerAlignment()));
