@@ -492,8 +492,9 @@ std::string formatSummary(const JobSummary& s) {
     out += fmt::format("lower bound    {:.3f} {} (minimax barrier on the grid)\n", s.minimaxBound,
                        s.energyUnit);
   }
-  out += fmt::format("success        {:.1f} % of paths end within the success radius of B\n",
-                     100.0 * s.successFraction);
+  out += fmt::format(
+      "success        {:.1f} % of paths connect A and B (both ends within the success radius)\n",
+      100.0 * s.successFraction);
   out += fmt::format(
       "evaluations    {} energy ({} by the sampler), {} nearest-grid lookups, {} "
       "denoiser\n",
