@@ -10,6 +10,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -332,6 +333,31 @@ void requireList(const KeySpec& s, const YAML::Node& node, const Source& src, in
          expected);
 }
 
+/// The canonical text of a YAML boolean spelling ("true" / "false"), or empty for anything else.
+std::string canonicalBool(const std::string& text) {
+  if (text == "true" || text == "True" || text == "TRUE") return "true";
+  if (text == "false" || text == "False" || text == "FALSE") return "false";
+  return "";
+}
+
+/// A list key's canonical text "[e1, e2, ...]": `requireList`, then `element(node, line, what,
+/// items so far)` gives each element's canonical text (`what` prefixes its messages, `line` is
+/// the element's own line where it has one).
+std::string canonicalList(
+    const KeySpec& s, const YAML::Node& node, const Source& src, int line,
+    const std::string& expected,
+    const std::function<std::string(const YAML::Node&, int, const std::string&,
+                                    const std::vector<std::string>&)>& element) {
+  requireList(s, node, src, line, expected);
+  std::vector<std::string> items;
+  for (std::size_t i = 0; i < node.size(); ++i) {
+    const YAML::Node e = node[i];
+    const int elementLine = lineOf(e) > 0 && !e.IsNull() ? lineOf(e) : line;
+    items.push_back(element(e, elementLine, fmt::format("element {}: ", i + 1), items));
+  }
+  return "[" + join(items, ", ") + "]";
+}
+
 /// Validates `node` as a value of `s` and returns its canonical text (see Config::values_).
 /// `keyLine` is the line of the key, used when the value itself has no useful mark.
 std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Source& src,
@@ -364,10 +390,10 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
     }
     case KeyType::Bool: {
       if (!isUnquotedScalar(node, {"bool"})) fail(src, line, s.key, describe(node), expected);
-      const std::string& text = node.Scalar();
-      if (text == "true" || text == "True" || text == "TRUE") return "true";
-      if (text == "false" || text == "False" || text == "FALSE") return "false";
-      fail(src, line, s.key, fmt::format("'{}' is not a boolean", text), expected);
+      const std::string v = canonicalBool(node.Scalar());
+      if (v.empty())
+        fail(src, line, s.key, fmt::format("'{}' is not a boolean", node.Scalar()), expected);
+      return v;
     }
     case KeyType::String: {
       if (!node.IsScalar()) fail(src, line, s.key, describe(node), expected);
@@ -387,61 +413,48 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
       }
       return node.Scalar();
     }
-    case KeyType::RealList: {
-      requireList(s, node, src, line, expected);
-      std::vector<std::string> items;
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        const YAML::Node element = node[i];
-        const int elementLine = lineOf(element) > 0 && !element.IsNull() ? lineOf(element) : line;
-        const std::string what = fmt::format("element {}: ", i + 1);
-        const double v = readReal(s, element, src, elementLine, what);
-        const std::string bad = rangeViolation(s, v, element.Scalar());
-        if (!bad.empty()) fail(src, elementLine, s.key, what + bad, expected);
-        items.push_back(formatReal(v));
-      }
-      return "[" + join(items, ", ") + "]";
-    }
-    case KeyType::StringList: {
-      requireList(s, node, src, line, expected);
-      std::vector<std::string> items;
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        const YAML::Node element = node[i];
-        const int elementLine = lineOf(element) > 0 && !element.IsNull() ? lineOf(element) : line;
-        const std::string what = fmt::format("element {}: ", i + 1);
-        if (!element.IsScalar()) fail(src, elementLine, s.key, what + describe(element), expected);
-        const std::string& text = element.Scalar();
-        if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end())
-          fail(src, elementLine, s.key,
-               what +
-                   fmt::format("'{}' is not an allowed value{}", text, didYouMean(text, s.choices)),
-               expected);
-        if (std::find(items.begin(), items.end(), text) != items.end())
-          fail(src, elementLine, s.key, what + fmt::format("'{}' is listed twice", text), expected);
-        items.push_back(text);
-      }
-      return "[" + join(items, ", ") + "]";
-    }
-    case KeyType::BoolList: {
-      requireList(s, node, src, line, expected);
-      std::vector<std::string> items;
-      for (std::size_t i = 0; i < node.size(); ++i) {
-        const YAML::Node element = node[i];
-        const int elementLine = lineOf(element) > 0 && !element.IsNull() ? lineOf(element) : line;
-        const std::string what = fmt::format("element {}: ", i + 1);
-        if (!isUnquotedScalar(element, {"bool"}))
-          fail(src, elementLine, s.key, what + describe(element) + " (not a boolean)", expected);
-        const std::string& text = element.Scalar();
-        if (text == "true" || text == "True" || text == "TRUE") {
-          items.push_back("true");
-        } else if (text == "false" || text == "False" || text == "FALSE") {
-          items.push_back("false");
-        } else {
-          fail(src, elementLine, s.key, what + fmt::format("'{}' is not a boolean", text),
-               expected);
-        }
-      }
-      return "[" + join(items, ", ") + "]";
-    }
+    case KeyType::RealList:
+      return canonicalList(
+          s, node, src, line, expected,
+          [&](const YAML::Node& element, int elementLine, const std::string& what,
+              const std::vector<std::string>&) {
+            const double v = readReal(s, element, src, elementLine, what);
+            const std::string bad = rangeViolation(s, v, element.Scalar());
+            if (!bad.empty()) fail(src, elementLine, s.key, what + bad, expected);
+            return formatReal(v);
+          });
+    case KeyType::StringList:
+      return canonicalList(
+          s, node, src, line, expected,
+          [&](const YAML::Node& element, int elementLine, const std::string& what,
+              const std::vector<std::string>& items) {
+            if (!element.IsScalar())
+              fail(src, elementLine, s.key, what + describe(element), expected);
+            const std::string& text = element.Scalar();
+            if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end())
+              fail(src, elementLine, s.key,
+                   what + fmt::format("'{}' is not an allowed value{}", text,
+                                      didYouMean(text, s.choices)),
+                   expected);
+            if (std::find(items.begin(), items.end(), text) != items.end())
+              fail(src, elementLine, s.key, what + fmt::format("'{}' is listed twice", text),
+                   expected);
+            return text;
+          });
+    case KeyType::BoolList:
+      return canonicalList(
+          s, node, src, line, expected,
+          [&](const YAML::Node& element, int elementLine, const std::string& what,
+              const std::vector<std::string>&) {
+            if (!isUnquotedScalar(element, {"bool"}))
+              fail(src, elementLine, s.key, what + describe(element) + " (not a boolean)",
+                   expected);
+            const std::string v = canonicalBool(element.Scalar());
+            if (v.empty())
+              fail(src, elementLine, s.key,
+                   what + fmt::format("'{}' is not a boolean", element.Scalar()), expected);
+            return v;
+          });
   }
   throw std::logic_error("config: unhandled key type");
 }
