@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/config.h"
+#include "engine//config/config.h"
 #include "engine/io/h5_file.h"
 #include "engine/pipelines/run.h"
 #include "engine/samplers/annealed_langevin.h"
@@ -21,6 +21,7 @@
 #include "engine/samplers/sampler.h"
 #include "potentials/analytic_potentials.h"
 #include "potentials/potential.h"
+#include "tests/test_support.h"
 
 namespace geotps {
 namespace {
@@ -431,13 +432,9 @@ TEST(SamplerDirection, AutoStartsTwoDimensionalWalkersAtTheLowerState) {
              "geodesic.max_iterations=300", "sampler.direction=" + direction}) {
       c.setFromCommandLine(set);
     }
-    JobOptions o;
-    o.output = (dir / (direction + ".h5")).string();
-    o.progress = false;
-    std::FILE* devnull = std::fopen("/dev/null", "w");
-    runJob(c, o, devnull);
-    std::fclose(devnull);
-    H5File f(*o.output, H5File::Mode::Read);
+    const std::string output = (dir / (direction + ".h5")).string();
+    test::runJobQuietly(c, output);
+    H5File f(output, H5File::Mode::Read);
     const bool reversed = direction == "auto";
     EXPECT_EQ(f.readAttributeString("/paths", "direction"), reversed ? "reverse" : "forward");
     EXPECT_EQ(f.exists("/paths/start_position"), reversed);

@@ -216,13 +216,9 @@ TEST(FullAtomJob, SameSeedSameResultWhateverTheThreadCount) {
   for (int threads : {1, 2}) {
     Config c = Config::load((kSource / "tests/data/tiny_full_atom.yaml").string());
     c.set("sampler.threads", std::to_string(threads));
-    JobOptions o;
-    o.output = (dir / fmt::format("t{}.h5", threads)).string();
-    o.progress = false;
-    std::FILE* devnull = std::fopen("/dev/null", "w");
-    runJob(c, o, devnull);
-    std::fclose(devnull);
-    H5File f(*o.output, H5File::Mode::Read);
+    const std::string output = (dir / fmt::format("t{}.h5", threads)).string();
+    test::runJobQuietly(c, output);
+    H5File f(output, H5File::Mode::Read);
     energies.push_back(f.readDoubles("/full_atom/energy"));
   }
   EXPECT_EQ(energies[0], energies[1]);
@@ -248,13 +244,9 @@ TEST(FullAtomJob, UnwrappedRestraintKeepsEveryWalkerOnTheCurvesSideOfTheTorus) {
       c.setFromCommandLine(set);
     }
     c.setFromCommandLine("sampler.cv_restraint=" + mode);
-    JobOptions o;
-    o.output = (dir / (mode + ".h5")).string();
-    o.progress = false;
-    std::FILE* devnull = std::fopen("/dev/null", "w");
-    runJob(c, o, devnull);
-    std::fclose(devnull);
-    H5File f(*o.output, H5File::Mode::Read);
+    const std::string output = (dir / (mode + ".h5")).string();
+    test::runJobQuietly(c, output);
+    H5File f(output, H5File::Mode::Read);
     const auto shape = f.shape("/full_atom/cv");  // M x frames x 2
     const auto cv = f.readDoubles("/full_atom/cv");
     const std::size_t M = shape[0], F = shape[1];
@@ -304,13 +296,9 @@ TEST(FullAtomJob, ReverseDirectionCrossesBelowTheHighRoute) {
              "states.b=[-2.645,2.794]", "sampler.direction=" + direction}) {
       c.setFromCommandLine(set);
     }
-    JobOptions o;
-    o.output = (dir / (direction + ".h5")).string();
-    o.progress = false;
-    std::FILE* devnull = std::fopen("/dev/null", "w");
-    runJob(c, o, devnull);
-    std::fclose(devnull);
-    H5File f(*o.output, H5File::Mode::Read);
+    const std::string output = (dir / (direction + ".h5")).string();
+    test::runJobQuietly(c, output);
+    H5File f(output, H5File::Mode::Read);
     EXPECT_EQ(f.readAttributeString("/paths", "direction"),
               direction == "auto" ? "reverse" : "forward");
     const auto shape = f.shape("/full_atom/cv");  // M x frames x 2

@@ -15,11 +15,12 @@
 #include <string>
 #include <vector>
 
-#include "engine/config/config.h"
+#include "engine//config/config.h"
 #include "engine/io/h5_file.h"
 #include "engine/metrics/minimax.h"
 #include "engine/pipelines/run.h"
 #include "potentials/tabulated_surface.h"
+#include "tests/test_support.h"
 
 namespace geotps {
 namespace {
@@ -349,14 +350,10 @@ TEST(NonPeriodicSurface, TwoDimensionalJobRunsEndToEnd) {
                                      "metrics:\n  success_radius: 0.4\n"
                                      "output:\n  frame_stride: 4\n";
   Config c = Config::load((dir / "job.yaml").string());
-  JobOptions o;
-  o.output = (dir / "out.h5").string();
-  o.progress = false;
-  std::FILE* devnull = std::fopen("/dev/null", "w");
-  const JobSummary summary = runJob(c, o, devnull);
-  std::fclose(devnull);
+  const std::string output = (dir / "out.h5").string();
+  const JobSummary summary = test::runJobQuietly(c, output);
   EXPECT_EQ(summary.nPaths, 24);
-  H5File f(*o.output, H5File::Mode::Read);
+  H5File f(output, H5File::Mode::Read);
   const auto frames = f.readDoubles("/paths/frames");  // M x stored x 2
   const auto finals = f.readDoubles("/paths/final_position");
   const auto success = f.readDoubles("/paths/success");

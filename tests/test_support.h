@@ -6,13 +6,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <memory>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include "engine/config/config.h"
+#include "engine/pipelines/run.h"
 
 namespace geotps::test {
 
@@ -26,6 +31,17 @@ inline std::string readText(const std::filesystem::path& p) {
   std::stringstream ss;
   ss << in.rdbuf();
   return ss.str();
+}
+
+/// Runs the job `config` in this process, its result written to `output`, without progress bars
+/// and with its log discarded.
+inline JobSummary runJobQuietly(const Config& config, const std::string& output) {
+  JobOptions o;
+  o.output = output;
+  o.progress = false;
+  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> devnull(std::fopen("/dev/null", "w"),
+                                                                 &std::fclose);
+  return runJob(config, o, devnull.get());
 }
 
 /// Runs `geotps ARGS` (the binary under test) in `workDir`; stdout and stderr go to stdout.txt and
