@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 136u);
+  EXPECT_EQ(schema.size(), 137u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -74,7 +74,7 @@ TEST(ConfigSchema, DeclaresTheJobKeys) {
   }
   for (const char* key :
        {"name", "seed", "kT", "potential.file", "potential.system", "potential.platform",
-        "cv.phi_atoms", "cv.surface", "dynamics.temperature", "surface.grid_size", "surface.kind",
+        "cv.variables", "cv.phi_atoms", "cv.surface", "dynamics.temperature", "surface.grid_size", "surface.kind",
         "surface.windows", "surface.umbrella_stiffness", "states.a",
         "states.l_end", "denoiser.grid_size", "geodesic.optimizer", "penalty.z_star",
         "sampler.step_size", "metrics.success_radius", "output.frame_stride"})

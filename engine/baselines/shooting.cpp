@@ -74,7 +74,7 @@ class FullAtomDynamics final : public ShootingDynamics {
                    std::uint64_t stream, double referenceEnergy,
                    std::function<double(double, double)> cvEnergy)
       : setup_(setup),
-        md_(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK, friction, dt,
+        md_(*setup.system, setup.cvAtoms, setup.temperatureK, friction, dt,
             *setup.platform, setup.platformProperties, seed, stream),
         reference_(referenceEnergy),
         cvEnergy_(std::move(cvEnergy)) {
@@ -104,7 +104,7 @@ class FullAtomDynamics final : public ShootingDynamics {
   const double* configuration() const override { return x_.data(); }
   FrameObservation observe() const override {
     FrameObservation o;
-    o.cv = computeCVs(x_, setup_.phiAtoms, setup_.psiAtoms);
+    o.cv = computeCVs(x_, setup_.cvAtoms);
     o.energy = energy_ - reference_;
     o.energy2 = cvEnergy_ ? cvEnergy_(o.cv[0], o.cv[1]) : std::numeric_limits<double>::quiet_NaN();
     return o;

@@ -182,6 +182,9 @@ std::string expectedText(const KeySpec& s) {
       return text + unitSuffix(s);
     }
     case KeyType::StringList:
+      if (s.choices.empty())
+        return "a list of distinct entries (text, or a list of numbers written as one entry)" +
+               (s.defaultValue.empty() ? std::string() : ", e.g. " + s.defaultValue);
       return "a non-empty list of distinct values, each one of " + join(s.choices, ", ", "'");
     case KeyType::BoolList: {
       std::string text = s.listLength > 0
@@ -428,9 +431,33 @@ std::string canonicalValue(const KeySpec& s, const YAML::Node& node, const Sourc
           s, node, src, line, expected,
           [&](const YAML::Node& element, int elementLine, const std::string& what,
               const std::vector<std::string>& items) {
-            if (!element.IsScalar())
+            std::string text;
+            if (s.choices.empty() && element.IsSequence()) {
+              // Free-form entries may be written as a list of plain values ([4, 6, 8, 14]);
+              // the entry is then those values separated by single spaces.
+              for (std::size_t k = 0; k < element.size(); ++k) {
+                if (!element[k].IsScalar())
+                  fail(src, elementLine, s.key, what + "a nested list inside " + describe(element),
+                       expected);
+                text += (k ? " " : "") + element[k].Scalar();
+              }
+            } else if (element.IsScalar()) {
+              text = element.Scalar();
+            } else {
               fail(src, elementLine, s.key, what + describe(element), expected);
-            const std::string& text = element.Scalar();
+            }
+            if (s.choices.empty()) {
+              // Free-form: the canonical "[a, b]" text separates entries by commas.
+              if (text.find_first_not_of(" \t") == std::string::npos ||
+                  text.find_first_of(",[]") != std::string::npos)
+                fail(src, elementLine, s.key,
+                     what + fmt::format("'{}' is empty or contains ',', '[' or ']'", text),
+                     expected);
+              if (std::find(items.begin(), items.end(), text) != items.end())
+                fail(src, elementLine, s.key, what + fmt::format("'{}' is listed twice", text),
+                     expected);
+              return text;
+            }
             if (std::find(s.choices.begin(), s.choices.end(), text) == s.choices.end())
               fail(src, elementLine, s.key,
                    what + fmt::format("'{}' is not an allowed value{}", text,
@@ -587,7 +614,8 @@ std::string allowedText(const KeySpec& s) {
       return text;
     }
     case KeyType::StringList:
-      return "list of " + join(s.choices, ", ", "`");
+      return s.choices.empty() ? std::string("list of entries")
+                               : "list of " + join(s.choices, ", ", "`");
     case KeyType::BoolList:
       return s.listLength > 0 ? fmt::format("{} of `true`, `false`", s.listLength)
                               : std::string("list of `true`, `false`");

@@ -20,7 +20,7 @@ Grid2D adiabaticMap(const FullAtomSetup& setup, int n, double stiffness, double 
   parallelFor(
       static_cast<std::size_t>(n), resolveThreads(threads),
       [&](std::size_t rowBegin, std::size_t rowEnd, int worker) {
-        RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
+        RestrainedDynamics md(*setup.system, setup.cvAtoms, setup.temperatureK,
                               1.0, 0.001, *setup.platform, setup.platformProperties, 1);
         std::vector<double> x = setup.positionsA;
         for (std::size_t j = rowBegin; j < rowEnd; ++j) {

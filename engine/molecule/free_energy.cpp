@@ -203,7 +203,7 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const SurfaceSetti
   threads = resolveThreads(threads);
   parallelFor(static_cast<std::size_t>(m), threads, [&](std::size_t r0, std::size_t r1, int) {
     for (std::size_t j = r0; j < r1; ++j) {
-      RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms, setup.temperatureK,
+      RestrainedDynamics md(*setup.system, setup.cvAtoms, setup.temperatureK,
                             dynamics.frictionPerPs, dynamics.timeStepPs, *setup.platform,
                             setup.platformProperties, seed, j);
       // Place the walker at the row's first window by restrained minimisations from state A.
@@ -230,7 +230,7 @@ UmbrellaResult umbrellaFreeEnergy(const FullAtomSetup& setup, const SurfaceSetti
           md.step(o.sampleStride);
           double energy = 0;
           md.getState(&x, &energy);
-          const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
+          const Eigen::Vector2d cv = computeCVs(x, setup.cvAtoms);
           if (!std::isfinite(energy) || !cv.allFinite()) {
             throw std::runtime_error(fmt::format(
                 "umbrella window ({:.4f}, {:.4f}) rad: the dynamics gave a non-finite energy or "

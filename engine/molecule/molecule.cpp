@@ -108,9 +108,26 @@ Grid2D periodicAngleGrid(int n) {
   return g;
 }
 
-Eigen::Vector2d computeCVs(const std::vector<double>& x, const DihedralAtoms& phi,
-                           const DihedralAtoms& psi) {
-  return {dihedralAngle(x.data(), phi, nullptr), dihedralAngle(x.data(), psi, nullptr)};
+Eigen::VectorXd computeCVs(const double* x, const std::vector<DihedralAtoms>& cvs) {
+  Eigen::VectorXd out(static_cast<Eigen::Index>(cvs.size()));
+  for (std::size_t d = 0; d < cvs.size(); ++d)
+    out[static_cast<Eigen::Index>(d)] = dihedralAngle(x, cvs[d], nullptr);
+  return out;
+}
+
+Eigen::VectorXd computeCVs(const std::vector<double>& x, const std::vector<DihedralAtoms>& cvs) {
+  return computeCVs(x.data(), cvs);
+}
+
+void requireTwoCVs(const FullAtomSetup& setup, const std::string& source,
+                   const std::string& what) {
+  if (setup.cvDimension() == 2) return;
+  std::string labels;
+  for (const std::string& l : setup.cvLabels) labels += (labels.empty() ? "" : ", ") + l;
+  throw ConfigError(fmt::format(
+      "{}: key 'cv.variables': {} needs exactly two CVs, and the job has {} ({}); {}", source,
+      what, setup.cvDimension(), labels,
+      "give two CVs, or use a neural denoiser and leave the two-dimensional parts out"));
 }
 
 FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const MoleculeSettings& molecule,
@@ -149,11 +166,22 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
       pdbB = pdb;
     }
   }
-  s.phiAtoms = dihedralAtoms(molecule.phiAtoms, "cv.phi_atoms", n, source);
-  s.psiAtoms = dihedralAtoms(molecule.psiAtoms, "cv.psi_atoms", n, source);
-  checkBondedInSequence(*s.system, s.phiAtoms, "cv.phi_atoms", source);
-  checkBondedInSequence(*s.system, s.psiAtoms, "cv.psi_atoms", source);
-  if (molecule.defaultCvAtoms) {
+  if (!molecule.cvVariables.empty()) {
+    for (const TorsionCV& cv :
+         resolveTorsionCVs(molecule.cvVariables, s.topology, n, source, potential.pdbA)) {
+      checkBondedInSequence(*s.system, cv.atoms, "cv.variables' entry '" + cv.label, source);
+      s.cvAtoms.push_back(cv.atoms);
+      s.cvLabels.push_back(cv.label);
+    }
+  } else {
+    const DihedralAtoms phi = dihedralAtoms(molecule.phiAtoms, "cv.phi_atoms", n, source);
+    const DihedralAtoms psi = dihedralAtoms(molecule.psiAtoms, "cv.psi_atoms", n, source);
+    checkBondedInSequence(*s.system, phi, "cv.phi_atoms", source);
+    checkBondedInSequence(*s.system, psi, "cv.psi_atoms", source);
+    s.cvAtoms = {phi, psi};
+    s.cvLabels = {"phi", "psi"};
+  }
+  if (molecule.cvVariables.empty() && molecule.defaultCvAtoms) {
     // The defaults are alanine dipeptide's indices; on another molecule they select some other
     // bonded torsion without a word (e.g. C-N-CA-CG1 of a valine dipeptide). They are kept only
     // where they select a backbone phi (C-N-CA-C) and psi (N-CA-C-N).
@@ -162,12 +190,13 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
       for (int i : atoms) out += (out.empty() ? "" : "-") + s.topology.atoms[i].name;
       return out;
     };
-    const std::string phi = names(s.phiAtoms), psi = names(s.psiAtoms);
+    const std::string phi = names(s.cvAtoms[0]), psi = names(s.cvAtoms[1]);
     if (phi != "C-N-CA-C" || psi != "N-CA-C-N") {
       throw ConfigError(fmt::format(
           "{}: keys 'cv.phi_atoms' and 'cv.psi_atoms' are not set, and their defaults (alanine "
           "dipeptide's backbone torsions) select {} and {} in {}; expected C-N-CA-C and "
-          "N-CA-C-N. Set cv.phi_atoms and cv.psi_atoms (0-based atom indices) for this molecule",
+          "N-CA-C-N. Set cv.variables (e.g. [phi 2, psi 2], torsions by name or by four 0-based "
+          "atom indices) for this molecule",
           source, phi, psi, potential.pdbA));
     }
   }
@@ -193,7 +222,7 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
                       const char* key, const std::string& pdbPath) {
     std::unique_ptr<RestrainedDynamics> made;
     try {
-      made = std::make_unique<RestrainedDynamics>(*s.system, s.phiAtoms, s.psiAtoms, s.temperatureK,
+      made = std::make_unique<RestrainedDynamics>(*s.system, s.cvAtoms, s.temperatureK,
                                                   1.0, 0.001, *s.platform, s.platformProperties, 1);
     } catch (const OpenMM::OpenMMException& e) {
       if (s.platformProperties.count("DeviceIndex")) {
@@ -223,8 +252,8 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
   };
   minimise(xA, s.positionsA, s.energyA, "potential.pdb_a", potential.pdbA);
   minimise(pdbPositions(pdbB), s.positionsB, s.energyB, "potential.pdb_b", potential.pdbB);
-  s.cvA = computeCVs(s.positionsA, s.phiAtoms, s.psiAtoms);
-  s.cvB = computeCVs(s.positionsB, s.phiAtoms, s.psiAtoms);
+  s.cvA = computeCVs(s.positionsA, s.cvAtoms);
+  s.cvB = computeCVs(s.positionsB, s.cvAtoms);
   return s;
 }
 

@@ -1,6 +1,6 @@
 // A molecule for full-atom jobs (docs/method.md, "Full atom (beyond the paper)"): its OpenMM
-// System, the two end states minimised, the platform chosen, and its (phi, psi) collective
-// variables.
+// System, the two end states minimised, the platform chosen, and its torsion collective
+// variables (cv.variables, or the two torsions cv.phi_atoms and cv.psi_atoms).
 #pragma once
 
 #include <Eigen/Dense>
@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "engine/io/pdb_file.h"
+#include "engine/molecule/collective_variables.h"
 #include "engine/molecule/settings.h"
 #include "engine/problem/settings.h"
 #include "engine/samplers/restrained_dynamics.h"
@@ -31,8 +32,11 @@ struct FullAtomSetup {
   std::vector<double> positionsB;  ///< minimised state B, nm
   double energyA = 0.0;            ///< minimised energy of A, kJ/mol
   double energyB = 0.0;            ///< minimised energy of B, kJ/mol
-  Eigen::Vector2d cvA, cvB;        ///< (phi, psi) of the minimised states, rad
-  DihedralAtoms phiAtoms{}, psiAtoms{};
+  Eigen::VectorXd cvA, cvB;        ///< the CVs of the minimised states, rad
+  /// The torsion CVs, D = cvAtoms.size(): cv.variables, or (cv.phi_atoms, cv.psi_atoms).
+  std::vector<DihedralAtoms> cvAtoms;
+  std::vector<std::string> cvLabels;  ///< e.g. "phi 2", "torsion 4-6-8-14"; one per CV
+  int cvDimension() const { return static_cast<int>(cvAtoms.size()); }
   OpenMM::Platform* platform = nullptr;
   std::map<std::string, std::string> platformProperties;
   std::string platformReport;  ///< how the platform was chosen (timings for "auto")
@@ -49,8 +53,15 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
 /// both angles, periodic; its Grid2D::nearest is the bin of an angle pair.
 Grid2D periodicAngleGrid(int n);
 
-/// (phi, psi) of positions (nm), rad in (-pi, pi].
-Eigen::Vector2d computeCVs(const std::vector<double>& positionsNm, const DihedralAtoms& phi,
-                           const DihedralAtoms& psi);
+/// The torsions `cvs` of positions (nm), rad in (-pi, pi].
+Eigen::VectorXd computeCVs(const std::vector<double>& positionsNm,
+                           const std::vector<DihedralAtoms>& cvs);
+/// Same, from the first 3 * nAtoms values at `positionsNm`.
+Eigen::VectorXd computeCVs(const double* positionsNm, const std::vector<DihedralAtoms>& cvs);
+
+/// Throws ConfigError naming `source` and `what` unless the molecule has exactly two CVs, for
+/// the parts of the engine that are two-dimensional (the (phi, psi) surfaces of `geotps
+/// surface`, a tabulated cv.surface, the MCMC boxes).
+void requireTwoCVs(const FullAtomSetup& setup, const std::string& source, const std::string& what);
 
 }  // namespace geotps

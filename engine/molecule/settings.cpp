@@ -2,6 +2,8 @@
 // engine/config/schema.cpp).
 #include "engine/molecule/settings.h"
 
+#include <fmt/format.h>
+
 // Keys are written with designated initializers; members left out keep their defaults.
 #pragma GCC diagnostic ignored "-Wmissing-field-initializers"
 
@@ -10,6 +12,17 @@ namespace geotps {
 /// cv.* and dynamics.*: the collective variables of a molecule and its Langevin dynamics
 const std::vector<KeySpec>& moleculeKeys() {
   static const std::vector<KeySpec> keys = {
+      {.key = "cv.variables",
+       .type = KeyType::StringList,
+       .defaultValue = "[]",
+       .unit = "",
+       .description =
+           "the collective variables of an openmm job, D = their number: each a torsion named "
+           "'<kind> <residue number>' (kind phi, psi, omega, chi1 or chi2 with mdtraj's atom "
+           "definitions, residue numbers as in potential.pdb_a, e.g. 'phi 2') or given by four "
+           "0-based atom indices ('4 6 8 14' or [4, 6, 8, 14]), bonded in sequence. Empty: the "
+           "two torsions cv.phi_atoms and cv.psi_atoms (docs/method.md, \"Collective variables "
+           "of a molecule\")"},
       {.key = "cv.phi_atoms",
        .type = KeyType::RealList,
        .defaultValue = "[4, 6, 8, 14]",
@@ -151,6 +164,13 @@ MoleculeSettings readMoleculeSettings(const Config& c) {
   s.phiAtoms = c.getRealList("cv.phi_atoms");
   s.psiAtoms = c.getRealList("cv.psi_atoms");
   s.defaultCvAtoms = !c.isSet("cv.phi_atoms") && !c.isSet("cv.psi_atoms");
+  s.cvVariables = c.getStringList("cv.variables");
+  if (!s.cvVariables.empty() && !s.defaultCvAtoms) {
+    throw ConfigError(fmt::format(
+        "{}: keys 'cv.variables' and '{}' are both set; expected one way of giving the CVs: "
+        "cv.variables (any number of torsions) or cv.phi_atoms and cv.psi_atoms (two)",
+        c.sourceName(), c.isSet("cv.phi_atoms") ? "cv.phi_atoms" : "cv.psi_atoms"));
+  }
   s.cvSurface = c.getString("cv.surface");
   s.temperatureK = c.getReal("dynamics.temperature");
   s.frictionPerPs = c.getReal("dynamics.friction");

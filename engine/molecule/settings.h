@@ -15,6 +15,8 @@ struct MoleculeSettings {
   /// True when neither cv.phi_atoms nor cv.psi_atoms was written: the defaults are alanine
   /// dipeptide's indices, so prepareFullAtom checks that they select a backbone phi and psi.
   bool defaultCvAtoms = false;
+  /// cv.variables: torsions by name or atom indices (empty: phiAtoms and psiAtoms).
+  std::vector<std::string> cvVariables;
   std::string cvSurface;  ///< the CV free-energy surface file, kJ/mol (resolved path)
   double temperatureK = 300.0;
   double frictionPerPs = 1.0;

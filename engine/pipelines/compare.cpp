@@ -435,6 +435,8 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
   a = Eigen::Vector2d(s.states.a[0], s.states.a[1]);
   b = Eigen::Vector2d(s.states.b[0], s.states.b[1]);
   if (fullAtom) {
+    requireTwoCVs(*molecule, record.sourceName(),
+                  "geotps compare (its MCMC states, crossing line and CV surface are in (phi, psi))");
     kT = molecule->kT();
     referenceEnergy = std::min(molecule->energyA, molecule->energyB);
     a = molecule->cvA;  // the minimised end states
@@ -459,7 +461,7 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
 }
 
 double CompareContext::cvEnergy(double phi, double psi) const {
-  return problem.cvEnergyKjMol(phi, psi);
+  return problem.cvEnergyKjMol(Eigen::Vector2d(phi, psi));
 }
 
 double CompareContext::crossing(const std::vector<double>& cvFrames) const {

@@ -41,6 +41,7 @@ SurfaceSummary runSurface(Config config, const std::optional<std::string>& outpu
   }
   checkOutputTarget(s.path);
   const FullAtomSetup atoms = prepareFullAtom(job.potential, job.molecule, job.source);
+  requireTwoCVs(atoms, job.source, "`geotps surface` (a two-dimensional map)");
   s.platform = atoms.platform->getName();
   s.gridSize = ss.gridSize;
   Grid2D grid;

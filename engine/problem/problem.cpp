@@ -13,9 +13,8 @@ namespace geotps {
 
 Eigen::VectorXd Problem::periods() const { return coordinatePeriods(*potential); }
 
-double Problem::cvEnergyKjMol(double phi, double psi) const {
-  const double x[2] = {phi, psi};
-  return surface->nearestGridEnergy(x) * molecule->kT();
+double Problem::cvEnergyKjMol(const Eigen::VectorXd& cv) const {
+  return surface->nearestGridEnergy(cv.data()) * molecule->kT();
 }
 
 namespace {
@@ -133,9 +132,9 @@ Problem makeProblem(const JobSettings& settings) {
   if (p.molecule) {
     const Eigen::VectorXd period = p.periods();
     for (const auto& [key, pdbKey, x, cv] :
-         {std::tuple<const char*, const char*, const Eigen::VectorXd&, Eigen::Vector2d>{
+         {std::tuple<const char*, const char*, const Eigen::VectorXd&, const Eigen::VectorXd&>{
               "states.a", "potential.pdb_a", p.a, p.molecule->cvA},
-          std::tuple<const char*, const char*, const Eigen::VectorXd&, Eigen::Vector2d>{
+          std::tuple<const char*, const char*, const Eigen::VectorXd&, const Eigen::VectorXd&>{
               "states.b", "potential.pdb_b", p.b, p.molecule->cvB}}) {
       const double d = periodicDistance(x, Eigen::VectorXd(cv), period);
       if (d > settings.metrics.successRadius) {

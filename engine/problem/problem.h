@@ -35,8 +35,9 @@ struct Problem {
   int dimension() const { return potential->dimension(); }
   /// Period of each coordinate of x (0 where not periodic), as the metrics wrap distances.
   Eigen::VectorXd periods() const;
-  /// Full atom: the CV surface at the nearest grid point, kJ/mol.
-  double cvEnergyKjMol(double phi, double psi) const;
+  /// Full atom with a tabulated CV surface (`surface` not null): the surface at the grid point
+  /// nearest to the CVs, kJ/mol.
+  double cvEnergyKjMol(const Eigen::VectorXd& cv) const;
 };
 
 /// Builds the problem through the potential registry; errors name the config file and key.

@@ -220,13 +220,16 @@ int divisorAtMost(int stride, int limit) {
 
 FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,
                                          const FullAtomSamplerSettings& s, int batchSize,
-                                         const std::function<double(double, double)>& cvEnergy,
+                                         const CvEnergyFunction& cvEnergy,
                                          const ProgressCallback& progress) {
   const int N = static_cast<int>(curve.rows()), K = s.stepsPerPoint, M = s.nPaths;
   const int n = setup.system->getNumParticles();
   const std::size_t dim = 3 * static_cast<std::size_t>(n);
-  if (curve.cols() != 3)
-    throw std::invalid_argument("full-atom sampler: curve must be (l, phi, psi)");
+  const int D = setup.cvDimension();
+  if (curve.cols() != 1 + D)
+    throw std::invalid_argument(
+        fmt::format("full-atom sampler: curve has {} columns, expected (l, x_1 .. x_{})",
+                    curve.cols(), D));
   if (batchSize < 1) throw std::invalid_argument("batched sampler: batch size must be >= 1");
   // Observations: every frame_stride-th frame (or a divisor of it, so that an angle never turns
   // by pi between two updates of the restraint's reference), every 20th without stored frames.
@@ -239,18 +242,23 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
   r.observedPerPath = r.framesPerPath / observe;
   r.frames.assign(static_cast<std::size_t>(M) * r.storedPerPath * dim, 0.0f);
   r.energy.assign(static_cast<std::size_t>(M) * r.observedPerPath, 0.0f);
-  r.cv.assign(static_cast<std::size_t>(M) * r.observedPerPath * 2, 0.0f);
+  r.cvDimension = D;
+  r.cv.assign(static_cast<std::size_t>(M) * r.observedPerPath * D, 0.0f);
   r.maxEnergy = Eigen::VectorXd::Constant(M, -std::numeric_limits<double>::infinity());
   r.maxEnergyCV = r.maxEnergy;
-  r.finalCV.resize(M, 2);
+  r.finalCV.resize(M, D);
 
-  std::vector<double> k(N), c0(N), c1(N);
+  std::vector<double> k(N);
+  std::vector<std::vector<double>> centre(N, std::vector<double>(D));
   for (int p = 0; p < N; ++p) {
     const double l = curve(p, 0), a = alphaOf(l);
     k[p] = setup.kT() * snr(l);
-    c0[p] = curve(p, 1) / a;
-    c1[p] = curve(p, 2) / a;
+    for (int d = 0; d < D; ++d) centre[p][d] = curve(p, 1 + d) / a;
   }
+  // The restraint's global centre parameters: phi0 and psi0 for two CVs (as before), c0, c1, ...
+  std::vector<std::string> centreName(D);
+  for (int d = 0; d < D; ++d)
+    centreName[d] = D == 2 ? (d == 0 ? "phi0" : "psi0") : fmt::format("c{}", d);
   const int threads = resolveThreads(s.threads);
   // Energies of observed frames: single-molecule Reference Contexts on the host threads.
   const OpenMMPotential single(setup.system, "Reference", "", threads);
@@ -260,19 +268,20 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     for (int q = 0; q < 3; ++q) sqrtKTOverMass[3 * i + q] = m > 0 ? std::sqrt(setup.kT() / m) : 0;
   }
   const std::vector<double>& start = s.startAtB ? setup.positionsB : setup.positionsA;
-  const Eigen::Vector2d cvA = computeCVs(start, setup.phiAtoms, setup.psiAtoms);
+  const Eigen::VectorXd cvA = computeCVs(start, setup.cvAtoms);
   const long long total = static_cast<long long>(M) * N * K;
   long long done = 0;
 
   for (int first = 0; first < M; first += batchSize) {
     const int R = std::min(batchSize, M - first);
     std::unique_ptr<OpenMM::System> system = replicateSystem(*setup.system, R);
-    OpenMM::CustomTorsionForce* phiForce =
-        makeBatchedRestraint(setup.phiAtoms, R, n, "phi0", s.unwrappedRestraint).release();
-    OpenMM::CustomTorsionForce* psiForce =
-        makeBatchedRestraint(setup.psiAtoms, R, n, "psi0", s.unwrappedRestraint).release();
-    system->addForce(phiForce);
-    system->addForce(psiForce);
+    std::vector<OpenMM::CustomTorsionForce*> cvForce(D);
+    for (int d = 0; d < D; ++d) {
+      cvForce[d] = makeBatchedRestraint(setup.cvAtoms[d], R, n, centreName[d],
+                                        s.unwrappedRestraint)
+                       .release();
+      system->addForce(cvForce[d]);  // the System owns it
+    }
     OpenMM::LangevinMiddleIntegrator integrator(setup.temperatureK, s.frictionPerPs, s.timeStepPs);
     // OpenMM's seed 0 means "pick one at random": derive a non-zero one from (seed, batch).
     Rng seeder(s.seed, 0x6261746368ULL + (s.firstWalker + static_cast<std::uint64_t>(first)) /
@@ -296,26 +305,27 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     context.setPositions(pos);
     context.setVelocities(vel);
 
-    // Each walker's angles followed continuously (unwrapped) and their last wrapped values.
-    std::vector<std::array<double, 4>> follow(R, {cvA[0], cvA[1], cvA[0], cvA[1]});
+    // Each walker's angles followed continuously (unwrapped, first D) and their last wrapped
+    // values (last D).
+    std::vector<std::vector<double>> follow(R, std::vector<double>(2 * D));
+    for (int w = 0; w < R; ++w)
+      for (int d = 0; d < D; ++d) follow[w][d] = follow[w][D + d] = cvA[d];
     auto setReferences = [&]() {
       if (!s.unwrappedRestraint) return;
-      for (int w = 0; w < R; ++w) {
-        const int o = w * n;
-        const auto& a = setup.phiAtoms;
-        const auto& b = setup.psiAtoms;
-        phiForce->setTorsionParameters(w, a[0] + o, a[1] + o, a[2] + o, a[3] + o,
-                                       {follow[w][0], follow[w][2]});
-        psiForce->setTorsionParameters(w, b[0] + o, b[1] + o, b[2] + o, b[3] + o,
-                                       {follow[w][1], follow[w][3]});
+      for (int d = 0; d < D; ++d) {
+        const auto& a = setup.cvAtoms[d];
+        for (int w = 0; w < R; ++w) {
+          const int o = w * n;
+          cvForce[d]->setTorsionParameters(w, a[0] + o, a[1] + o, a[2] + o, a[3] + o,
+                                           {follow[w][d], follow[w][D + d]});
+        }
+        cvForce[d]->updateParametersInContext(context);
       }
-      phiForce->updateParametersInContext(context);
-      psiForce->updateParametersInContext(context);
     };
     setReferences();
 
     std::vector<double> xs(static_cast<std::size_t>(R) * dim), energies(R);
-    std::vector<Eigen::Vector2d> cvs(R);
+    std::vector<Eigen::VectorXd> cvs(R, Eigen::VectorXd(D));
     auto fetch = [&]() {
       const OpenMM::State state = context.getState(OpenMM::State::Positions);
       const std::vector<OpenMM::Vec3>& p = state.getPositions();
@@ -323,11 +333,10 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
         for (int q = 0; q < 3; ++q) xs[3 * i + q] = p[i][q];
       for (int w = 0; w < R; ++w) {
         const double* x = &xs[static_cast<std::size_t>(w) * dim];
-        cvs[w] =
-            Eigen::Vector2d(dihedralAngle(x, setup.phiAtoms), dihedralAngle(x, setup.psiAtoms));
-        for (int d = 0; d < 2; ++d) {
-          follow[w][d] += wrapAngle(cvs[w][d] - follow[w][2 + d]);
-          follow[w][2 + d] = cvs[w][d];
+        cvs[w] = computeCVs(x, setup.cvAtoms);
+        for (int d = 0; d < D; ++d) {
+          follow[w][d] += wrapAngle(cvs[w][d] - follow[w][D + d]);
+          follow[w][D + d] = cvs[w][d];
         }
       }
     };
@@ -335,8 +344,7 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
     long long frame = 0;  // frames done by every walker of the batch
     for (int p = 0; p < N; ++p) {
       context.setParameter("k_cv", k[p]);
-      context.setParameter("phi0", c0[p]);
-      context.setParameter("psi0", c1[p]);
+      for (int d = 0; d < D; ++d) context.setParameter(centreName[d], centre[p][d]);
       int stepsDone = 0;
       while (stepsDone < K) {
         const int chunk =
@@ -362,11 +370,9 @@ FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen
           }
           const std::size_t fi = path * r.observedPerPath + row;
           r.energy[fi] = static_cast<float>(energies[w]);
-          r.cv[2 * fi] = static_cast<float>(cvs[w][0]);
-          r.cv[2 * fi + 1] = static_cast<float>(cvs[w][1]);
+          for (int d = 0; d < D; ++d) r.cv[D * fi + d] = static_cast<float>(cvs[w][d]);
           r.maxEnergy[path] = std::max(r.maxEnergy[path], energies[w]);
-          if (cvEnergy)
-            r.maxEnergyCV[path] = std::max(r.maxEnergyCV[path], cvEnergy(cvs[w][0], cvs[w][1]));
+          if (cvEnergy) r.maxEnergyCV[path] = std::max(r.maxEnergyCV[path], cvEnergy(cvs[w]));
           if (store) {
             float* dst = &r.frames[(path * r.storedPerPath + frame / s.frameStride - 1) * dim];
             const double* x = &xs[static_cast<std::size_t>(w) * dim];

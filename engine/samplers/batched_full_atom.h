@@ -44,7 +44,7 @@ std::unique_ptr<OpenMM::CustomTorsionForce> makeBatchedRestraint(const DihedralA
 /// batches gives the same paths as in one call.
 FullAtomPaths sampleFullAtomPathsBatched(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,
                                          const FullAtomSamplerSettings& settings, int batchSize,
-                                         const std::function<double(double, double)>& cvEnergy,
+                                         const CvEnergyFunction& cvEnergy,
                                          const ProgressCallback& progress = {});
 
 }  // namespace geotps

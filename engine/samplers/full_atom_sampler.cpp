@@ -16,12 +16,15 @@ namespace geotps {
 
 FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,
                                   const FullAtomSamplerSettings& s,
-                                  const std::function<double(double, double)>& cvEnergy,
+                                  const CvEnergyFunction& cvEnergy,
                                   const ProgressCallback& progress) {
   const int N = static_cast<int>(curve.rows()), K = s.stepsPerPoint, M = s.nPaths;
   const int nAtoms = setup.system->getNumParticles();
-  if (curve.cols() != 3)
-    throw std::invalid_argument("full-atom sampler: curve must be (l, phi, psi)");
+  const int D = setup.cvDimension();
+  if (curve.cols() != 1 + D)
+    throw std::invalid_argument(
+        fmt::format("full-atom sampler: curve has {} columns, expected (l, x_1 .. x_{})",
+                    curve.cols(), D));
   FullAtomPaths r;
   r.nAtoms = nAtoms;
   r.framesPerPath = static_cast<std::size_t>(N) * K;
@@ -29,18 +32,19 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
   r.observedPerPath = r.framesPerPath;
   r.frames.assign(static_cast<std::size_t>(M) * r.storedPerPath * 3 * nAtoms, 0.0f);
   r.energy.assign(static_cast<std::size_t>(M) * r.framesPerPath, 0.0f);
-  r.cv.assign(static_cast<std::size_t>(M) * r.framesPerPath * 2, 0.0f);
+  r.cvDimension = D;
+  r.cv.assign(static_cast<std::size_t>(M) * r.framesPerPath * D, 0.0f);
   r.maxEnergy = Eigen::VectorXd::Constant(M, -std::numeric_limits<double>::infinity());
   r.maxEnergyCV = r.maxEnergy;
-  r.finalCV.resize(M, 2);
+  r.finalCV.resize(M, D);
 
   // Restraint per curve point: kT * SNR_n / 2 * |xi - x_n / alpha_n|^2, i.e. stiffness kT * SNR_n.
-  std::vector<double> k(N), c0(N), c1(N);
+  std::vector<double> k(N);
+  std::vector<Eigen::VectorXd> centre(N, Eigen::VectorXd(D));
   for (int n = 0; n < N; ++n) {
     const double l = curve(n, 0), a = alphaOf(l);
     k[n] = setup.kT() * snr(l);
-    c0[n] = curve(n, 1) / a;
-    c1[n] = curve(n, 2) / a;
+    for (int d = 0; d < D; ++d) centre[n][d] = curve(n, 1 + d) / a;
   }
   const long long total = static_cast<long long>(M) * N * K;
   std::atomic<long long> done{0};
@@ -48,8 +52,7 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
               [&](std::size_t begin, std::size_t end, int worker) {
                 std::vector<double> x;
                 for (std::size_t w = begin; w < end; ++w) {
-                  RestrainedDynamics md(*setup.system, setup.phiAtoms, setup.psiAtoms,
-                                        setup.temperatureK, s.frictionPerPs, s.timeStepPs,
+                  RestrainedDynamics md(*setup.system, setup.cvAtoms, setup.temperatureK, s.frictionPerPs, s.timeStepPs,
                                         *setup.platform, setup.platformProperties, s.seed,
                                         s.firstWalker + w);
                   md.setUnwrappedRestraint(s.unwrappedRestraint);
@@ -58,7 +61,7 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                   std::size_t frame = 0;
                   double e = 0.0;
                   for (int n = 0; n < N; ++n) {
-                    md.setRestraint(k[n], c0[n], c1[n]);
+                    md.setRestraint(k[n], centre[n]);
                     for (int step = 0; step < K; ++step, ++frame) {
                       md.step(1);
                       md.getState(&x, &e);
@@ -69,14 +72,13 @@ FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::Matri
                             "dynamics.time_step (now {} ps)",
                             s.firstWalker + w, e, step + 1, K, n, frame, s.timeStepPs));
                       }
-                      const Eigen::Vector2d cv = computeCVs(x, setup.phiAtoms, setup.psiAtoms);
+                      const Eigen::VectorXd cv = computeCVs(x, setup.cvAtoms);
                       const std::size_t fi = w * r.framesPerPath + frame;
                       r.energy[fi] = static_cast<float>(e);
-                      r.cv[2 * fi] = static_cast<float>(cv[0]);
-                      r.cv[2 * fi + 1] = static_cast<float>(cv[1]);
+                      for (int d = 0; d < D; ++d)
+                        r.cv[D * fi + d] = static_cast<float>(cv[d]);
                       r.maxEnergy[w] = std::max(r.maxEnergy[w], e);
-                      if (cvEnergy)
-                        r.maxEnergyCV[w] = std::max(r.maxEnergyCV[w], cvEnergy(cv[0], cv[1]));
+                      if (cvEnergy) r.maxEnergyCV[w] = std::max(r.maxEnergyCV[w], cvEnergy(cv));
                       if (s.frameStride > 0 && (frame + 1) % s.frameStride == 0) {
                         float* dst =
                             &r.frames[(w * r.storedPerPath + frame / s.frameStride) * 3 * nAtoms];

@@ -13,6 +13,9 @@
 
 namespace geotps {
 
+/// The CV free energy of a frame's CVs (kJ/mol), for the CV MaxEnergy; empty: not computed.
+using CvEnergyFunction = std::function<double(const Eigen::VectorXd&)>;
+
 struct FullAtomSamplerSettings {
   int nPaths = 100;
   int stepsPerPoint = 100;  ///< K
@@ -42,21 +45,23 @@ struct FullAtomPaths {
   int observeStride = 1;
   std::size_t observedPerPath = 0;  ///< framesPerPath / observeStride
   std::vector<float> energy;        ///< M x observed potential energy without restraint, kJ/mol
-  std::vector<float> cv;            ///< M x observed x 2 (phi, psi), rad
+  int cvDimension = 2;              ///< D, the number of CVs
+  std::vector<float> cv;            ///< M x observed x D, rad
   Eigen::VectorXd maxEnergy;        ///< per path, max observed frame energy, kJ/mol (absolute)
-  Eigen::VectorXd maxEnergyCV;      ///< per path, max of `cvEnergy` over frames
-  Eigen::MatrixXd finalCV;          ///< M x 2
+  Eigen::VectorXd maxEnergyCV;      ///< per path, max of `cvEnergy` over frames (-inf: none)
+  Eigen::MatrixXd finalCV;          ///< M x D
   long long energyEvaluations = 0;  ///< one energy-and-forces evaluation per step
 };
 
-/// Annealed Langevin in full-atom space along the CV curve (rows (l, phi, psi)): at curve point n
+/// Annealed Langevin in full-atom space along the CV curve (rows (l, x_1 .. x_D), D the molecule's
+/// CVs): at curve point n
 /// the restraint stiffness is kT * SNR_n (kJ/mol/rad^2) centred at x_n / alpha_n; K OpenMM Langevin
 /// steps per point, every frame's energy and CVs recorded. Walkers start at the minimised state A
 /// with velocities drawn at the temperature; walker i uses seed-derived streams, independent of
 /// threads.
 FullAtomPaths sampleFullAtomPaths(const FullAtomSetup& setup, const Eigen::MatrixXd& curve,
                                   const FullAtomSamplerSettings& settings,
-                                  const std::function<double(double, double)>& cvEnergy,
+                                  const CvEnergyFunction& cvEnergy,
                                   const ProgressCallback& progress = {});
 
 }  // namespace geotps

@@ -1,4 +1,4 @@
-// Restrained Langevin dynamics on (phi, psi): LangevinMiddle integration with OpenMM forces, an
+// Restrained Langevin dynamics on D torsions: LangevinMiddle integration with OpenMM forces, an
 // analytic dihedral restraint and a per-walker random stream.
 #include "engine/samplers/restrained_dynamics.h"
 
@@ -20,20 +20,20 @@ std::mutex& openmmSetupMutex() {
   return m;
 }
 
-RestrainedDynamics::RestrainedDynamics(const OpenMM::System& system, const DihedralAtoms& phi,
-                                       const DihedralAtoms& psi, double temperatureK,
+RestrainedDynamics::RestrainedDynamics(const OpenMM::System& system,
+                                       const std::vector<DihedralAtoms>& cvs, double temperatureK,
                                        double frictionPerPs, double timeStepPs,
                                        OpenMM::Platform& platform,
                                        const std::map<std::string, std::string>& properties,
                                        std::uint64_t seed, std::uint64_t stream)
     : nAtoms_(system.getNumParticles()),
-      phi_(phi),
-      psi_(psi),
+      cvs_(cvs),
       kT_(kBoltzmannKjMolK * temperatureK),
       friction_(frictionPerPs),
       dt_(timeStepPs),
       rng_(std::make_unique<Rng>(seed, stream)) {
-  for (const auto& atoms : {phi, psi}) {
+  if (cvs.empty()) throw std::invalid_argument("restrained dynamics: no collective variables");
+  for (const auto& atoms : cvs) {
     for (int a : atoms) {
       if (a < 0 || a >= nAtoms_) {
         throw std::invalid_argument(fmt::format(
@@ -68,17 +68,18 @@ RestrainedDynamics::RestrainedDynamics(const OpenMM::System& system, const Dihed
       system_->getForce(f).setForceGroup(30);
     }
   }
+  // Each torsion's centre theta0 is a per-torsion parameter (pushRestraintCentre).
   auto* restraint = new OpenMM::CustomTorsionForce(
-      "0.5*k_cv*d^2; d = min(dt, 2*pi - dt); dt = abs(theta - theta0);"
-      "theta0 = sel*psi0 + (1 - sel)*phi0; pi = 3.141592653589793");
+      "0.5*k_cv*d^2; d = min(dt, 2*pi - dt); dt = abs(theta - theta0); pi = 3.141592653589793");
   restraint->addGlobalParameter("k_cv", 0.0);
-  restraint->addGlobalParameter("phi0", 0.0);
-  restraint->addGlobalParameter("psi0", 0.0);
-  restraint->addPerTorsionParameter("sel");
-  restraint->addTorsion(phi[0], phi[1], phi[2], phi[3], {0.0});
-  restraint->addTorsion(psi[0], psi[1], psi[2], psi[3], {1.0});
+  restraint->addPerTorsionParameter("theta0");
+  for (const auto& a : cvs) restraint->addTorsion(a[0], a[1], a[2], a[3], {0.0});
   restraint->setForceGroup(restraintGroup_);
   system_->addForce(restraint);  // the System owns it
+  restraint_ = restraint;
+  centre_.assign(cvs.size(), 0.0);
+  last_cv_.assign(cvs.size(), 0.0);
+  unwrapped_cv_.assign(cvs.size(), 0.0);
   integrator_ = std::make_unique<OpenMM::VerletIntegrator>(timeStepPs);
   context_ = std::make_unique<OpenMM::Context>(*system_, *integrator_, platform, properties);
   x_.assign(3 * nAtoms_, 0.0);
@@ -105,18 +106,17 @@ void RestrainedDynamics::setUnwrappedRestraint(bool unwrapped) {
 }
 
 void RestrainedDynamics::resetUnwrappedCVs() {
-  phi_last_ = phiUnwrapped_ = dihedralAngle(x_.data(), phi_, nullptr);
-  psi_last_ = psiUnwrapped_ = dihedralAngle(x_.data(), psi_, nullptr);
+  for (std::size_t d = 0; d < cvs_.size(); ++d)
+    last_cv_[d] = unwrapped_cv_[d] = dihedralAngle(x_.data(), cvs_[d], nullptr);
 }
 
 void RestrainedDynamics::followCVs() {
   // One step moves a dihedral by far less than pi, so the wrapped increment is the true one.
-  const double phi = dihedralAngle(x_.data(), phi_, nullptr);
-  const double psi = dihedralAngle(x_.data(), psi_, nullptr);
-  phiUnwrapped_ += wrapAngle(phi - phi_last_);
-  psiUnwrapped_ += wrapAngle(psi - psi_last_);
-  phi_last_ = phi;
-  psi_last_ = psi;
+  for (std::size_t d = 0; d < cvs_.size(); ++d) {
+    const double theta = dihedralAngle(x_.data(), cvs_[d], nullptr);
+    unwrapped_cv_[d] += wrapAngle(theta - last_cv_[d]);
+    last_cv_[d] = theta;
+  }
 }
 
 void RestrainedDynamics::setVelocitiesToTemperature() {
@@ -131,14 +131,30 @@ void RestrainedDynamics::setVelocities(const std::vector<double>& v) {
   v_ = v;
 }
 
-void RestrainedDynamics::setRestraint(double stiffness, double phi0, double psi0) {
+void RestrainedDynamics::setRestraint(double stiffness, const Eigen::VectorXd& centre) {
+  if (centre.size() != static_cast<Eigen::Index>(cvs_.size())) {
+    throw std::invalid_argument(fmt::format("restraint centre has {} angles, expected {} (one per CV)",
+                                            centre.size(), cvs_.size()));
+  }
   k_ = stiffness;
-  phi0_ = phi0;
-  psi0_ = psi0;
+  for (std::size_t d = 0; d < cvs_.size(); ++d) {
+    if (centre_[d] != centre[static_cast<Eigen::Index>(d)]) centrePushed_ = false;
+    centre_[d] = centre[static_cast<Eigen::Index>(d)];
+  }
   context_->setParameter("k_cv", stiffness);
-  context_->setParameter("phi0", phi0);
-  context_->setParameter("psi0", psi0);
   evaluate();
+}
+
+void RestrainedDynamics::pushRestraintCentre() {
+  // Only minimize() and restraintEnergy() use the OpenMM form; the dynamics computes the restraint
+  // analytically, so the centre reaches the Context only when they need it.
+  if (centrePushed_) return;
+  for (std::size_t d = 0; d < cvs_.size(); ++d) {
+    const auto& a = cvs_[d];
+    restraint_->setTorsionParameters(static_cast<int>(d), a[0], a[1], a[2], a[3], {centre_[d]});
+  }
+  restraint_->updateParametersInContext(*context_);
+  centrePushed_ = true;
 }
 
 void RestrainedDynamics::evaluate() {
@@ -159,19 +175,21 @@ void RestrainedDynamics::evaluate() {
 
 void RestrainedDynamics::addRestraintForces() {
   if (k_ == 0.0) return;
-  // E = k/2 (d_phi^2 + d_psi^2) with d = w(phi - phi0), w the wrap to (-pi, pi], or with the
-  // unwrapped restraint d = phi_unwrapped - phi0; F = -dE/dx (d d / dx = d phi / dx either way).
+  // E = k/2 sum_d delta_d^2 with delta_d = w(theta_d - c_d), w the wrap to (-pi, pi], or with the
+  // unwrapped restraint delta_d = theta_d,unwrapped - c_d; F = -dE/dx (d delta_d / dx = d theta_d
+  // / dx either way). The torsions' terms are added in CV order.
   std::vector<double> grad(3 * nAtoms_, 0.0);
-  const double dphi = unwrapped_ ? phiUnwrapped_ - phi0_
-                                 : wrapAngle(dihedralAngle(x_.data(), phi_, nullptr) - phi0_);
-  const double dpsi = unwrapped_ ? psiUnwrapped_ - psi0_
-                                 : wrapAngle(dihedralAngle(x_.data(), psi_, nullptr) - psi0_);
+  std::vector<double> delta(cvs_.size());
+  for (std::size_t d = 0; d < cvs_.size(); ++d) {
+    delta[d] = unwrapped_ ? unwrapped_cv_[d] - centre_[d]
+                          : wrapAngle(dihedralAngle(x_.data(), cvs_[d], nullptr) - centre_[d]);
+  }
   std::vector<double> g(3 * nAtoms_, 0.0);
-  dihedralAngle(x_.data(), phi_, g.data());
-  for (int q = 0; q < 3 * nAtoms_; ++q) grad[q] += k_ * dphi * g[q];
-  std::fill(g.begin(), g.end(), 0.0);
-  dihedralAngle(x_.data(), psi_, g.data());
-  for (int q = 0; q < 3 * nAtoms_; ++q) grad[q] += k_ * dpsi * g[q];
+  for (std::size_t d = 0; d < cvs_.size(); ++d) {
+    if (d > 0) std::fill(g.begin(), g.end(), 0.0);
+    dihedralAngle(x_.data(), cvs_[d], g.data());
+    for (int q = 0; q < 3 * nAtoms_; ++q) grad[q] += k_ * delta[d] * g[q];
+  }
   for (int q = 0; q < 3 * nAtoms_; ++q) force_[q] -= grad[q];
 }
 
@@ -193,7 +211,8 @@ void RestrainedDynamics::getState(std::vector<double>* positions, double* energy
   if (energy) *energy = energy_;
 }
 
-double RestrainedDynamics::restraintEnergy(std::vector<double>* forces) const {
+double RestrainedDynamics::restraintEnergy(std::vector<double>* forces) {
+  pushRestraintCentre();
   int types = OpenMM::State::Energy;
   if (forces) types |= OpenMM::State::Forces;
   const OpenMM::State s = context_->getState(types, false, 1 << restraintGroup_);
@@ -208,6 +227,7 @@ double RestrainedDynamics::restraintEnergy(std::vector<double>* forces) const {
 }
 
 double RestrainedDynamics::minimize(double tolerance, int maxIterations) {
+  pushRestraintCentre();
   OpenMM::LocalEnergyMinimizer::minimize(*context_, tolerance, maxIterations);
   const OpenMM::State s = context_->getState(OpenMM::State::Positions);
   const auto& p = s.getPositions();

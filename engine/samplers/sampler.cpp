@@ -83,9 +83,9 @@ class FullAtomSampler final : public Sampler {
   SamplerResult sample(const Eigen::MatrixXd& curve, int first, int count,
                        const SamplerProgress& progress) override {
     const FullAtomSetup& atoms = *problem_.molecule;
-    const auto cvEnergy = [this](double phi, double psi) {
-      return problem_.cvEnergyKjMol(phi, psi);
-    };
+    CvEnergyFunction cvEnergy;
+    if (problem_.surface)
+      cvEnergy = [this](const Eigen::VectorXd& cv) { return problem_.cvEnergyKjMol(cv); };
     FullAtomSamplerSettings part = settings_;
     part.nPaths = count;
     part.firstWalker = static_cast<std::uint64_t>(first);
@@ -96,7 +96,7 @@ class FullAtomSampler final : public Sampler {
                  : sampleFullAtomPaths(atoms, walked, part, cvEnergy, progress));
     // The CV-space view of the full-atom paths, for the shared metrics.
     SamplerResult r;
-    r.dimension = 2;
+    r.dimension = atoms.cvDimension();
     r.framesPerPath = paths->framesPerPath;
     r.finalPositions = paths->finalCV;
     r.maxEnergy = paths->maxEnergy.array() - std::min(atoms.energyA, atoms.energyB);
@@ -104,7 +104,7 @@ class FullAtomSampler final : public Sampler {
     r.maxEnergyCV = paths->maxEnergyCV;
     r.energyEvaluations = paths->energyEvaluations;
     r.fullAtom = std::move(paths);
-    if (reversed()) reverseInTime(r, computeCVs(atoms.positionsB, atoms.phiAtoms, atoms.psiAtoms));
+    if (reversed()) reverseInTime(r, computeCVs(atoms.positionsB, atoms.cvAtoms));
     return r;
   }
 
@@ -122,7 +122,9 @@ class FullAtomSampler final : public Sampler {
       f.writeFloats("/full_atom/frames", {m, fa.storedPerPath, n, 3}, fa.frames.data(), "nm");
     }
     f.writeFloats("/full_atom/energy", {m, fa.observedPerPath}, fa.energy.data(), "kJ/mol");
-    f.writeFloats("/full_atom/cv", {m, fa.observedPerPath, 2}, fa.cv.data(), "rad");
+    f.writeFloats("/full_atom/cv",
+                  {m, fa.observedPerPath, static_cast<std::size_t>(fa.cvDimension)}, fa.cv.data(),
+                  "rad");
     f.writeDoubles("/full_atom/state_a_positions", {n, 3}, atoms.positionsA.data(), "nm");
     f.writeDoubles("/full_atom/state_b_positions", {n, 3}, atoms.positionsB.data(), "nm");
     // The topology as PDB text (state A, minimised), for `geotps export`.
@@ -138,6 +140,9 @@ class FullAtomSampler final : public Sampler {
     f.setAttribute("/full_atom", "reference_energy", std::min(atoms.energyA, atoms.energyB),
                    "kJ/mol");
     f.setAttribute("/full_atom", "n_atoms", static_cast<std::int64_t>(n), "1");
+    std::string labels;
+    for (const std::string& l : atoms.cvLabels) labels += (labels.empty() ? "" : ", ") + l;
+    f.setAttribute("/full_atom", "cv_labels", labels);
     const std::size_t stride = fa.storedPerPath > 0 ? fa.framesPerPath / fa.storedPerPath : 0;
     f.setAttribute("/full_atom", "frame_stride", static_cast<std::int64_t>(stride), "frames");
     if (fa.storedPerPath > 0) {
@@ -413,10 +418,11 @@ SamplerResult loadWalkers(const H5File& f, const std::string& group, int expecte
     fa->frames = loadFloats(f, h + "/frames",
                             m * fa->storedPerPath * 3 * static_cast<std::size_t>(fa->nAtoms));
     fa->energy = loadFloats(f, h + "/energy", m * fa->observedPerPath);
-    fa->cv = loadFloats(f, h + "/cv", m * fa->observedPerPath * 2);
+    fa->cvDimension = r.dimension;
+    fa->cv = loadFloats(f, h + "/cv", m * fa->observedPerPath * static_cast<std::size_t>(r.dimension));
     fa->maxEnergy = loadVector(f, h + "/max_energy", M);
     fa->maxEnergyCV = loadVector(f, h + "/max_energy_cv", M);
-    fa->finalCV = loadMatrix(f, h + "/final_cv", M, 2);
+    fa->finalCV = loadMatrix(f, h + "/final_cv", M, r.dimension);
     r.fullAtom = std::move(fa);
   }
   return r;

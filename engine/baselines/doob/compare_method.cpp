@@ -117,7 +117,7 @@ MethodResult runDoob(const CompareContext& pb) {
                   a);
     lookup = [&pb, &at](const double* x) {
       const std::vector<double> pos(x, x + 3 * at.system->getNumParticles());
-      const Eigen::Vector2d cv = computeCVs(pos, at.phiAtoms, at.psiAtoms);
+      const Eigen::Vector2d cv = computeCVs(pos, at.cvAtoms);
       return pb.cvEnergy(cv[0], cv[1]);
     };
   } else {
@@ -154,7 +154,7 @@ MethodResult runDoob(const CompareContext& pb) {
     if (pb.fullAtom) {
       const Eigen::VectorXd row = dr.finalPositions.row(i).transpose();
       const std::vector<double> p(row.data(), row.data() + D);
-      cv = computeCVs(p, pb.molecule->phiAtoms, pb.molecule->psiAtoms);
+      cv = computeCVs(p, pb.molecule->cvAtoms);
     } else {
       cv = dr.finalPositions.row(i).transpose();
     }
@@ -176,8 +176,7 @@ MethodResult runDoob(const CompareContext& pb) {
         const float* x = &dr.frames[(static_cast<std::size_t>(i) * dr.storedPerPath + k) * D];
         Eigen::Vector2d cv;
         if (pb.fullAtom) {
-          cv = computeCVs(std::vector<double>(x, x + D), pb.molecule->phiAtoms,
-                          pb.molecule->psiAtoms);
+          cv = computeCVs(std::vector<double>(x, x + D), pb.molecule->cvAtoms);
         } else {
           cv = Eigen::Vector2d(x[0], x[1]);
         }
