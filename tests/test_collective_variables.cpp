@@ -17,6 +17,7 @@
 #include "engine/io/h5_file.h"
 #include "engine/io/pdb_file.h"
 #include "engine/molecule/collective_variables.h"
+#include "engine/molecule/cv_dynamics.h"
 #include "engine/molecule/molecule.h"
 #include "engine/samplers/full_atom_sampler.h"
 #include "engine/samplers/restrained_dynamics.h"
@@ -253,4 +254,37 @@ TEST(CollectiveVariables, ThreeCVWalkersFollowTheirRestraint) {
     for (int d = 0; d < 3; ++d)
       EXPECT_NEAR(r.cv[3 * frame + d], dihedralAngle(xk.data(), setup.cvAtoms[d]), 1e-4);
   }
+}
+
+// CV samples of the molecule's own dynamics (training.source md): D columns, walkers from both end
+// states (each walker's first recorded CVs near its start's minimised CVs, 20 fs in), and the same
+// samples with one thread or two (walker i's stream is i).
+TEST(CollectiveVariables, DynamicsSamplesStartAtBothStatesAndDoNotDependOnThreads) {
+  PotentialSettings potential;
+  potential.system = (kAlanine / "system.xml").string();
+  potential.pdbA = (kAlanine / "c7ax.pdb").string();
+  potential.pdbB = (kAlanine / "extended.pdb").string();
+  potential.platform = "Reference";
+  MoleculeSettings molecule;
+  molecule.cvVariables = {"phi 2", "psi 2", "4 6 8 10"};
+  const FullAtomSetup setup = prepareFullAtom(potential, molecule, "test");
+  CvDynamicsSettings s;
+  s.walkers = 4;
+  s.equilibrationSteps = 0;
+  s.steps = 400;
+  s.stride = 20;
+  s.seed = 3;
+  s.threads = 1;
+  const Eigen::MatrixXd one = sampleCvDynamics(setup, s);
+  ASSERT_EQ(one.rows(), 4 * 20);
+  ASSERT_EQ(one.cols(), 3);
+  for (int w = 0; w < 4; ++w) {
+    const Eigen::VectorXd& start = w % 2 == 0 ? setup.cvA : setup.cvB;
+    for (int d = 0; d < 3; ++d)
+      EXPECT_NEAR(wrapAngle(one(w * 20, d) - start[d]), 0.0, 0.5) << "walker " << w << " CV " << d;
+  }
+  EXPECT_GT((one.row(0) - one.row(19)).norm(), 0.0);  // it moves
+  s.threads = 2;
+  const Eigen::MatrixXd two = sampleCvDynamics(setup, s);
+  EXPECT_EQ((one - two).cwiseAbs().maxCoeff(), 0.0);
 }

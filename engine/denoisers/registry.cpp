@@ -13,6 +13,14 @@ std::map<std::string, DenoiserFactory>& registry() {
   static std::map<std::string, DenoiserFactory> r = {
       {"quadrature",
        [](const DenoiserSettings&, const DenoiserContext& c) -> std::shared_ptr<Denoiser> {
+         if (!c.exact) {
+           throw ConfigError(fmt::format(
+               "{}: key 'denoiser.type': quadrature needs the job's CV energy, and this "
+               "full-atom job has {} CVs and no CV surface; expected denoiser.type torch with "
+               "denoiser.model a network trained on the molecule's dynamics (`geotps "
+               "train-denoiser` with training.source md)",
+               c.source, c.dimension));
+         }
          return c.exact;
        }},
   };

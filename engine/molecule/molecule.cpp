@@ -199,6 +199,22 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
           "atom indices) for this molecule",
           source, phi, psi, potential.pdbA));
     }
+    // A longer peptide (e.g. a capped tetrapeptide) passes the atom-name test with its first
+    // residue's phi and psi; the defaults would then drop its other backbone torsions silently.
+    std::string backbone;
+    int count = 0;
+    for (const TorsionCV& t : namedTorsions(s.topology)) {
+      if (t.label.rfind("phi ", 0) != 0 && t.label.rfind("psi ", 0) != 0) continue;
+      backbone += (backbone.empty() ? "" : ", ") + t.label;
+      ++count;
+    }
+    if (count != 2) {
+      throw ConfigError(fmt::format(
+          "{}: keys 'cv.variables', 'cv.phi_atoms' and 'cv.psi_atoms' are not set, and {} has {} "
+          "backbone torsions ({}); the defaults (alanine dipeptide's phi 2 and psi 2) would take "
+          "two of them without a word. Set cv.variables to the CVs you mean (e.g. [{}])",
+          source, potential.pdbA, count, backbone, backbone));
+    }
   }
   s.temperatureK = molecule.temperatureK;
 

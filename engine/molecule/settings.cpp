@@ -45,7 +45,8 @@ const std::vector<KeySpec>& moleculeKeys() {
        .defaultValue = "../data/alanine_dipeptide/adiabatic_phi_psi_72.dat",
        .unit = "",
        .description = "(phi, psi) free-energy surface in kJ/mol for the geodesic's denoiser, e.g. "
-                      "written by `geotps surface` (openmm only)"},
+                      "written by `geotps surface` (openmm jobs with two CVs; with any other "
+                      "number of CVs the job has no CV surface and needs denoiser.type neural)"},
       {.key = "dynamics.temperature",
        .type = KeyType::Real,
        .defaultValue = "300.0",
@@ -172,6 +173,7 @@ MoleculeSettings readMoleculeSettings(const Config& c) {
         c.sourceName(), c.isSet("cv.phi_atoms") ? "cv.phi_atoms" : "cv.psi_atoms"));
   }
   s.cvSurface = c.getString("cv.surface");
+  s.cvSurfaceSet = c.isSet("cv.surface");
   s.temperatureK = c.getReal("dynamics.temperature");
   s.frictionPerPs = c.getReal("dynamics.friction");
   s.timeStepPs = c.getReal("dynamics.time_step");

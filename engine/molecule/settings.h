@@ -18,6 +18,7 @@ struct MoleculeSettings {
   /// cv.variables: torsions by name or atom indices (empty: phiAtoms and psiAtoms).
   std::vector<std::string> cvVariables;
   std::string cvSurface;  ///< the CV free-energy surface file, kJ/mol (resolved path)
+  bool cvSurfaceSet = false;  ///< cv.surface written in the config (not its default)
   double temperatureK = 300.0;
   double frictionPerPs = 1.0;
   double timeStepPs = 0.001;

@@ -847,28 +847,34 @@ long long cvFrameCount(const std::string& h5path) {
                   "`geotps run` on an openmm config");
   }
   const auto shape = f.shape("/full_atom/cv");
-  if (shape.size() != 3 || shape[2] != 2) {
-    throw H5Error(h5path + ": /full_atom/cv is not an [M, F, 2] array");
+  if (shape.size() != 3 || shape[2] < 1) {
+    throw H5Error(h5path + ": /full_atom/cv is not an [M, F, D] array");
   }
   return static_cast<long long>(shape[0] * shape[1]);
+}
+
+int cvDimensionOf(const std::string& h5path) {
+  cvFrameCount(h5path);  // checks the dataset
+  return static_cast<int>(H5File(h5path, H5File::Mode::Read).shape("/full_atom/cv")[2]);
 }
 
 torch::Tensor cvSamplesFromResult(const std::string& h5path, long long stride) {
   if (stride < 1) throw std::invalid_argument("cvSamplesFromResult: stride must be >= 1");
   const long long frames = cvFrameCount(h5path);
   if (frames == 0) throw H5Error(h5path + ": /full_atom/cv holds no frames");
+  const int D = cvDimensionOf(h5path);
   const auto all = H5File(h5path, H5File::Mode::Read).readDoubles("/full_atom/cv");
   const long long n = (frames + stride - 1) / stride;
-  auto out = torch::empty({n, 2}, torch::TensorOptions().dtype(torch::kFloat64));
+  auto out = torch::empty({n, D}, torch::TensorOptions().dtype(torch::kFloat64));
   double* dst = out.data_ptr<double>();
   const double pi = std::numbers::pi, twoPi = 2.0 * pi;
   for (long long k = 0; k < n; ++k) {
-    for (int d = 0; d < 2; ++d) {
-      const double v = all[static_cast<std::size_t>(k * stride) * 2 + d];
+    for (int d = 0; d < D; ++d) {
+      const double v = all[static_cast<std::size_t>(k * stride) * D + d];
       if (!std::isfinite(v))
         throw H5Error(fmt::format("{}: /full_atom/cv frame {} holds {}; expected finite angles",
                                   h5path, k * stride, v));
-      dst[k * 2 + d] = v - twoPi * std::floor((v + pi) / twoPi);
+      dst[k * D + d] = v - twoPi * std::floor((v + pi) / twoPi);
     }
   }
   return out;

@@ -181,10 +181,12 @@ double effectiveSampleSize(const torch::Tensor& logWeights);
 
 /// Number of full-atom frames (paths x frames per path) in a result file's /full_atom/cv.
 long long cvFrameCount(const std::string& h5path);
+/// D, the number of CVs per frame of /full_atom/cv (checked as cvFrameCount).
+int cvDimensionOf(const std::string& h5path);
 
-/// The (phi, psi) CV projections of every `stride`-th full-atom frame of a result file written by
-/// `geotps run` on an openmm config (dataset /full_atom/cv [M, F, 2], rad), frames taken in file
-/// order (path by path), wrapped into [-pi, pi). Returns [n, 2] float64.
+/// The CVs of every `stride`-th full-atom frame of a result file written by `geotps run` on an
+/// openmm config (dataset /full_atom/cv [M, F, D], rad), frames taken in file order (path by
+/// path), wrapped into [-pi, pi). Returns [n, D] float64.
 torch::Tensor cvSamplesFromResult(const std::string& h5path, long long stride);
 
 }  // namespace geotps

@@ -18,9 +18,11 @@ const std::vector<KeySpec>& trainingKeys() {
        .unit = "",
        .description =
            "training samples: `langevin` walkers on the job's 2D density (the potential, "
-           "or cv.surface for openmm jobs), or the (phi, psi) of the full-atom frames "
-           "of training.result_file",
-       .choices = {"langevin", "result_file"}},
+           "or cv.surface for openmm jobs), the CVs of the full-atom frames "
+           "of training.result_file, or `md`: the CVs along unrestrained full-atom Langevin "
+           "dynamics of the openmm job's molecule at dynamics.temperature from both end states "
+           "(any number of CVs; training.md_*)",
+       .choices = {"langevin", "result_file", "md"}},
       {.key = "training.n_samples",
        .type = KeyType::Int,
        .defaultValue = "100000",
@@ -79,6 +81,38 @@ const std::vector<KeySpec>& trainingKeys() {
        .description = "time step ds of the training walkers (langevin only)",
        .min = 0.0,
        .minExclusive = true},
+      {.key = "training.md_walkers",
+       .type = KeyType::Int,
+       .defaultValue = "16",
+       .unit = "1",
+       .description = "md source: walkers, half started at the minimised potential.pdb_a and "
+                      "half at potential.pdb_b, each with its own random stream",
+       .min = 1.0,
+       .max = 100000.0},
+      {.key = "training.md_steps",
+       .type = KeyType::Int,
+       .defaultValue = "20000",
+       .unit = "steps",
+       .description = "md source: recorded Langevin steps of dynamics.time_step per walker (after "
+                      "training.md_equilibration)",
+       .min = 1.0,
+       .max = 1e9},
+      {.key = "training.md_equilibration",
+       .type = KeyType::Int,
+       .defaultValue = "1000",
+       .unit = "steps",
+       .description = "md source: steps per walker before recording",
+       .min = 0.0,
+       .max = 1e9},
+      {.key = "training.md_stride",
+       .type = KeyType::Int,
+       .defaultValue = "20",
+       .unit = "steps",
+       .description = "md source: steps between recorded CVs, at most training.md_steps; the "
+                      "samples are md_walkers x (md_steps / md_stride) CV points, thinned to "
+                      "about training.n_samples when there are more",
+       .min = 1.0,
+       .max = 1e9},
       {.key = "training.result_file",
        .type = KeyType::Path,
        .defaultValue = "../results/alanine_dipeptide.h5",
@@ -387,6 +421,16 @@ TrainingJobSettings readTrainingJobSettings(const Config& c) {
   t.scoreTargets = c.getBool("training.score_targets");
   t.langevinStepSize = c.getReal("training.langevin_step_size");
   t.resultFile = c.getString("training.result_file");
+  t.mdWalkers = static_cast<int>(c.getInt("training.md_walkers"));
+  t.mdSteps = c.getInt("training.md_steps");
+  t.mdEquilibration = c.getInt("training.md_equilibration");
+  t.mdStride = static_cast<int>(c.getInt("training.md_stride"));
+  if (t.mdStride > t.mdSteps) {
+    throw ConfigError(fmt::format(
+        "{}: key 'training.md_stride': {} is more than training.md_steps ({}); expected at most "
+        "that, so that each walker records at least one sample",
+        c.sourceName(), t.mdStride, t.mdSteps));
+  }
   t.refinePoints = static_cast<int>(c.getInt("training.refine_points"));
   t.refineLJitter = c.getReal("training.refine_l_jitter");
   t.refineEtaJitter = c.getReal("training.refine_eta_jitter");

@@ -59,7 +59,7 @@ struct TrainingOptimizerSettings {
 /// Where `geotps train-denoiser` takes its samples from, and where it writes (training.* keys).
 struct TrainingJobSettings {
   TrainingOptimizerSettings optimizer;
-  std::string source = "langevin";  ///< "langevin" or "result_file"
+  std::string source = "langevin";  ///< "langevin", "result_file" or "md"
   long long nSamples = 0;
   int langevinSteps = 0;
   std::string langevinStart = "boltzmann";  ///< "boltzmann" or "uniform"
@@ -67,6 +67,10 @@ struct TrainingJobSettings {
   bool scoreTargets = false;
   double langevinStepSize = 0.0;
   std::string resultFile;  ///< training.source result_file: a full-atom result (resolved path)
+  int mdWalkers = 16;             ///< training.source md: walkers (half from A, half from B)
+  long long mdSteps = 20000;      ///< md: recorded steps per walker
+  long long mdEquilibration = 1000;  ///< md: steps before recording
+  int mdStride = 20;              ///< md: steps between recorded CVs
   int refinePoints = 0;
   double refineLJitter = 0.0, refineEtaJitter = 0.0;
   std::string output;  ///< empty = results/<name>_denoiser.pt

@@ -19,6 +19,7 @@
 #include "engine/core/warning.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/denoisers/registry.h"
+#include "engine/molecule/cv_space.h"
 #include "engine/geodesic/geodesic_solver.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
@@ -146,11 +147,18 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
       memoryLimit(options.maxMemory), settings.source, "run");
   if (fullAtom) {
     const FullAtomSetup& atoms = *problem.molecule;
+    std::string labels;
+    for (const std::string& l : atoms.cvLabels) labels += (labels.empty() ? "" : ", ") + l;
+    auto values = [](const Eigen::VectorXd& v) {
+      std::string out;
+      for (Eigen::Index d = 0; d < v.size(); ++d) out += fmt::format("{}{:.4f}", d ? ", " : "", v[d]);
+      return out;
+    };
     fmt::print(log,
-               "# full atom: platform {} ({}); minimised state A: E = {:.3f} kJ/mol, (phi, psi) = "
-               "({:.4f}, {:.4f}); state B: E = {:.3f} kJ/mol, (phi, psi) = ({:.4f}, {:.4f})\n",
-               atoms.platform->getName(), atoms.platformReport, atoms.energyA, atoms.cvA[0],
-               atoms.cvA[1], atoms.energyB, atoms.cvB[0], atoms.cvB[1]);
+               "# full atom: platform {} ({}); minimised state A: E = {:.3f} kJ/mol, ({}) = "
+               "({}); state B: E = {:.3f} kJ/mol, ({}) = ({})\n",
+               atoms.platform->getName(), atoms.platformReport, atoms.energyA, labels,
+               values(atoms.cvA), atoms.energyB, labels, values(atoms.cvB));
     std::fflush(log);
   }
   const Potential& potential = *problem.potential;
@@ -158,12 +166,13 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const int D = problem.dimension();
   const int threads = resolveThreads(settings.sampling.threads);
   const auto* surface = problem.surface;
-  // The exact quadrature denoiser is always built: it is the reference, and with another denoiser
-  // the geodesic found is re-evaluated with it (the exact energy reported in the summary).
+  // The exact quadrature denoiser is built whenever the job has a CV energy: it is the reference,
+  // and with another denoiser the geodesic found is re-evaluated with it (the exact energy reported
+  // in the summary). A full-atom job with other than two CVs has none (NaN exact energy).
   std::shared_ptr<QuadratureDenoiser> exact;
   if (surface) {
     exact = QuadratureDenoiser::fromSurface(*surface, problem.kT, threads);
-  } else {
+  } else if (!dynamic_cast<const CvSpace*>(&potential)) {
     const DenoiserSettings& ds = settings.denoiser;
     Eigen::VectorXi size(D);
     for (int d = 0; d < D; ++d) size[d] = ds.gridSize[d];
@@ -195,8 +204,9 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
                                  geo.iterations, geo.stopReason));
   s.geodesicEnergy = geo.evaluation.energy;
-  s.geodesicEnergyExact =
-      exactDenoiser ? geo.evaluation.energy : evaluateCurve(*exact, geo.z, false).energy;
+  s.geodesicEnergyExact = exactDenoiser ? geo.evaluation.energy
+                          : exact       ? evaluateCurve(*exact, geo.z, false).energy
+                                        : std::numeric_limits<double>::quiet_NaN();
   s.geodesicLength = geo.evaluation.length;
   s.straightLineEnergy = geo.initialEnergy;
   s.minL = geo.z.col(0).minCoeff();
@@ -291,7 +301,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   s.samplerEnergyEvaluations = paths.energyEvaluations;
   s.nearestGridLookups = paths.nearestLookups;
   s.denoiserEvaluations = denoiser->evaluationCount();
-  s.energyEvaluations = paths.energyEvaluations + exact->potentialEvaluations();
+  s.energyEvaluations = paths.energyEvaluations + (exact ? exact->potentialEvaluations() : 0);
   MinimaxResult bound;
   s.minimaxBound = std::numeric_limits<double>::quiet_NaN();
   if (surface) {

@@ -1,6 +1,7 @@
 // `geotps train-denoiser` (see train_denoiser.h).
 #include "engine/pipelines/train_denoiser.h"
 
+#include <OpenMM.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -18,6 +19,7 @@
 #include "engine/geodesic/geodesic_solver.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/output_util.h"
+#include "engine/molecule/cv_dynamics.h"
 #include "engine/neural/denoiser_training.h"
 #include "engine/neural/torch_denoiser.h"
 #include "engine/problem/potential_registry.h"
@@ -133,6 +135,56 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
       settings.source += "; targets mixed with the potential's score (training.score_targets)";
     }
     samplingPotential = std::move(potential);
+  } else if (sourceKind == "md") {
+    if (job.potential.type != "openmm") {
+      throw ConfigError(fmt::format(
+          "{}: key 'training.source': md runs the molecule of an openmm job (potential.type is "
+          "'{}'); expected potential.type openmm, or training.source langevin",
+          job.source, job.potential.type));
+    }
+    if (ts.scoreTargets) {
+      throw ConfigError(fmt::format(
+          "{}: key 'training.score_targets' needs training.source: langevin (the md source has "
+          "no force of its CV density)",
+          job.source));
+    }
+    const FullAtomSetup atoms = prepareFullAtom(job.potential, job.molecule, job.source);
+    CvDynamicsSettings md;
+    md.walkers = ts.mdWalkers;
+    md.steps = ts.mdSteps;
+    md.equilibrationSteps = ts.mdEquilibration;
+    md.stride = ts.mdStride;
+    md.frictionPerPs = job.molecule.frictionPerPs;
+    md.timeStepPs = job.molecule.timeStepPs;
+    md.seed = settings.seed;
+    md.threads = job.sampling.threads;
+    fmt::print(log,
+               "# md samples: {} walkers x {} steps of {} ps at {} K on {} ({}), CVs every {} "
+               "steps\n",
+               md.walkers, md.equilibrationSteps + md.steps, md.timeStepPs, atoms.temperatureK,
+               atoms.platform->getName(), atoms.platformReport, md.stride);
+    std::fflush(log);
+    Progress mdBar("md samples", 1000, options.progress);
+    const Eigen::MatrixXd cvs = sampleCvDynamics(atoms, md, [&](long long d, long long total) {
+      mdBar.update(static_cast<long long>(1000.0 * static_cast<double>(d) / total));
+    });
+    mdBar.finish(fmt::format("{} CV points", cvs.rows()));
+    const long long stride = std::max<long long>(1, cvs.rows() / nWanted);
+    const long long n = (cvs.rows() + stride - 1) / stride;
+    const int D = atoms.cvDimension();
+    samples = torch::empty({n, D}, torch::TensorOptions().dtype(torch::kFloat64));
+    double* dst = samples.data_ptr<double>();
+    for (long long k = 0; k < n; ++k)
+      for (int d = 0; d < D; ++d) dst[k * D + d] = cvs(k * stride, d);
+    settings.dataLow.assign(D, -std::numbers::pi);
+    settings.dataHigh.assign(D, std::numbers::pi);
+    std::string labels;
+    for (const std::string& l : atoms.cvLabels) labels += (labels.empty() ? "" : ", ") + l;
+    settings.source = fmt::format(
+        "md: CVs ({}) of every {}-th of {} points, {} walkers (half from each end state) x {} "
+        "steps of {} ps at {} K after {} steps, every {} steps, seed {}",
+        labels, stride, cvs.rows(), md.walkers, md.steps, md.timeStepPs, atoms.temperatureK,
+        md.equilibrationSteps, md.stride, settings.seed);
   } else {
     if (ts.scoreTargets) {
       throw ConfigError(fmt::format(
@@ -144,11 +196,12 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
     const long long frames = cvFrameCount(file);
     const long long stride = std::max(1LL, frames / nWanted);
     samples = cvSamplesFromResult(file, stride);
-    settings.dataLow = {-std::numbers::pi, -std::numbers::pi};
-    settings.dataHigh = {std::numbers::pi, std::numbers::pi};
-    settings.source =
-        fmt::format("result_file: (phi, psi) of every {}-th of the {} full-atom frames of {}",
-                    stride, frames, file);
+    const int D = static_cast<int>(samples.size(1));
+    settings.dataLow.assign(D, -std::numbers::pi);
+    settings.dataHigh.assign(D, std::numbers::pi);
+    settings.source = fmt::format(
+        "result_file: the {} CVs of every {}-th of the {} full-atom frames of {}", D, stride,
+        frames, file);
   }
   summary.samplingSeconds = secondsSince(tSample);
   summary.samples = samples.size(0);

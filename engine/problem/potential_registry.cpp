@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "engine/config/config.h"
+#include "engine/molecule/cv_space.h"
 #include "potentials/analytic_potentials.h"
 #include "potentials/tabulated_surface.h"
 
@@ -38,6 +39,18 @@ std::map<std::string, PotentialFactory>& registry() {
       {"openmm",
        [](const PotentialSettings& p, const MoleculeSettings& m, const std::string& source) {
          auto molecule = std::make_shared<const FullAtomSetup>(prepareFullAtom(p, m, source));
+         if (molecule->cvDimension() != 2) {
+           // No tabulated surface spans D != 2 CVs: the CV space without an energy, for a
+           // neural denoiser trained on the molecule's dynamics.
+           if (m.cvSurfaceSet) {
+             throw ConfigError(fmt::format(
+                 "{}: key 'cv.surface': {} is a (phi, psi) surface, and the job has {} CVs "
+                 "(cv.variables); expected no cv.surface (a job with other than two CVs takes "
+                 "mu from denoiser.type neural, trained with training.source md)",
+                 source, m.cvSurface, molecule->cvDimension()));
+           }
+           return PotentialSetup{std::make_shared<CvSpace>(molecule->cvDimension()), molecule};
+         }
          return PotentialSetup{loadCVSurface(m, molecule->kT(), source), molecule};
        }},
   };
