@@ -111,7 +111,7 @@ def main():
           % (a.pdb, top.n_atoms, mdtraj.version.version))
     print('# %-5s %-9s %-17s %-31s %9s %8s' % ('kind', 'residue', 'atoms', 'names', 'rad', 'deg'))
     for kind, res_seq, res_name, quad in torsions:
-        names = '-'.join('%s%d' % (top.atom(i).name, top.atom(i).residue.resSeq) for i in quad)
+        names = '-'.join('%s(%d)' % (top.atom(i).name, top.atom(i).residue.resSeq) for i in quad)
         value = dihedral(x, quad)
         print('%-7s %-9s %-17s %-31s %9.4f %8.2f' % (
             kind, '%s %d' % (res_name, res_seq), ' '.join(str(i) for i in quad), names, value,

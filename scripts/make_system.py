@@ -32,8 +32,8 @@ Output (in --out DIR, created if missing; existing files there are replaced):
                     format: `<kind> <resSeq> <a> <b> <c> <d>` lines, 0-based atom indices)
 
 --state NAME=v1,v2,...  targets for the torsions listed by --state-torsions (default: every phi and
-psi that mdtraj finds, ordered by residue, phi before psi: for a capped peptide phi2,psi2,phi3,
-psi3,...). Values are in degrees (or radians with --angle-unit rad); `*` leaves a torsion free.
+psi that mdtraj finds, ordered by residue, phi before psi: for a capped peptide phi_2,psi_2,phi_3,
+psi_3,...). Values are in degrees (or radians with --angle-unit rad); `*` leaves a torsion free.
 The prepared molecule's torsions are first set to the targets by rotating the part of the molecule
 beyond each torsion's central bond, then the energy is minimised under harmonic restraints
 (--restraint-k, kJ/mol/rad^2) towards the targets, then (unless --keep-restrained) without them,
@@ -492,7 +492,7 @@ def main():
                    help='an end state: torsion targets (see --state-torsions); repeatable')
     p.add_argument('--state-torsions', metavar='LIST', default='backbone',
                    help='the torsions --state values refer to: `backbone` (default: all mdtraj phi '
-                        'and psi, by residue, phi first) or a comma list like "phi2,psi2,chi1_2" '
+                        'and psi, by residue, phi first) or a comma list like "phi_2,psi_2,chi1_2" '
                         '(residue = PDB residue number of the CA)')
     p.add_argument('--angle-unit', choices=('deg', 'rad'), default='deg',
                    help='unit of --state and --build-phi-psi values (default: deg)')
@@ -583,7 +583,7 @@ def main():
     # 4. Torsions (mdtraj) and the state torsion list.
     md_top = mdtraj.Topology.from_openmm(topology)
     torsions = cv_indices.torsions_of_topology(md_top)
-    by_name = {'%s%d' % (k, r): (k, r, rn, q) for k, r, rn, q in torsions}
+    by_name = {(k, r): (k, r, rn, q) for k, r, rn, q in torsions}
     if a.state_torsions == 'backbone':
         chosen = sorted((t for t in torsions if t[0] in ('phi', 'psi')),
                         key=lambda t: (t[1], 0 if t[0] == 'phi' else 1))
@@ -591,10 +591,10 @@ def main():
         chosen = []
         for item in a.state_torsions.split(','):
             m = TORSION_NAME.match(item)
-            if not m or '%s%s' % (m.group(1).lower(), int(m.group(2))) not in by_name:
+            if not m or (m.group(1).lower(), int(m.group(2))) not in by_name:
                 fail('--state-torsions: %r is not one of the molecule\'s torsions (%s)' % (
-                    item, ', '.join(sorted(by_name))))
-            chosen.append(by_name['%s%d' % (m.group(1).lower(), int(m.group(2)))])
+                    item, ', '.join('%s_%d' % key for key in sorted(by_name, key=lambda t: t[::-1]))))
+            chosen.append(by_name[(m.group(1).lower(), int(m.group(2)))])
     tor_path = os.path.join(a.out, 'mdtraj_torsions.txt')
     with open(tor_path, 'w') as fh:
         fh.write(cv_indices.torsion_file_text(
@@ -609,7 +609,7 @@ def main():
     check_pdb_matches(start_path, topology, system)
 
     def describe(x):
-        return ' '.join('%s%d=%.4f(%.1f)' % (k, r, cv_indices.dihedral(x, q),
+        return ' '.join('%s_%d=%.4f(%.1f)' % (k, r, cv_indices.dihedral(x, q),
                                              math.degrees(cv_indices.dihedral(x, q)))
                         for k, r, _, q in chosen)
 
@@ -633,7 +633,7 @@ def main():
                 continue
             x, ok = set_torsion(x, topology, q, t)
             if not ok:
-                note('state %s: %s%d is about a ring bond; only the restraint drives it' % (name, k, r))
+                note('state %s: %s_%d is about a ring bond; only the restraint drives it' % (name, k, r))
             restraints.append((q, t))
         x_r, x_f, e_f = minimise(system, x, restraints, a.restraint_k, a.tolerance,
                                  not a.keep_restrained)
@@ -656,10 +656,11 @@ def main():
             diff = cv_indices.dihedral(x_f, q) - t
             diff = math.degrees(diff - 2 * math.pi * math.floor((diff + math.pi) / (2 * math.pi)))
             if abs(diff) > a.max_drift:
-                drifted.append('%s: %s%d %.1f deg from its target' % (name, k, r, diff))
+                drifted.append('%s: %s_%d %.1f deg from its target' % (name, k, r, diff))
     if drifted:
         msg = ('restrained torsions moved more than --max-drift %.0f deg on release (the target is '
-               'not a minimum of its own; pick targets in a basin or use --keep-restrained): %s'
+               'not a minimum of its own; the PDBs are written, but pick targets in a basin, or '
+               'use --keep-restrained or --allow-drift): %s'
                % (a.max_drift, '; '.join(drifted)))
         if a.allow_drift:
             note('warning: ' + msg)
