@@ -545,11 +545,17 @@ def main():
         else:
             if not os.path.isfile(a.pdb):
                 fail('--pdb %s: no such file' % a.pdb)
+            with open(a.pdb, errors='replace') as fh:
+                if not any(line.startswith(('ATOM', 'HETATM')) for line in fh):
+                    fail('--pdb %s: no ATOM or HETATM records' % a.pdb)
             label = a.pdb
             src_path = a.pdb
         fixed = fix_heavy_atoms(src_path, label)
         if fixed is None:
-            pdb = app.PDBFile(src_path)
+            try:
+                pdb = app.PDBFile(src_path)
+            except Exception as e:  # noqa: BLE001
+                fail('%s: OpenMM cannot read it: %s' % (label, e))
             topology, positions = pdb.topology, pdb.positions
         else:
             topology, positions = fixed
