@@ -47,7 +47,9 @@ Checks (each failure is an error naming the file or argument):
              ILE and THR must have the natural configuration. --chirality check (default) stops
              with a list of the wrong centres; --chirality fix mirrors each wrong residue's side
              chain (and its HA) through the N-CA-C plane, re-checks and goes on; --chirality
-             ignore only reports them (for deliberate D residues).
+             ignore only reports them (for deliberate D residues). A wrong CB centre is mended by
+             reflecting the atoms beyond CB through the plane of CA-CB that bisects its two heavy
+             substituents.
   atoms      every PDB written is read back and must match the System atom for atom: number of
              atoms, residue and atom names, and each particle's mass equal to its element's mass.
 
@@ -135,8 +137,42 @@ def parse_sequence(text):
     return names
 
 
+def kabsch(mobile, target):
+    """Rotation R and translation t minimising |R mobile_i + t - target_i|^2 (no reflection)."""
+    mc, tc = mobile.mean(axis=0), target.mean(axis=0)
+    h = (mobile - mc).T @ (target - tc)
+    u, _, vt = np.linalg.svd(h)
+    d = np.sign(np.linalg.det(vt.T @ u.T))
+    r = vt.T @ np.diag([1.0, 1.0, d]) @ u.T
+    return r, tc - r @ mc
+
+
+def side_chain_from_template(resname, frame):
+    """Heavy side-chain atoms beyond CB of PDBFixer's template residue (a natural L amino acid),
+    placed by a rigid least-squares fit of the template's N, CA, C, CB onto `frame` (Angstrom).
+
+    A rigid motion keeps every stereo centre of the template, so CB centres (ILE, THR) come out
+    natural; PDBFixer's own addMissingAtoms, which minimises the new atoms with a soft force field,
+    was seen to build THR with an inverted CB from a backbone with CB."""
+    import pdbfixer
+    from openmm import app, unit
+    path = os.path.join(os.path.dirname(pdbfixer.__file__), 'templates', resname + '.pdb')
+    pdb = app.PDBFile(path)
+    x = np.asarray(pdb.getPositions(asNumpy=True).value_in_unit(unit.angstrom))
+    idx = {a.name: a.index for a in pdb.topology.atoms()}
+    keys = ('N', 'CA', 'C', 'CB')
+    r, t = kabsch(np.array([x[idx[k]] for k in keys]), np.array([frame[k] for k in keys]))
+    out = []
+    for a in pdb.topology.atoms():
+        if a.name in BACKBONE or a.name == 'CB' or a.element is None or a.element.symbol == 'H':
+            continue
+        out.append((a.name, a.element.symbol, r @ x[a.index] + t))
+    return out
+
+
 def build_backbone_pdb(names, phi_deg, psi_deg):
-    """PDB text of the heavy backbone atoms (and CB) of ACE-X...-NME at the given phi/psi."""
+    """PDB text of the heavy atoms of ACE-X...-NME: backbone and CB from ideal internal coordinates
+    at the given phi/psi, the rest of each side chain from PDBFixer's template residue."""
     atoms = []  # (resname, resseq, atomname, element, xyz)
     # Main chain as a list of (resseq, role, name); role CA for the atom in the CA position.
     chain = [(1, 'CA', 'CH3'), (1, 'C', 'C')]
@@ -174,6 +210,9 @@ def build_backbone_pdb(names, phi_deg, psi_deg):
             cb = place(pos[index[(res, 'C')]], pos[k - 1], pos[k], BOND[('CA', 'CB')],
                        ANGLE_N_CA_CB, TORSION_C_N_CA_CB)
             atoms.append((rname, res, 'CB', 'C', cb))
+            for name, el, xyz in side_chain_from_template(
+                    rname, {'N': pos[k - 1], 'CA': pos[k], 'C': pos[index[(res, 'C')]], 'CB': cb}):
+                atoms.append((rname, res, name, el, xyz))
     lines = []
     for i, (rname, res, name, el, xyz) in enumerate(atoms, start=1):
         aname = (' ' + name) if len(name) < 4 else name
@@ -272,6 +311,28 @@ def mirror_side_chains(topology, x, residues):
     return x
 
 
+def mirror_beyond_cb(topology, x, residues):
+    """Invert the CB centre of each listed ILE/THR: reflect the atoms beyond CB through the plane
+    that holds CA-CB and bisects its two heavy substituents (which then trade places)."""
+    x = x.copy()
+    for res in topology.residues():
+        if '%s %s' % (res.name, res.id) not in residues:
+            continue
+        atoms = {a.name: a.index for a in res.atoms()}
+        _, g1, g2 = CB_CENTRES[res.name]
+        ca, cb = x[atoms['CA']], x[atoms['CB']]
+        axis = (cb - ca) / np.linalg.norm(cb - ca)
+        normal = x[atoms[g1]] - x[atoms[g2]]
+        normal -= np.dot(normal, axis) * axis
+        normal /= np.linalg.norm(normal)
+        for a in res.atoms():
+            if a.name in BACKBONE or a.name in ('CB', 'HA'):
+                continue
+            d = np.dot(x[a.index] - cb, normal)
+            x[a.index] = x[a.index] - 2.0 * d * normal
+    return x
+
+
 def check_chirality(topology, x, mode, label):
     bad = chirality_problems(topology, x)
     n_centres = sum(1 for r in topology.residues() if {'N', 'CA', 'C', 'CB'} <= {a.name for a in r.atoms()})
@@ -287,16 +348,16 @@ def check_chirality(topology, x, mode, label):
         return x
     if mode == 'check':
         fail('%s: chirality check: %s not L/natural: %s. Rebuild the residue, or rerun with '
-             '--chirality fix (mirrors the side chain through the N-CA-C plane)' % (
+             '--chirality fix (mirrors the side chain through the N-CA-C plane; a CB centre: the atoms '
+             'beyond CB)' % (
                  label, 'centre is' if len(bad) == 1 else 'centres are', desc))
-    if any(c == 'CB' for _, c, _ in bad):
-        fail('%s: chirality check: --chirality fix mends CA centres only; wrong CB centres: %s'
-             % (label, desc))
-    x = mirror_side_chains(topology, x, {r for r, _, _ in bad})
+    x = mirror_side_chains(topology, x, {r for r, c, _ in bad if c == 'CA'})
+    x = mirror_beyond_cb(topology, x, {r for r, c, _ in bad if c == 'CB'})
     still = chirality_problems(topology, x)
     if still:
         fail('%s: chirality fix failed for %s' % (label, still))
-    note('%s: chirality check: fixed (side chain mirrored through N-CA-C): %s' % (label, desc))
+    note('%s: chirality check: fixed (CA: side chain mirrored through N-CA-C; CB: atoms beyond CB '
+         'mirrored): %s' % (label, desc))
     return x
 
 
