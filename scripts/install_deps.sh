@@ -4,7 +4,7 @@
 # Usage: scripts/install_deps.sh [--no-torch] [--python]   (flags in any order)
 #   --no-torch installs only what the lean build (cmake -DGEOTPS_WITH_TORCH=OFF) needs: everything
 #              except libtorch-dev and libopenblas0-pthread (the BLAS libtorch runs on).
-#   --python   also installs the optional Python helpers (h5py, numpy, OpenMM bindings, mdtraj,
+#   --python   also installs the optional Python helpers (h5py, numpy, OpenMM bindings, mdtraj, pdbfixer,
 #              matplotlib) used by the data-preparation scripts, the benchmark, scripts/plot_result.py
 #              and the tests that cross-check our files.
 # pocl-opencl-icd runs OpenMM's OpenCL platform on the CPU, so that the batched (GPU) walker path is
@@ -43,7 +43,7 @@ if [[ $with_torch -eq 1 ]]; then
   packages+=(libtorch-dev libopenblas0-pthread)
 fi
 if [[ $with_python -eq 1 ]]; then
-  packages+=(python3-numpy python3-h5py python3-simtk python3-mdtraj python3-matplotlib)
+  packages+=(python3-numpy python3-h5py python3-simtk python3-mdtraj python3-matplotlib python3-pdbfixer)
 fi
 
 missing=()
