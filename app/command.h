@@ -28,6 +28,7 @@ Command addKeysCommand(CLI::App& app);
 Command addSurfaceCommand(CLI::App& app);
 Command addExportCommand(CLI::App& app);
 Command addTrainDenoiserCommand(CLI::App& app);
+Command addDistanceCommand(CLI::App& app);
 
 /// The options every job command (run, compare, train-denoiser) takes: CONFIG, --seed, --out,
 /// --quiet, --log, --max-memory and --set.

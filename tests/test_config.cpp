@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 136u);
+  EXPECT_EQ(schema.size(), 140u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
