@@ -221,6 +221,18 @@ TEST(Config, LoadResolvesAgainstTheFilesFolder) {
   fs::remove_all(dir);
 }
 
+// --set KEY="" (or '') clears an optional Path key instead of naming a file called "".
+TEST(Config, CommandLineEmptyStringClearsAnOptionalPath) {
+  Config c = Config::parse(kMinimal + "geodesic:\n  initial: old.h5\n", "job.yaml", "/a/b");
+  EXPECT_EQ(c.getString("geodesic.initial"), "/a/b/old.h5");
+  c.setFromCommandLine("geodesic.initial=\"\"");
+  EXPECT_EQ(c.getString("geodesic.initial"), "");
+  c.setFromCommandLine("geodesic.initial=new.h5");
+  EXPECT_EQ(c.getString("geodesic.initial"), (fs::current_path() / "new.h5").string());
+  c.setFromCommandLine("geodesic.initial=''");
+  EXPECT_EQ(c.getString("geodesic.initial"), "");
+}
+
 TEST(Config, IsSet) {
   const Config c = Config::parse(kMinimal + "sampler:\n  n_paths: 1000\n", "job.yaml", "/base");
   EXPECT_TRUE(c.isSet("states.a"));

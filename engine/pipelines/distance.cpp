@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -209,6 +210,7 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
     const double low = potential.boxLow(d);
     for (int i = 0; i < N; ++i) {
       double& v = s.points(i, d);
+      if (v >= low && v < low + period) continue;  // inside: kept to the last bit
       v = low + std::fmod(std::fmod(v - low, period) + period, period);
       if (v >= low + period) v = low;
     }
@@ -348,6 +350,20 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   return s;
 }
 
+namespace {
+
+/// min, median and max of the entries above the diagonal.
+std::array<double, 3> offDiagonalStats(const Eigen::MatrixXd& m) {
+  std::vector<double> off;
+  for (Eigen::Index i = 0; i < m.rows(); ++i)
+    for (Eigen::Index j = i + 1; j < m.cols(); ++j) off.push_back(m(i, j));
+  if (off.empty()) return {0.0, 0.0, 0.0};
+  std::sort(off.begin(), off.end());
+  return {off.front(), off[off.size() / 2], off.back()};
+}
+
+}  // namespace
+
 std::string formatDistanceSummary(const DistanceSummary& s) {
   std::string out;
   const auto N = s.distance.rows();
@@ -357,19 +373,66 @@ std::string formatDistanceSummary(const DistanceSummary& s) {
     out += fmt::format("geodesic       energy {:.4f}, lowest l {:.4f}, {} iterations\n",
                        s.energy(0, 1), s.minL(0, 1), s.iterations);
   } else {
-    std::vector<double> off;
-    for (Eigen::Index i = 0; i < N; ++i)
-      for (Eigen::Index j = i + 1; j < N; ++j) off.push_back(s.distance(i, j));
-    std::sort(off.begin(), off.end());
+    const auto st = offDiagonalStats(s.distance);
     out += fmt::format(
         "distance       {} points, {} pairs at l_end {} ({} denoiser): DiffED min {:.4f}, median "
         "{:.4f}, max {:.4f}\n",
-        N, s.pairs, s.lEnd, s.denoiser, off.front(), off[off.size() / 2], off.back());
+        N, s.pairs, s.lEnd, s.denoiser, st[0], st[1], st[2]);
     out += fmt::format("geodesics      {} iterations in all, {} stopped at max_iterations\n",
                        s.iterations, s.atMaxIterations);
   }
   out += fmt::format("wall time      {:.1f} s\noutput         {}\n", s.wallSeconds, s.outputFile);
   return out;
+}
+
+bool isDistanceFile(const std::string& path) {
+  H5File f(path, H5File::Mode::Read);
+  return f.hasAttribute("/", "file_type") && f.readAttributeString("/", "file_type") == "distance";
+}
+
+std::string distanceInfo(const std::string& path, bool json) {
+  H5File f(path, H5File::Mode::Read);
+  if (!f.hasAttribute("/", "schema_version") ||
+      f.readAttributeInt("/", "schema_version") != kResultSchemaVersion) {
+    throw H5Error(fmt::format("{}: not a distance file of schema version {}", path,
+                              kResultSchemaVersion));
+  }
+  DistanceSummary s;
+  s.outputFile = path;
+  s.name = f.readAttributeString("/", "name");
+  const std::string g = "/distance";
+  s.lEnd = f.readAttributeDouble(g, "l_end");
+  s.denoiser = f.readAttributeString(g, "denoiser");
+  s.pointsKind = f.readAttributeString(g, "points_kind");
+  s.pairs = f.readAttributeInt(g, "n_pairs");
+  s.iterations = f.readAttributeInt(g, "iterations_total");
+  s.atMaxIterations = f.readAttributeInt(g, "pairs_at_max_iterations");
+  s.wallSeconds = f.readAttributeDouble(g, "wall_seconds");
+  auto square = [&](const std::string& name) {
+    const auto shape = f.shape(g + "/" + name);
+    const auto v = f.readDoubles(g + "/" + name);
+    if (shape.size() != 2 || shape[0] != shape[1] || shape[0] < 2) {
+      throw H5Error(fmt::format("{}: {}/{} is not an N x N matrix", path, g, name));
+    }
+    const auto n = static_cast<Eigen::Index>(shape[0]);
+    Eigen::MatrixXd m(n, n);
+    for (Eigen::Index i = 0; i < n; ++i)
+      for (Eigen::Index j = 0; j < n; ++j) m(i, j) = v[static_cast<std::size_t>(i * n + j)];
+    return m;
+  };
+  s.distance = square("matrix");
+  s.energy = square("energy");
+  s.minL = square("min_l");
+  if (!json) return formatDistanceSummary(s);
+  const auto st = offDiagonalStats(s.distance);
+  return fmt::format(
+      "{{\"name\": {}, \"file_type\": \"distance\", \"l_end\": {}, \"denoiser\": {}, "
+      "\"points_kind\": {}, \"n_points\": {}, \"n_pairs\": {}, \"distance_min\": {}, "
+      "\"distance_median\": {}, \"distance_max\": {}, \"iterations_total\": {}, "
+      "\"pairs_at_max_iterations\": {}, \"wall_seconds\": {}}}\n",
+      jsonString(s.name), jsonNumber(s.lEnd), jsonString(s.denoiser), jsonString(s.pointsKind),
+      s.distance.rows(), s.pairs, jsonNumber(st[0]), jsonNumber(st[1]), jsonNumber(st[2]),
+      s.iterations, s.atMaxIterations, jsonNumber(s.wallSeconds));
 }
 
 }  // namespace geotps

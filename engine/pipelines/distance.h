@@ -52,4 +52,11 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
 /// Human-readable summary (several lines).
 std::string formatDistanceSummary(const DistanceSummary& s);
 
+/// Whether `path` is a file written by `geotps distance` (root attribute file_type "distance").
+bool isDistanceFile(const std::string& path);
+/// `geotps info` of a distance file: formatDistanceSummary of what it holds, or with `json` one
+/// JSON object (name, l_end, denoiser, n_points, n_pairs, distance_min, distance_median,
+/// distance_max, iterations_total, pairs_at_max_iterations, wall_seconds).
+std::string distanceInfo(const std::string& path, bool json);
+
 }  // namespace geotps
