@@ -57,6 +57,9 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
 /// names the command in the help text.
 void addResumeFlag(CLI::App& cmd, JobCommandOptions& options, const std::string& command);
 
+/// Declares --max-memory SIZE (checked with parseByteSize) on `cmd`, stored as text in `value`.
+CLI::Option* addMaxMemoryOption(CLI::App& cmd, std::string& value);
+
 /// Adds the repeatable `--set KEY=VALUE` option to a subcommand.
 void addSetOption(CLI::App& cmd, std::vector<std::string>& sets);
 

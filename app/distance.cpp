@@ -7,12 +7,13 @@
 #include <memory>
 
 #include "app/command.h"
+#include "engine/pipelines/memory_estimate.h"
 
 namespace geotps::app {
 
 Command addDistanceCommand(CLI::App& app) {
   struct Options {
-    std::string config, out;
+    std::string config, out, maxMemory;
     OutputOptions output;  // --quiet, --log
     std::vector<std::string> sets;
   };
@@ -25,11 +26,13 @@ Command addDistanceCommand(CLI::App& app) {
   auto* outOpt =
       cmd->add_option("--out,-o", o->out, "output HDF5 file (overrides distance.output)");
   addOutputOptions(*cmd, o->output);
+  auto* memOpt = addMaxMemoryOption(*cmd, o->maxMemory);
   addSetOption(*cmd, o->sets);
-  return {cmd, [o, outOpt](const std::string& commandLine) {
+  return {cmd, [o, outOpt, memOpt](const std::string& commandLine) {
             runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
               JobOptions options;
               if (*outOpt) options.output = o->out;
+              if (*memOpt) options.maxMemory = parseByteSize(o->maxMemory);
               options.progress = !o->output.quiet;
               const DistanceSummary summary =
                   runDistance(loadConfig(o->config, o->sets), options, out.stream());

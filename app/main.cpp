@@ -63,20 +63,23 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
                       ->check(CLI::NonNegativeNumber);
   o->outOption = cmd.add_option("--out,-o", o->out, outHelp);
   addOutputOptions(cmd, o->output);
-  o->maxMemoryOption =
-      cmd.add_option("--max-memory", o->maxMemory,
-                     "refuse the job before it starts when its estimated memory exceeds this "
-                     "(bytes, or with K, M, G, T: powers of 1024, e.g. 24G); default: the "
-                     "machine's RAM")
-          ->check(CLI::Validator(
-              [](std::string& v) {
-                return parseByteSize(v)
-                           ? std::string()
-                           : "expected a size such as 512M, 24G or 1.5T, got '" + v + "'";
-              },
-              "SIZE"));
+  o->maxMemoryOption = addMaxMemoryOption(cmd, o->maxMemory);
   addSetOption(cmd, o->sets);
   return o;
+}
+
+CLI::Option* addMaxMemoryOption(CLI::App& cmd, std::string& value) {
+  return cmd
+      .add_option("--max-memory", value,
+                  "refuse the job before it starts when its estimated memory exceeds this "
+                  "(bytes, or with K, M, G, T: powers of 1024, e.g. 24G); default: the "
+                  "machine's RAM")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return parseByteSize(v) ? std::string()
+                                    : "expected a size such as 512M, 24G or 1.5T, got '" + v + "'";
+          },
+          "SIZE"));
 }
 
 }  // namespace geotps::app

@@ -316,6 +316,14 @@ TEST(DistanceCommand, BadPointsFailWithFileKeyAndLineAndNoOutput) {
       "distance '" + config.string() + "' -q -o out.h5 --set distance.points=nowhere.txt", dir);
   EXPECT_EQ(missing.exitCode, 2);
   EXPECT_NE(missing.err.find("nowhere.txt"), std::string::npos) << missing.err;
+  // 3 points need about 400 bytes of matrices: refused under a 100-byte limit, before any work.
+  std::ofstream(dir / "points.txt") << "-2.55 2.7\n-1.4 1.1\n0.95 -0.4\n";
+  const CommandResult memory =
+      runGeotps("distance '" + config.string() + "' -q -o out.h5 --max-memory 100", dir);
+  EXPECT_EQ(memory.exitCode, 2);
+  EXPECT_NE(memory.err.find("`geotps distance` would need about"), std::string::npos) << memory.err;
+  EXPECT_NE(memory.err.find("distance.points"), std::string::npos) << memory.err;
+  EXPECT_FALSE(fs::exists(dir / "out.h5"));
   const CommandResult none = runGeotps(
       "distance '" + config.string() + "' -q -o out.h5 --set geodesic.optimizer=none", dir);
   EXPECT_EQ(none.exitCode, 2);

@@ -9,7 +9,9 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <limits>
 #include <memory>
 
@@ -25,8 +27,10 @@
 #include "engine/io/output_util.h"
 #include "engine/io/provenance.h"
 #include "engine/io/result_file.h"
+#include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "geotps/version.h"
+#include "potentials/input_file.h"
 
 namespace geotps {
 
@@ -34,6 +38,8 @@ namespace {
 
 /// Whether `path` starts with the HDF5 signature (a result file rather than a text file).
 bool isHdf5File(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) return false;  // a pipe is read as text
   std::ifstream in(path, std::ios::binary);
   char head[8] = {};
   in.read(head, sizeof head);
@@ -43,8 +49,15 @@ bool isHdf5File(const std::string& path) {
 DistancePoints readTextPoints(const JobSettings& settings, int D,
                               const std::function<ConfigError(const std::string&)>& fail) {
   const std::string& path = settings.distance.points;
-  std::ifstream in(path);
-  if (!in) throw fail("cannot be read (no such file, or no permission)");
+  std::string text;
+  try {
+    text = readInputFile(path, "a text file of points, one per line");
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    if (what.rfind(path + ": ", 0) == 0) what.erase(0, path.size() + 2);
+    throw fail(what);
+  }
+  std::istringstream in(text);
   DistancePoints p;
   p.kind = "text";
   std::vector<double> values;
@@ -87,7 +100,6 @@ DistancePoints readTextPoints(const JobSettings& settings, int D,
     values.insert(values.end(), row.begin(), row.end());
     p.sourceIndex.push_back(lineNo);
   }
-  if (in.bad()) throw fail("read error");
   const auto n = static_cast<Eigen::Index>(p.sourceIndex.size());
   p.x.resize(n, D);
   for (Eigen::Index i = 0; i < n; ++i)
@@ -201,6 +213,14 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   const DistancePoints given = readDistancePoints(settings, D);
   const auto N = static_cast<int>(given.x.rows());
   s.pointsKind = given.kind;
+  // The N x N arrays (three of doubles, the iteration counts, their copies for the file), before
+  // any is allocated: a long list of frames must not exhaust the machine.
+  const double n2 = static_cast<double>(N) * N;
+  enforceMemoryLimit(
+      MemoryEstimate{{{"distance matrices (N x N: length, energy, lowest l, iterations, and their "
+                       "copies for the file)",
+                       "distance.points, distance.stride", 45.0 * n2}}},
+      memoryLimit(options.maxMemory), settings.source, "distance");
   // Periodic coordinates are wrapped into the data box, where the denoiser's data live (frames of
   // a run are stored unwrapped).
   s.points = given.x;
@@ -218,11 +238,14 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
 
   const int threads = resolveThreads(settings.sampling.threads);
   s.pairs = static_cast<long long>(N) * (N - 1) / 2;
-  // One geodesic per worker thread when there are several pairs (each with a single-threaded
-  // denoiser); a single pair uses the threads inside the denoiser.
-  const bool pairParallel = s.pairs > 1 && threads > 1;
+  // The geodesics are solved in parallel, one per worker thread, and each worker's share of the
+  // threads goes to the quadrature denoiser (its moments do not depend on the thread count); a
+  // learned denoiser solves them one after the other.
+  const bool quadrature = settings.denoiser.type == "quadrature";
+  const int workers =
+      quadrature ? static_cast<int>(std::clamp<long long>(s.pairs, 1, threads)) : 1;
+  const int denoiserThreads = std::max(1, threads / workers);
   std::shared_ptr<QuadratureDenoiser> exact;
-  const int denoiserThreads = pairParallel ? 1 : threads;
   if (problem.surface) {
     exact = QuadratureDenoiser::fromSurface(*problem.surface, problem.kT, denoiserThreads);
   } else {
@@ -235,9 +258,7 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   const std::shared_ptr<Denoiser> denoiser =
       makeDenoiser(settings.denoiser, DenoiserContext{exact, D, settings.source});
   s.denoiser = denoiser->name();
-  // Another denoiser (a network) is evaluated one geodesic at a time.
-  const int workers = pairParallel && denoiser == exact ? threads : 1;
-  s.threads = threads;
+  s.threads = workers;
   const GeodesicSettings gs = editDistanceSettings(settings.geodesic);
   if (settings.geodesic.penalty.type != PenaltySettings::Type::None) {
     fmt::print(log,
@@ -251,9 +272,10 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   }
   fmt::print(log,
              "# geotps distance: {} points ({}), {} geodesics at l_end = {} with the {} denoiser, "
-             "{} worker thread{}\n",
+             "{} at a time ({} denoiser thread{} each)\n",
              N, given.kind == "states" ? "states.a and states.b" : settings.distance.points,
-             s.pairs, s.lEnd, s.denoiser, workers, workers == 1 ? "" : "s");
+             s.pairs, s.lEnd, s.denoiser, workers, denoiserThreads,
+             denoiserThreads == 1 ? "" : "s");
   std::fflush(log);
 
   s.distance = Eigen::MatrixXd::Zero(N, N);
