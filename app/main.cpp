@@ -93,8 +93,8 @@ int main(int argc, char** argv) {
   registerTorchComponents();
 #endif
   const std::vector<app::Command> commands = {
-      app::addRunCommand(cli),          app::addCompareCommand(cli), app::addInfoCommand(cli),
-      app::addKeysCommand(cli),         app::addSurfaceCommand(cli), app::addExportCommand(cli),
+      app::addRunCommand(cli),           app::addCompareCommand(cli), app::addInfoCommand(cli),
+      app::addKeysCommand(cli),          app::addSurfaceCommand(cli), app::addExportCommand(cli),
       app::addTrainDenoiserCommand(cli), app::addDistanceCommand(cli)};
   // An unknown subcommand is named (CLI11 would only say that arguments were not expected).
   if (argc > 1 && argv[1][0] != '-') {

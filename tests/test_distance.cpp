@@ -81,14 +81,14 @@ std::shared_ptr<QuadratureDenoiser> muellerBrown() {
     const MuellerBrown mb(0.1);
     return QuadratureDenoiser::fromPotentialOnBox(mb, 1.0, Eigen::Vector2d(-1.8, -0.6),
                                                   Eigen::Vector2d(1.3, 2.2),
-                                                  Eigen::Vector2i(48, 48), 1);
+                                                  Eigen::Vector2i(40, 40), 1);
   }();
   return d;
 }
 
 GeodesicSettings coarseSettings() {
   GeodesicSettings gs;
-  gs.nPoints = 48;
+  gs.nPoints = 40;
   gs.nNodes = 8;
   gs.maxIterations = 3000;
   gs.tolerance = 1e-10;
@@ -265,10 +265,10 @@ TEST(DistanceCommand, FramesOfARunResultWrapIntoTheDataBox) {
   const fs::path dir = freshDir("distance_frames");
   const fs::path config = writeTinyConfig(dir, "");
   ASSERT_EQ(runGeotps("run '" + config.string() + "' -q -o run.h5", dir).exitCode, 0);
-  const CommandResult r = runGeotps(
-      "distance '" + config.string() + "' -q -o d.h5 --set distance.points=run.h5 --set "
-      "distance.path=3 --set distance.stride=3",
-      dir);
+  const CommandResult r = runGeotps("distance '" + config.string() +
+                                        "' -q -o d.h5 --set distance.points=run.h5 --set "
+                                        "distance.path=3 --set distance.stride=3",
+                                    dir);
   ASSERT_EQ(r.exitCode, 0) << r.err;
   H5File run((dir / "run.h5").string(), H5File::Mode::Read);
   const auto frames = run.readDoubleRows("/paths/frames", 3, 1);  // 8 frames x 2

@@ -11,9 +11,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <limits>
 #include <memory>
+#include <sstream>
 
 #include "engine/core/clock.h"
 #include "engine/core/parallel.h"
@@ -51,7 +51,8 @@ DistancePoints readTextPoints(const JobSettings& settings, int D,
   const std::string& path = settings.distance.points;
   std::string text;
   try {
-    text = readInputFile(path, "a text file of points, one per line");
+    text =
+        readInputFile(path, "a text file of points (one per line) or a `geotps run` result file");
   } catch (const std::exception& e) {
     std::string what = e.what();
     if (what.rfind(path + ": ", 0) == 0) what.erase(0, path.size() + 2);
@@ -81,9 +82,10 @@ DistancePoints readTextPoints(const JobSettings& settings, int D,
       errno = 0;
       const double v = std::strtod(token.c_str(), &end);
       if (end != token.c_str() + token.size() || token.empty()) {
-        throw fail(fmt::format("line {}: '{}' is not a number; expected {} numbers per line (a "
-                               "point in the unit of x), separated by blanks or commas",
-                               lineNo, token, D));
+        throw fail(
+            fmt::format("line {}: '{}' is not a number; expected {} numbers per line (a "
+                        "point in the unit of x), separated by blanks or commas",
+                        lineNo, token, D));
       }
       if (!std::isfinite(v) || errno == ERANGE) {
         throw fail(fmt::format("line {}: '{}' is not a finite number", lineNo, token));
@@ -92,9 +94,10 @@ DistancePoints readTextPoints(const JobSettings& settings, int D,
     }
     if (row.empty()) continue;
     if (static_cast<int>(row.size()) != D) {
-      throw fail(fmt::format("line {}: {} numbers; expected {} (one point of the job's {}D space "
-                             "per line)",
-                             lineNo, row.size(), D, D));
+      throw fail(
+          fmt::format("line {}: {} numbers; expected {} (one point of the job's {}D space "
+                      "per line)",
+                      lineNo, row.size(), D, D));
     }
     if (point++ % settings.distance.stride != 0) continue;
     values.insert(values.end(), row.begin(), row.end());
@@ -124,7 +127,8 @@ DistancePoints readResultPoints(const JobSettings& settings, int D,
     }
     const auto shape = f.shape("/paths/frames");
     if (shape.size() != 3 || shape[2] != static_cast<std::size_t>(D)) {
-      throw fail(fmt::format("/paths/frames is not walkers x frames x {} (the job's dimension)", D));
+      throw fail(
+          fmt::format("/paths/frames is not walkers x frames x {} (the job's dimension)", D));
     }
     if (static_cast<std::size_t>(settings.distance.path) >= shape[0]) {
       throw fail(fmt::format("key 'distance.path' is {}, but the file has {} walkers (0 to {})",
@@ -173,10 +177,11 @@ DistancePoints readDistancePoints(const JobSettings& settings, int D) {
     return p;
   }
   auto fail = [&](const std::string& what) {
-    return ConfigError(fmt::format("{}: key 'distance.points': {}: {}", settings.source, path, what));
+    return ConfigError(
+        fmt::format("{}: key 'distance.points': {}: {}", settings.source, path, what));
   };
-  DistancePoints p = isHdf5File(path) ? readResultPoints(settings, D, fail)
-                                      : readTextPoints(settings, D, fail);
+  DistancePoints p =
+      isHdf5File(path) ? readResultPoints(settings, D, fail) : readTextPoints(settings, D, fail);
   if (p.x.rows() < 2) {
     throw fail(fmt::format("{} point{} (with distance.stride = {}); expected at least 2",
                            p.x.rows(), p.x.rows() == 1 ? "" : "s", settings.distance.stride));
@@ -242,8 +247,7 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   // threads goes to the quadrature denoiser (its moments do not depend on the thread count); a
   // learned denoiser solves them one after the other.
   const bool quadrature = settings.denoiser.type == "quadrature";
-  const int workers =
-      quadrature ? static_cast<int>(std::clamp<long long>(s.pairs, 1, threads)) : 1;
+  const int workers = quadrature ? static_cast<int>(std::clamp<long long>(s.pairs, 1, threads)) : 1;
   const int denoiserThreads = std::max(1, threads / workers);
   std::shared_ptr<QuadratureDenoiser> exact;
   if (problem.surface) {
@@ -337,7 +341,9 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   {
     std::vector<std::int64_t> idx(given.sourceIndex.begin(), given.sourceIndex.end());
     f.writeInts(g + "/source_index", {idx.size()}, idx.data(),
-                given.kind == "text" ? "line" : given.kind == "run_result" ? "frame" : "1");
+                given.kind == "text"         ? "line"
+                : given.kind == "run_result" ? "frame"
+                                             : "1");
   }
   f.setAttribute(g, "l_end", s.lEnd, "1");
   f.setAttribute(g, "n_points", static_cast<std::int64_t>(N), "1");
@@ -361,8 +367,7 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   f.setAttribute("/", "file_type", std::string("distance"));
   f.setAttribute("/", "name", s.name);
   f.setAttribute("/", "created", isoTimeNow());
-  f.setAttribute("/", "potential",
-                 problem.fullAtom() ? std::string("openmm") : potential.name());
+  f.setAttribute("/", "potential", problem.fullAtom() ? std::string("openmm") : potential.name());
   if (problem.fullAtom()) f.setAttribute("/", "cv_surface", potential.name());
   f.setAttribute("/", "denoiser", s.denoiser);
   f.setAttribute("/", "coordinate_unit", xu);
@@ -416,8 +421,8 @@ std::string distanceInfo(const std::string& path, bool json) {
   H5File f(path, H5File::Mode::Read);
   if (!f.hasAttribute("/", "schema_version") ||
       f.readAttributeInt("/", "schema_version") != kResultSchemaVersion) {
-    throw H5Error(fmt::format("{}: not a distance file of schema version {}", path,
-                              kResultSchemaVersion));
+    throw H5Error(
+        fmt::format("{}: not a distance file of schema version {}", path, kResultSchemaVersion));
   }
   DistanceSummary s;
   s.outputFile = path;

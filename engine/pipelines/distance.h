@@ -30,16 +30,16 @@ DistancePoints readDistancePoints(const JobSettings& settings, int D);
 struct DistanceSummary {
   std::string outputFile;
   std::string name;
-  std::string pointsKind;        ///< DistancePoints::kind
-  double lEnd = 0.0;             ///< states.l_end
-  std::string denoiser;          ///< the denoiser's name
-  Eigen::MatrixXd points;        ///< N x D, the points used (wrapped into the data box)
-  Eigen::MatrixXd distance;      ///< N x N DiffED, symmetric, 0 on the diagonal
-  Eigen::MatrixXd energy;        ///< N x N geodesic energies
-  Eigen::MatrixXd minL;          ///< N x N lowest log-SNR of each geodesic
-  long long pairs = 0;           ///< N(N-1)/2 geodesics solved
-  long long iterations = 0;      ///< optimiser iterations over all pairs
-  long long atMaxIterations = 0; ///< pairs whose optimiser stopped at geodesic.max_iterations
+  std::string pointsKind;         ///< DistancePoints::kind
+  double lEnd = 0.0;              ///< states.l_end
+  std::string denoiser;           ///< the denoiser's name
+  Eigen::MatrixXd points;         ///< N x D, the points used (wrapped into the data box)
+  Eigen::MatrixXd distance;       ///< N x N DiffED, symmetric, 0 on the diagonal
+  Eigen::MatrixXd energy;         ///< N x N geodesic energies
+  Eigen::MatrixXd minL;           ///< N x N lowest log-SNR of each geodesic
+  long long pairs = 0;            ///< N(N-1)/2 geodesics solved
+  long long iterations = 0;       ///< optimiser iterations over all pairs
+  long long atMaxIterations = 0;  ///< pairs whose optimiser stopped at geodesic.max_iterations
   int threads = 1;
   double wallSeconds = 0.0;
 };
