@@ -28,6 +28,7 @@ Command addKeysCommand(CLI::App& app);
 Command addSurfaceCommand(CLI::App& app);
 Command addExportCommand(CLI::App& app);
 Command addTrainDenoiserCommand(CLI::App& app);
+Command addDistanceCommand(CLI::App& app);
 
 /// The options every job command (run, compare, train-denoiser) takes: CONFIG, --seed, --out,
 /// --quiet, --log, --max-memory and --set.
@@ -55,6 +56,9 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
 /// Declares --resume (continue from the checkpoint folder `<output file>.checkpoint/`); `command`
 /// names the command in the help text.
 void addResumeFlag(CLI::App& cmd, JobCommandOptions& options, const std::string& command);
+
+/// Declares --max-memory SIZE (checked with parseByteSize) on `cmd`, stored as text in `value`.
+CLI::Option* addMaxMemoryOption(CLI::App& cmd, std::string& value);
 
 /// Adds the repeatable `--set KEY=VALUE` option to a subcommand.
 void addSetOption(CLI::App& cmd, std::vector<std::string>& sets);

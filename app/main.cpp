@@ -63,20 +63,23 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
                       ->check(CLI::NonNegativeNumber);
   o->outOption = cmd.add_option("--out,-o", o->out, outHelp);
   addOutputOptions(cmd, o->output);
-  o->maxMemoryOption =
-      cmd.add_option("--max-memory", o->maxMemory,
-                     "refuse the job before it starts when its estimated memory exceeds this "
-                     "(bytes, or with K, M, G, T: powers of 1024, e.g. 24G); default: the "
-                     "machine's RAM")
-          ->check(CLI::Validator(
-              [](std::string& v) {
-                return parseByteSize(v)
-                           ? std::string()
-                           : "expected a size such as 512M, 24G or 1.5T, got '" + v + "'";
-              },
-              "SIZE"));
+  o->maxMemoryOption = addMaxMemoryOption(cmd, o->maxMemory);
   addSetOption(cmd, o->sets);
   return o;
+}
+
+CLI::Option* addMaxMemoryOption(CLI::App& cmd, std::string& value) {
+  return cmd
+      .add_option("--max-memory", value,
+                  "refuse the job before it starts when its estimated memory exceeds this "
+                  "(bytes, or with K, M, G, T: powers of 1024, e.g. 24G); default: the "
+                  "machine's RAM")
+      ->check(CLI::Validator(
+          [](std::string& v) {
+            return parseByteSize(v) ? std::string()
+                                    : "expected a size such as 512M, 24G or 1.5T, got '" + v + "'";
+          },
+          "SIZE"));
 }
 
 }  // namespace geotps::app
@@ -90,9 +93,9 @@ int main(int argc, char** argv) {
   registerTorchComponents();
 #endif
   const std::vector<app::Command> commands = {
-      app::addRunCommand(cli),          app::addCompareCommand(cli), app::addInfoCommand(cli),
-      app::addKeysCommand(cli),         app::addSurfaceCommand(cli), app::addExportCommand(cli),
-      app::addTrainDenoiserCommand(cli)};
+      app::addRunCommand(cli),           app::addCompareCommand(cli), app::addInfoCommand(cli),
+      app::addKeysCommand(cli),          app::addSurfaceCommand(cli), app::addExportCommand(cli),
+      app::addTrainDenoiserCommand(cli), app::addDistanceCommand(cli)};
   // An unknown subcommand is named (CLI11 would only say that arguments were not expected).
   if (argc > 1 && argv[1][0] != '-') {
     std::vector<std::string> names;

@@ -66,7 +66,7 @@ std::vector<KeySpec> boolSchema() {
 
 TEST(ConfigSchema, DeclaresTheJobKeys) {
   const auto& schema = jobSchema();
-  EXPECT_EQ(schema.size(), 141u);
+  EXPECT_EQ(schema.size(), 145u);
   std::set<std::string> keys;
   for (const auto& s : schema) {
     EXPECT_TRUE(keys.insert(s.key).second) << s.key;
@@ -219,6 +219,18 @@ TEST(Config, LoadResolvesAgainstTheFilesFolder) {
   EXPECT_EQ(c.getString("potential.file"), (dir / "surface.dat").lexically_normal().string());
   EXPECT_EQ(c.sourceName(), file.string());
   fs::remove_all(dir);
+}
+
+// --set KEY="" (or '') clears an optional Path key instead of naming a file called "".
+TEST(Config, CommandLineEmptyStringClearsAnOptionalPath) {
+  Config c = Config::parse(kMinimal + "geodesic:\n  initial: old.h5\n", "job.yaml", "/a/b");
+  EXPECT_EQ(c.getString("geodesic.initial"), "/a/b/old.h5");
+  c.setFromCommandLine("geodesic.initial=\"\"");
+  EXPECT_EQ(c.getString("geodesic.initial"), "");
+  c.setFromCommandLine("geodesic.initial=new.h5");
+  EXPECT_EQ(c.getString("geodesic.initial"), (fs::current_path() / "new.h5").string());
+  c.setFromCommandLine("geodesic.initial=''");
+  EXPECT_EQ(c.getString("geodesic.initial"), "");
 }
 
 TEST(Config, IsSet) {

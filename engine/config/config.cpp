@@ -884,7 +884,10 @@ void Config::setFromCommandLine(const std::string& assignment) {
   const std::string key = assignment.substr(0, eq);
   std::string value = assignment.substr(eq + 1);
   const KeySpec* s = findSpec(schema_, key);
-  if (s && s->type == KeyType::Path && !value.empty() && fs::path(value).is_relative()) {
+  // A quoted empty string ("" or '') clears an optional Path key; it is not a relative path.
+  const bool emptyString = value == "\"\"" || value == "''";
+  if (s && s->type == KeyType::Path && !value.empty() && !emptyString &&
+      fs::path(value).is_relative()) {
     value = (fs::current_path() / value).lexically_normal().string();
   }
   set(key, value);

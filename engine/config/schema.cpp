@@ -57,7 +57,7 @@ const std::vector<KeySpec>& jobSchema() {
     for (const auto* section :
          {&jobKeys(), &potentialKeys(), &moleculeKeys(), &surfaceKeys(), &stateKeys(),
           &denoiserKeys(), &trainingKeys(), &geodesicKeys(), &samplerKeys(), &metricsKeys(),
-          &compareKeys(), &mcmcKeys(), &doobKeys(), &outputKeys()}) {
+          &compareKeys(), &mcmcKeys(), &doobKeys(), &distanceKeys(), &outputKeys()}) {
       all.insert(all.end(), section->begin(), section->end());
     }
     return all;

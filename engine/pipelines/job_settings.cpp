@@ -32,6 +32,7 @@ JobSettings readJobSettings(const Config& config) {
   s.compare = readCompareSettings(config);
   s.mcmc = readMcmcSettings(config);
   s.doob = readDoobSettings(config);
+  s.distance = readDistanceSettings(config);
   s.output = readOutputSettings(config);
   return s;
 }

@@ -39,6 +39,7 @@ struct JobSettings {
   CompareSettings compare;
   McmcSettings mcmc;
   DoobSettings doob;
+  DistanceSettings distance;
   OutputSettings output;
 };
 

@@ -60,4 +60,51 @@ CompareSettings readCompareSettings(const Config& c) {
   return s;
 }
 
+/// distance.*: `geotps distance`
+const std::vector<KeySpec>& distanceKeys() {
+  static const std::vector<KeySpec> keys = {
+      {.key = "distance.points",
+       .type = KeyType::Path,
+       .defaultValue = "\"\"",
+       .unit = "",
+       .description =
+           "the points `geotps distance` measures, every pair of them: a text file of points "
+           "(one per line, D numbers in the unit of x separated by blanks or commas; `#` starts "
+           "a comment) or a result file of `geotps run` (.h5: the frames /paths/frames of walker "
+           "distance.path); empty = the two states states.a and states.b"},
+      {.key = "distance.path",
+       .type = KeyType::Int,
+       .defaultValue = "0",
+       .unit = "walker index",
+       .description = "when distance.points is a result file: the walker (0-based) whose stored "
+                      "frames are the points",
+       .min = 0.0,
+       .max = 1e9},
+      {.key = "distance.stride",
+       .type = KeyType::Int,
+       .defaultValue = "1",
+       .unit = "points",
+       .description = "use every stride-th point of distance.points (the first, the (1+stride)-th, "
+                      "...); N points cost N(N-1)/2 geodesics",
+       .min = 1.0,
+       .max = 1e9},
+      {.key = "distance.output",
+       .type = KeyType::String,
+       .defaultValue = "\"\"",
+       .unit = "",
+       .description = "HDF5 file written by `geotps distance`, relative to the working directory; "
+                      "empty = `results/<name>_distance.h5`"},
+  };
+  return keys;
+}
+
+DistanceSettings readDistanceSettings(const Config& c) {
+  DistanceSettings s;
+  s.points = c.getString("distance.points");
+  s.path = static_cast<int>(c.getInt("distance.path"));
+  s.stride = static_cast<int>(c.getInt("distance.stride"));
+  s.output = c.getString("distance.output");
+  return s;
+}
+
 }  // namespace geotps

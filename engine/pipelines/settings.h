@@ -21,4 +21,17 @@ const std::vector<KeySpec>& compareKeys();
 
 CompareSettings readCompareSettings(const Config& config);
 
+/// distance.*: the points `geotps distance` measures (docs/method.md, "Diffusion Edit Distance").
+struct DistanceSettings {
+  std::string points;  ///< resolved path of a points file; empty = states.a and states.b
+  int path = 0;        ///< a run result file: the walker whose frames are the points
+  int stride = 1;      ///< every stride-th point of the file
+  std::string output;  ///< empty = results/<name>_distance.h5
+};
+
+/// The keys distance.*.
+const std::vector<KeySpec>& distanceKeys();
+
+DistanceSettings readDistanceSettings(const Config& config);
+
 }  // namespace geotps
