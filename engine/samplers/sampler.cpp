@@ -94,6 +94,8 @@ class FullAtomSampler final : public Sampler {
     auto paths = std::make_shared<FullAtomPaths>(
         batched_ ? sampleFullAtomPathsBatched(atoms, walked, part, batchSize_, cvEnergy, progress)
                  : sampleFullAtomPaths(atoms, walked, part, cvEnergy, progress));
+    // Without a CV surface (other than two CVs) there is no CV MaxEnergy.
+    if (!cvEnergy) paths->maxEnergyCV.setConstant(std::numeric_limits<double>::quiet_NaN());
     // The CV-space view of the full-atom paths, for the shared metrics.
     SamplerResult r;
     r.dimension = atoms.cvDimension();
