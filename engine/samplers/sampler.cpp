@@ -3,6 +3,7 @@
 #include <OpenMM.h>
 
 #include <algorithm>
+#include <limits>
 #include <memory>
 #include <stdexcept>
 
