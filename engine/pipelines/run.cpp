@@ -158,8 +158,10 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const int D = problem.dimension();
   const int threads = resolveThreads(settings.sampling.threads);
   const auto* surface = problem.surface;
-  // The exact quadrature denoiser is always built: it is the reference, and with another denoiser
-  // the geodesic found is re-evaluated with it (the exact energy reported in the summary).
+  // The exact quadrature denoiser is built wherever it is practical (D <= 3, docs/method.md,
+  // "Dimensions"): it is the reference, and with another denoiser the geodesic found is
+  // re-evaluated with it (the exact energy reported in the summary). Beyond that only a learned
+  // denoiser runs, and the exact energy is NaN.
   std::shared_ptr<QuadratureDenoiser> exact;
   if (surface) {
     exact = QuadratureDenoiser::fromSurface(*surface, problem.kT, threads);
@@ -167,12 +169,20 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     const DenoiserSettings& ds = settings.denoiser;
     Eigen::VectorXi size(D);
     for (int d = 0; d < D; ++d) size[d] = ds.gridSize[d];
-    exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
-                                                   toVector(ds.boxHigh), size, threads);
+    const std::string limit = quadratureLimitExceeded(size);
+    if (limit.empty()) {
+      exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
+                                                     toVector(ds.boxHigh), size, threads);
+    } else if (ds.type == "quadrature") {
+      throw ConfigError(fmt::format(
+          "{}: key 'denoiser.type': the quadrature denoiser is not practical here: {}; use the "
+          "neural denoiser (denoiser.type: torch, trained by `geotps train-denoiser`)",
+          settings.source, limit));
+    }
   }
   const std::shared_ptr<Denoiser> denoiser =
       makeDenoiser(settings.denoiser, DenoiserContext{exact, D, settings.source});
-  const bool exactDenoiser = denoiser == exact;
+  const bool exactDenoiser = exact && denoiser == exact;
   const Eigen::VectorXd& a = problem.a;
   const Eigen::VectorXd& b = problem.b;
   const double lEnd = settings.states.lEnd;
@@ -196,7 +206,9 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
                                  geo.iterations, geo.stopReason));
   s.geodesicEnergy = geo.evaluation.energy;
   s.geodesicEnergyExact =
-      exactDenoiser ? geo.evaluation.energy : evaluateCurve(*exact, geo.z, false).energy;
+      exactDenoiser ? geo.evaluation.energy
+      : exact       ? evaluateCurve(*exact, geo.z, false).energy
+                    : std::numeric_limits<double>::quiet_NaN();
   s.geodesicLength = geo.evaluation.length;
   s.straightLineEnergy = geo.initialEnergy;
   s.minL = geo.z.col(0).minCoeff();
@@ -291,7 +303,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   s.samplerEnergyEvaluations = paths.energyEvaluations;
   s.nearestGridLookups = paths.nearestLookups;
   s.denoiserEvaluations = denoiser->evaluationCount();
-  s.energyEvaluations = paths.energyEvaluations + exact->potentialEvaluations();
+  s.energyEvaluations = paths.energyEvaluations + (exact ? exact->potentialEvaluations() : 0);
   MinimaxResult bound;
   s.minimaxBound = std::numeric_limits<double>::quiet_NaN();
   if (surface) {
