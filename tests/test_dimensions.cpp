@@ -156,11 +156,23 @@ TEST(QuadratureND, ThreeDimensionalMomentsMatchADirectSumAndTheGaussianClosedFor
     double second = second0;
     const double precision = kStiffness + std::exp(l);
     for (int d = 1; d < 3; ++d) {
-      const double mean = a * z[1 + d] / precision;
-      EXPECT_NEAR(m[0].mu[d], mean, 1e-7) << "l " << l << " d " << d;
-      second += mean * mean + 1.0 / precision;
+      // The harmonic coordinate on its 40 cell centres of [-2, 2], summed directly ...
+      long double wd = 0, t1 = 0, t2 = 0;
+      for (int i = 0; i < n; ++i) {
+        const long double x = -2.0L + (i + 0.5L) * 4.0L / n;
+        const long double e = std::exp(-0.5L * kStiffness * x * x + a * z[1 + d] * x + etaL * x * x);
+        wd += e;
+        t1 += e * x;
+        t2 += e * x * x;
+      }
+      const double mean = static_cast<double>(t1 / wd);
+      EXPECT_NEAR(m[0].mu[d], mean, 1e-9) << "l " << l << " d " << d;
+      second += static_cast<double>(t2 / wd);
+      // ... and in closed form, which the midpoint rule reaches up to its discretisation error
+      // (about exp(-2 pi^2 / (h^2 precision)), 3e-6 at l = 5 where the posterior's width is h).
+      EXPECT_NEAR(m[0].mu[d], a * z[1 + d] / precision, 1e-5) << "l " << l << " d " << d;
     }
-    EXPECT_NEAR(m[0].mu[3], second, 1e-7 * second) << "l " << l;
+    EXPECT_NEAR(m[0].mu[3], second, 1e-9 * second) << "l " << l;
   }
 }
 
@@ -305,13 +317,13 @@ denoiser:
   box_low: [-2.0, -1.5, -1.5]
   box_high: [2.0, 2.0, 2.0]
 geodesic:
-  n_points: 32
+  n_points: 48
   n_nodes: 6
   max_iterations: 150
 sampler:
   n_paths: 32
   steps_per_point: 64
-  step_size: 2.0e-4
+  step_size: 5.0e-4
   threads: 2
 metrics:
   success_radius: 0.5
@@ -327,10 +339,10 @@ TEST(CliND, ThreeDimensionalJobRunsEndToEndWithDValuesPerPoint) {
   const test::CommandResult r = test::runGeotps("run dw3.yaml --quiet --out dw3.h5", dir);
   ASSERT_EQ(r.exitCode, 0) << r.err;
   H5File f((dir / "dw3.h5").string(), H5File::Mode::Read);
-  EXPECT_EQ(f.shape("/curve/x"), (std::vector<std::size_t>{32, 3}));
-  EXPECT_EQ(f.shape("/curve/z"), (std::vector<std::size_t>{32, 4}));
-  EXPECT_EQ(f.shape("/curve/mu"), (std::vector<std::size_t>{32, 4}));
-  EXPECT_EQ(f.shape("/paths/frames"), (std::vector<std::size_t>{32, 32 * 64 / 8, 3}));
+  EXPECT_EQ(f.shape("/curve/x"), (std::vector<std::size_t>{48, 3}));
+  EXPECT_EQ(f.shape("/curve/z"), (std::vector<std::size_t>{48, 4}));
+  EXPECT_EQ(f.shape("/curve/mu"), (std::vector<std::size_t>{48, 4}));
+  EXPECT_EQ(f.shape("/paths/frames"), (std::vector<std::size_t>{32, 48 * 64 / 8, 3}));
   EXPECT_EQ(f.shape("/paths/final_position"), (std::vector<std::size_t>{32, 3}));
   EXPECT_FALSE(f.exists("/metrics/minimax_path"));  // the grid bound is 2D only
   EXPECT_EQ(f.readAttributeString("/", "potential"), "double_well_nd");

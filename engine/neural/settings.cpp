@@ -17,8 +17,8 @@ const std::vector<KeySpec>& trainingKeys() {
        .defaultValue = "langevin",
        .unit = "",
        .description =
-           "training samples: `langevin` walkers on the job's 2D density (the potential, "
-           "or cv.surface for openmm jobs), or the (phi, psi) of the full-atom frames "
+           "training samples: `langevin` walkers on the job's density in its D dimensions (the "
+           "potential, or cv.surface for openmm jobs), or the (phi, psi) of the full-atom frames "
            "of training.result_file",
        .choices = {"langevin", "result_file"}},
       {.key = "training.n_samples",
