@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -360,6 +361,23 @@ TEST(CliND, ThreeDimensionalJobRunsEndToEndWithDValuesPerPoint) {
   for (std::size_t i = 0; i < fin.size(); i += 3) meanX0 += fin[i];
   EXPECT_NEAR(meanX0 / 32.0, 1.0, 0.2);
   EXPECT_TRUE(std::isnan(f.readAttributeDouble("/summary", "minimax_bound")));
+
+  // The plot helper draws the 2D projection onto the chosen coordinates (skipped where its Python
+  // packages are absent) and refuses a coordinate the file does not have.
+  if (std::system("/usr/bin/python3 -c 'import h5py, numpy, matplotlib' > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "python3-h5py / numpy / matplotlib not installed: plot helper not tested";
+  }
+  const std::string plot = "cd '" + dir.string() + "' && /usr/bin/python3 '" +
+                           (fs::path(GEOTPS_SOURCE_DIR) / "scripts/plot_result.py").string() +
+                           "' dw3.h5 --paths 5";
+  ASSERT_EQ(std::system((plot + " --axes 0 2 --out p.png > p.txt 2>&1").c_str()), 0)
+      << test::readText(dir / "p.txt");
+  EXPECT_EQ(test::readText(dir / "p.png").substr(0, 4), "\x89PNG");
+  EXPECT_NE(test::readText(dir / "p.txt").find("5 paths drawn"), std::string::npos);
+  EXPECT_NE(std::system((plot + " --axes 0 3 --out bad.png > bad.txt 2>&1").c_str()), 0);
+  EXPECT_NE(test::readText(dir / "bad.txt").find("D = 3 coordinates"), std::string::npos)
+      << test::readText(dir / "bad.txt");
+  EXPECT_FALSE(fs::exists(dir / "bad.png"));
 }
 
 TEST(CliND, ThreeDimensionalCompareRunsTheShootingBaselines) {
@@ -383,6 +401,13 @@ TEST(CliND, ThreeDimensionalCompareRunsTheShootingBaselines) {
     EXPECT_EQ(shape[1], 3u) << g;
     EXPECT_EQ(f.shape(g + "/initial_path")[1], 3u) << g;
   }
+  // A state box of two coordinates for three is refused with the key named, before any work.
+  const test::CommandResult bad = test::runGeotps(
+      "compare dw3c.yaml --quiet --out bad.h5 --set 'mcmc.state_a_box=[-1.5, -0.5, -1, 1]'", dir);
+  EXPECT_NE(bad.exitCode, 0);
+  EXPECT_NE(bad.err.find("key 'mcmc.state_a_box' has 4 values, expected 6"), std::string::npos)
+      << bad.err;
+  EXPECT_FALSE(fs::exists(dir / "bad.h5"));
 }
 
 }  // namespace
