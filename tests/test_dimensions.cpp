@@ -2,7 +2,9 @@
 // D dimensions against closed forms and finite differences, the quadrature denoiser in D = 3
 // against a direct sum and the Gaussian closed form, geodesic energies in D = 3 and 4 (below the
 // straight line; additive over independent coordinates), two-way shooting in D = 3, and `geotps run`
-// and `geotps compare` end to end in D = 3.
+// and `geotps compare` end to end in D = 3. The lists of one value per coordinate are checked
+// against D through the binary by tests/data/bad_inputs/dimension_mismatch_*.yaml and
+// quadrature_dimension_limit.yaml (Cli.BadDataFilesAndFailingRunsLeaveNoOutput).
 #include <gtest/gtest.h>
 
 #include <cmath>
