@@ -1,8 +1,9 @@
-// Analytic 2D test potentials (Mueller-Brown and a double well): energies and exact gradients,
-// used as cheap, smooth benchmarks for the engine.
+// Analytic test potentials (Mueller-Brown and a double well in 2D, a coupled double well in D
+// dimensions): energies and exact gradients, used as cheap, smooth benchmarks for the engine.
 #include "potentials/analytic_potentials.h"
 
 #include <cmath>
+#include <stdexcept>
 
 namespace geotps {
 
@@ -46,6 +47,34 @@ void DoubleWell::evaluate(const double* x, std::size_t n, double* energy, double
     if (gradient) {
       gradient[2 * p] = 4.0 * barrier_ * px * s;
       gradient[2 * p + 1] = stiffness_ * py;
+    }
+  }
+}
+
+DoubleWellND::DoubleWellND(int dimension, double barrier, double stiffness, double coupling)
+    : dimension_(dimension), barrier_(barrier), stiffness_(stiffness), coupling_(coupling) {
+  if (dimension < 1) throw std::invalid_argument("double_well_nd: dimension must be >= 1");
+}
+
+void DoubleWellND::evaluate(const double* x, std::size_t n, double* energy,
+                            double* gradient) const {
+  const int D = dimension_;
+  for (std::size_t p = 0; p < n; ++p) {
+    const double* xp = x + p * D;
+    const double x0 = xp[0], s = x0 * x0 - 1.0;
+    const double centre = -coupling_ * s;  // coupling (1 - x0^2)
+    double u = barrier_ * s * s, pull = 0.0;
+    for (int d = 1; d < D; ++d) {
+      const double dev = xp[d] - centre;
+      u += 0.5 * stiffness_ * dev * dev;
+      pull += dev;
+    }
+    energy[p] = u;
+    if (gradient) {
+      double* gp = gradient + p * D;
+      // d centre / d x0 = -2 coupling x0, so each harmonic term adds stiffness dev 2 coupling x0.
+      gp[0] = 4.0 * barrier_ * x0 * s + 2.0 * stiffness_ * coupling_ * x0 * pull;
+      for (int d = 1; d < D; ++d) gp[d] = stiffness_ * (xp[d] - centre);
     }
   }
 }

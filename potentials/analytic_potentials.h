@@ -1,4 +1,5 @@
-// Analytic 2D test potentials: Mueller-Brown and a double well. Cheap, smooth, non-periodic.
+// Analytic test potentials: Mueller-Brown and a double well (2D), and a double well in D dimensions.
+// Cheap, smooth, non-periodic.
 #pragma once
 
 #include "potentials/potential.h"
@@ -34,6 +35,25 @@ class DoubleWell final : public Potential {
 
  private:
   double barrier_, stiffness_;
+};
+
+/// A double well along x_0 with D - 1 harmonic directions, coupled to x_0 (docs/method.md, "Analytic
+/// potentials in D dimensions"):
+///   U(x) = barrier (x_0^2 - 1)^2 + stiffness/2 sum_{d=1}^{D-1} (x_d - coupling (1 - x_0^2))^2.
+/// Minima at (+-1, 0, ..., 0) with U = 0; the saddle at (0, c, ..., c) (c = coupling) with U =
+/// barrier, so the minimum-energy path bends away from the straight line between the minima, which
+/// crosses x_0 = 0 at U = barrier + (D - 1) stiffness c^2 / 2. Energy in kT; D >= 1.
+class DoubleWellND final : public Potential {
+ public:
+  DoubleWellND(int dimension, double barrier = 5.0, double stiffness = 10.0,
+               double coupling = 0.0);
+  int dimension() const override { return dimension_; }
+  void evaluate(const double* x, std::size_t n, double* energy, double* gradient) const override;
+  std::string name() const override { return "double_well_nd"; }
+
+ private:
+  int dimension_;
+  double barrier_, stiffness_, coupling_;
 };
 
 }  // namespace geotps

@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
 """Plots a GeoTPS result file: an analysis helper, not part of the engine.
 
-    scripts/plot_result.py FILE.h5 [--out FIG.png] [--paths N] [--surface FILE.dat]
+    scripts/plot_result.py FILE.h5 [--out FIG.png] [--paths N] [--surface FILE.dat] [--axes I J]
 
-A 2D file of `geotps run` gives three panels: the (phi, psi) or (x, y) surface with transition
-paths, the geodesic's posterior mean E[x0 | z_n] and the grid's minimax path; the log-SNR l along
-the geodesic; the histogram of the paths' MaxEnergy with the lower bound. A full-atom file (with
+A CV-space file of `geotps run` gives three panels: the (phi, psi) or (x, y) surface with
+transition paths, the geodesic's posterior mean E[x0 | z_n] and the grid's minimax path; the
+log-SNR l along the geodesic; the histogram of the paths' MaxEnergy with the lower bound. With D > 2
+coordinates (e.g. potential.type double_well_nd) the map is the 2D projection of the paths, the
+geodesic's mean and the states onto the coordinates --axes I J (default 0 1), without a surface. A full-atom file (with
 /full_atom) gives six: the paths' (phi, psi) over the CV surface; the full-atom and the CV-surface
 MaxEnergy histograms (kJ/mol); the log-SNR; the energy and (phi, psi) of a few paths against time
 (ps). A file of `geotps compare` gives the MaxEnergy histograms of every method (full atom: also
@@ -130,10 +132,11 @@ def draw_surface(fig, ax, path, label):
     return xs, ys, grid
 
 
-def draw_states(ax, keys):
-    """The end states A and B from the config, drawn above every line."""
+def draw_states(ax, keys, axes=(0, 1)):
+    """The end states A and B from the config, drawn above every line (their coordinates `axes`)."""
     for name, marker in (("a", "o"), ("b", "s")):
-        xy = [float(v) for v in keys[f"states.{name}"].strip("[]").split(",")]
+        x = [float(v) for v in keys[f"states.{name}"].strip("[]").split(",")]
+        xy = [x[axes[0]], x[axes[1]]]
         ax.plot(*xy, marker, color="black", mec="white", mew=1.5, ms=10, zorder=10,
                 label=name.upper())
         ax.annotate(name.upper(), xy, xytext=(7, 7), textcoords="offset points", color="white",
@@ -178,6 +181,15 @@ def plot_run(f, args, out):
                                      if keys.get("potential.type") == "tabulated_surface" else None))
     periodic = full_atom or keys.get("potential.type") == "tabulated_surface"
     period = 2 * math.pi if periodic else None
+    # D > 2 (e.g. double_well_nd): the map is the projection onto the coordinates --axes.
+    d = f["/curve/x"].shape[1]
+    i0, i1 = args.axes
+    if d < 2 or not (0 <= i0 < d and 0 <= i1 < d and i0 != i1):
+        sys.exit(f"plot_result.py: --axes {i0} {i1}: the paths have D = {d} coordinates; expected "
+                 f"two different coordinates in 0 .. {d - 1}")
+    projected = d > 2 or (i0, i1) != (0, 1)
+    if projected and not full_atom:
+        surface_file = None  # a surface file is a map of (x[0], x[1]) only
 
     if full_atom:
         fig, grid_axes = plt.subplots(2, 3, figsize=(18, 10))
@@ -205,29 +217,36 @@ def plot_run(f, args, out):
         # where many paths overlap.
         every = max(1, frames.shape[1] // 1000)
         for i in np.linspace(0, m - 1, min(args.paths, m)).astype(int):
-            xy = broken(np.asarray(frames[i, ::every], dtype=float), period)
+            xy = broken(np.asarray(frames[i, ::every], dtype=float)[:, [i0, i1]], period)
             ax.plot(xy[:, 0], xy[:, 1], lw=0.4, alpha=0.25, zorder=2,
                     color="white" if grid is not None else "tab:blue")
             drawn += 1
         if drawn:  # a legend entry that can be seen on the legend's background
             ax.plot([], [], lw=1.5, color="white" if grid is not None else "tab:blue",
                     label="transition paths" + (f" (every {every}th frame)" if every > 1 else ""))
-    d = f["/curve/x"].shape[1]
     mean = np.asarray(f["/curve/mu"][:, :d])
-    ax.plot(mean[:, 0], mean[:, 1], color="red", lw=2, zorder=4, label="geodesic: E[x0 | z_n]")
-    if "/metrics/minimax_path" in f and grid is not None:
+    ax.plot(mean[:, i0], mean[:, i1], color="red", lw=2, zorder=4, label="geodesic: E[x0 | z_n]")
+    if "/metrics/minimax_path" in f and grid is not None and not projected:
         idx = np.asarray(f["/metrics/minimax_path"], dtype=int)
         mp = broken(np.column_stack([xs[idx[:, 0] % len(xs)], ys[idx[:, 1] % len(ys)]]), period)
         ax.plot(mp[:, 0], mp[:, 1], color="orange", lw=1.5, ls="--", zorder=3,
                 label="minimax path (grid)")
-    draw_states(ax, keys)
+    draw_states(ax, keys, (i0, i1))
     if period is not None:
         ax.set_xlim(-math.pi, math.pi)
         ax.set_ylim(-math.pi, math.pi)
-    ax.set_xlabel("phi (rad)" if periodic else "x")
-    ax.set_ylabel("psi (rad)" if periodic else "y")
+    if periodic and not projected:
+        ax.set_xlabel("phi (rad)")
+        ax.set_ylabel("psi (rad)")
+    elif d == 2 and not projected:
+        ax.set_xlabel("x")
+        ax.set_ylabel("y")
+    else:
+        ax.set_xlabel(f"x[{i0}]")
+        ax.set_ylabel(f"x[{i1}]")
     ax.set_title(f"{drawn} of {frames.shape[0] if frames is not None else 0} paths"
-                 + (" (CV frames)" if full_atom else ""))
+                 + (" (CV frames)" if full_atom else "")
+                 + (f" (projection onto x[{i0}], x[{i1}] of D = {d})" if projected else ""))
     ax.legend(loc="lower left", fontsize=8, framealpha=0.9, facecolor="0.75")
 
     ax = l_ax
@@ -463,6 +482,9 @@ def main():
                         "(default 3)")
     p.add_argument("--surface", help="background `x y U` grid file (default: the job's)")
     p.add_argument("--dpi", type=int, default=120)
+    p.add_argument("--axes", type=int, nargs=2, default=(0, 1), metavar=("I", "J"),
+                   help="run files: the two coordinates of the path map, a projection when the "
+                        "paths have D > 2 coordinates (default 0 1)")
     args = p.parse_args()
     if args.paths < 0 or args.time_paths < 0:
         p.error("--paths and --time-paths must be >= 0")

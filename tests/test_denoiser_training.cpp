@@ -14,11 +14,14 @@
 #include <thread>
 
 #include "engine/core/random.h"
+#include "engine/core/schedule.h"
+#include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/result_file.h"
 #include "engine/neural/denoiser_training.h"
 #include "engine/neural/torch_denoiser.h"
 #include "engine/pipelines/train_denoiser.h"
+#include "potentials/analytic_potentials.h"
 #include "tests/test_support.h"
 
 namespace fs = std::filesystem;
@@ -1021,4 +1024,81 @@ TEST(DenoiserTraining, SummaryWarnsWhenTheTimeCapStoppedTheRun) {
   const std::string both = formatTrainingSummary(s);
   EXPECT_NE(both.find("2551 of 3000 steps"), std::string::npos);
   EXPECT_EQ(both.find("raise training.max_seconds"), std::string::npos);
+}
+
+// The neural and the quadrature denoiser agree where both run, in D = 2 and D = 3 (issue 20): a
+// network trained on Langevin samples of the double well with a harmonic direction (or two) gives
+// Tweedie's mu = (E[x0 | z], E[|x0|^2 | z]) close to the quadrature's exact mu at points of the
+// forward process near the data (docs/method.md, "Dimensions").
+TEST(DenoiserTraining, NeuralMuAgreesWithTheQuadratureInTwoAndThreeDimensions) {
+  for (int D : {2, 3}) {
+    SCOPED_TRACE("D = " + std::to_string(D));
+    const DoubleWellND u(D, 2.0, 4.0, 0.0);
+    const std::vector<double> low(D, -2.5), high(D, 2.5);
+    const torch::Tensor samples =
+        langevinSamples(u, 1.0, low, high, 20000, 300, 1e-3, 21, 2, LangevinStart::Boltzmann);
+    TrainingSettings s = smallSettings();
+    s.maxSteps = 1500;
+    s.dataLow = low;
+    s.dataHigh = high;
+    const auto net = TorchDenoiser::fromNetwork(trainDenoiser(samples, s));
+    ASSERT_EQ(net->dimension(), D);
+    const auto exact = QuadratureDenoiser::fromPotentialOnBox(
+        u, 1.0, Eigen::VectorXd::Constant(D, -2.5), Eigen::VectorXd::Constant(D, 2.5),
+        Eigen::VectorXi::Constant(D, D == 2 ? 80 : 32), 2);
+    std::vector<Eigen::VectorXd> zs;
+    for (double l : {-1.0, 1.0, 3.0}) {
+      for (double y0 : {-1.0, -0.3, 0.4, 1.0}) {
+        Eigen::VectorXd y = Eigen::VectorXd::Constant(D, 0.2);
+        y[0] = y0;
+        zs.push_back(spacetimePoint(l, y));
+      }
+    }
+    Eigen::MatrixXd z(static_cast<Eigen::Index>(zs.size()), D + 1);
+    for (std::size_t i = 0; i < zs.size(); ++i) z.row(static_cast<Eigen::Index>(i)) = zs[i];
+    std::vector<PosteriorMoments> a, b;
+    net->evaluate(z, false, a);
+    exact->evaluate(z, false, b);
+    double sx = 0.0, sq = 0.0;
+    for (std::size_t i = 0; i < zs.size(); ++i) {
+      sx += (a[i].mu.head(D) - b[i].mu.head(D)).squaredNorm() / D;
+      const double r = (a[i].mu[D] - b[i].mu[D]) / b[i].mu[D];
+      sq += r * r;
+    }
+    const double n = static_cast<double>(zs.size());
+    EXPECT_LT(std::sqrt(sx / n), 0.05) << "RMS of E[x0 | z], network against quadrature";
+    EXPECT_LT(std::sqrt(sq / n), 0.1) << "relative RMS of E[|x0|^2 | z]";
+    RecordProperty("rms_mean_D" + std::to_string(D), std::to_string(std::sqrt(sx / n)));
+    RecordProperty("rms_second_D" + std::to_string(D), std::to_string(std::sqrt(sq / n)));
+  }
+}
+
+// D = 4, beyond the quadrature: `geotps train-denoiser` trains on the 4-dimensional density and
+// `geotps run` runs the pipeline on the network, without an exact reference (issue 20).
+TEST(TrainDenoiserCli, FourDimensionalDoubleWellTrainsAndRunsOnTheNetwork) {
+  const fs::path dir = freshDir("dw4");
+  {
+    std::ofstream(dir / "dw4.yaml")
+        << "name: dw4\nseed: 1\npotential:\n  type: double_well_nd\n  dimension: 4\n"
+           "  coupling: 0.7\nstates:\n  a: [-1.0, 0.0, 0.0, 0.0]\n  b: [1.0, 0.0, 0.0, 0.0]\n"
+           "denoiser:\n  type: torch\n  model: dw4.pt\n  grid_size: [12, 12, 12, 12]\n"
+           "  box_low: [-2.0, -1.5, -1.5, -1.5]\n  box_high: [2.0, 2.2, 2.2, 2.2]\n"
+           "training:\n  n_samples: 8000\n  langevin_steps: 300\n  hidden: 32\n  layers: 2\n"
+           "  posterior_bank: 2000\n  batch_size: 512\n  max_steps: 400\n  budget: steps\n"
+           "  threads: 1\n  output: dw4.pt\n"
+           "geodesic:\n  n_points: 32\n  n_nodes: 6\n  max_iterations: 100\n"
+           "  negative_terms: absolute\nsampler:\n  n_paths: 16\n  steps_per_point: 32\n"
+           "  step_size: 5.0e-4\n";
+  }
+  const auto trained = runGeotps("train-denoiser dw4.yaml --quiet", dir);
+  ASSERT_EQ(trained.exitCode, 0) << trained.err;
+  const auto ran = runGeotps("run dw4.yaml --quiet --out dw4.h5", dir);
+  ASSERT_EQ(ran.exitCode, 0) << ran.err;
+  H5File f((dir / "dw4.h5").string(), H5File::Mode::Read);
+  EXPECT_EQ(f.shape("/curve/x"), (std::vector<std::size_t>{32, 4}));
+  EXPECT_EQ(f.shape("/paths/final_position"), (std::vector<std::size_t>{16, 4}));
+  EXPECT_EQ(f.readAttributeString("/", "denoiser"), "network");
+  EXPECT_LT(f.readAttributeDouble("/summary", "geodesic_energy"),
+            f.readAttributeDouble("/summary", "straight_line_energy"));
+  EXPECT_TRUE(std::isnan(f.readAttributeDouble("/summary", "geodesic_energy_exact")));
 }

@@ -31,20 +31,18 @@ const std::vector<KeySpec>& mcmcKeys() {
        .type = KeyType::RealList,
        .defaultValue = "[]",
        .unit = "rad (length unit)",
-       .description = "state A of the shooting moves as a box [lo_0, hi_0, lo_1, hi_1] instead of "
-                      "the ball of mcmc.state_radius: x[d] in [lo_d, hi_d], taken on the circle "
+       .description = "state A of the shooting moves as a box [lo_0, hi_0, lo_1, hi_1, ...] (2 D "
+                      "values) instead of the ball of mcmc.state_radius: x[d] in [lo_d, hi_d], taken on the circle "
                       "for a periodic coordinate (an arc may run past pi, e.g. phi in [2.7, 5.78] "
                       "is the arc from 2.7 through +-pi to -0.5). Must contain state A's centre "
                       "and not B's. [] = use the ball. The full-atom compare config uses it: a "
                       "ball large enough to hold C5 and C7eq wraps round the torus into the "
-                      "phi > 0 side (docs/method.md)",
-       .listLength = 4},
+                      "phi > 0 side (docs/method.md)"},
       {.key = "mcmc.state_b_box",
        .type = KeyType::RealList,
        .defaultValue = "[]",
        .unit = "rad (length unit)",
-       .description = "state B as a box, as mcmc.state_a_box; [] = the ball of mcmc.state_radius",
-       .listLength = 4},
+       .description = "state B as a box, as mcmc.state_a_box; [] = the ball of mcmc.state_radius"},
       {.key = "mcmc.step_size",
        .type = KeyType::Real,
        .defaultValue = "0.0",
@@ -117,11 +115,17 @@ McmcSettings readMcmcSettings(const Config& c) {
   for (const auto& [key, box] :
        {std::pair{"mcmc.state_a_box", &s.boxA}, std::pair{"mcmc.state_b_box", &s.boxB}}) {
     *box = c.getRealList(key);
+    if (box->size() % 2) {
+      throw ConfigError(fmt::format(
+          "{}: key '{}' has {} values; expected [lo, hi] for each coordinate ([lo_0, hi_0, lo_1, "
+          "hi_1, ...], 2 D values)",
+          c.sourceName(), key, box->size()));
+    }
     for (std::size_t d = 0; d + 1 < box->size(); d += 2) {
       if (!((*box)[d] < (*box)[d + 1])) {
         throw ConfigError(fmt::format(
             "{}: key '{}': coordinate {}: the interval [{}, {}] is empty; expected lo < hi "
-            "([lo_0, hi_0, lo_1, hi_1])",
+            "([lo_0, hi_0, lo_1, hi_1, ...])",
             c.sourceName(), key, d / 2, (*box)[d], (*box)[d + 1]));
       }
     }

@@ -32,8 +32,8 @@ class OverdampedDynamics final : public ShootingDynamics {
         x_(potential.dimension()),
         g_(potential.dimension()),
         z_(potential.dimension()) {
-    if (potential.dimension() != 2) {
-      throw std::invalid_argument("shooting: overdamped dynamics needs a 2-D potential");
+    if (potential.dimension() < 1) {
+      throw std::invalid_argument("shooting: overdamped dynamics needs a potential of dimension >= 1");
     }
   }
   int configurationSize() const override { return static_cast<int>(x_.size()); }
@@ -45,7 +45,10 @@ class OverdampedDynamics final : public ShootingDynamics {
     double u = 0.0;
     potential_.evaluate(x_.data(), 1, &u, g_.data());
     ++evaluations_;
-    rng.normalPair(z_[0], z_[1]);
+    // The same draws as the annealed sampler: normals in pairs, one more for an odd D.
+    const std::size_t D = x_.size();
+    for (std::size_t d = 0; d + 1 < D; d += 2) rng.normalPair(z_[d], z_[d + 1]);
+    if (D % 2) z_[D - 1] = rng.normal();
     for (std::size_t d = 0; d < x_.size(); ++d) {
       x_[d] += -halfDsOverKT_ * g_[d] + sqrtDs_ * z_[d];
     }
@@ -53,7 +56,7 @@ class OverdampedDynamics final : public ShootingDynamics {
   const double* configuration() const override { return x_.data(); }
   FrameObservation observe() const override {
     FrameObservation o;
-    o.cv = Eigen::Vector2d(x_[0], x_[1]);
+    o.cv = Eigen::Map<const Eigen::VectorXd>(x_.data(), static_cast<Eigen::Index>(x_.size()));
     o.energy = metric_ ? metric_(x_.data()) : potential_.energy(x_.data());
     o.energy2 = std::numeric_limits<double>::quiet_NaN();
     return o;
@@ -141,12 +144,18 @@ std::unique_ptr<ShootingDynamics> makeFullAtomDynamics(
 // ------------------------------------------------------------------------------------------------
 // Paths
 
-double StateBalls::distance(const Eigen::Vector2d& cv, const Eigen::Vector2d& centre) const {
+double StateBalls::distance(const Eigen::VectorXd& cv, const Eigen::VectorXd& centre) const {
   return periodicDistance(cv, centre, period);
 }
 
-bool StateBalls::inBox(const Eigen::Vector2d& cv, const std::vector<double>& box) const {
-  for (int d = 0; d < 2; ++d) {
+bool StateBalls::inBox(const Eigen::VectorXd& cv, const std::vector<double>& box) const {
+  const auto D = static_cast<Eigen::Index>(box.size() / 2);
+  if (cv.size() != D) {
+    throw std::invalid_argument(fmt::format(
+        "shooting: a state box has {} values for {} coordinates; expected {}", box.size(),
+        cv.size(), 2 * cv.size()));
+  }
+  for (Eigen::Index d = 0; d < D; ++d) {
     const double lo = box[2 * d], hi = box[2 * d + 1];
     if (period[d] > 0.0) {
       // Offset from lo along the circle, in [0, period).
@@ -162,11 +171,17 @@ bool StateBalls::inBox(const Eigen::Vector2d& cv, const std::vector<double>& box
 
 namespace {
 std::string describeState(const std::vector<double>& box, double radius,
-                          const Eigen::Vector2d& centre) {
+                          const Eigen::VectorXd& centre) {
   if (box.empty()) {
-    return fmt::format("a ball of radius {} around ({:.3f}, {:.3f})", radius, centre[0], centre[1]);
+    std::string c;
+    for (Eigen::Index d = 0; d < centre.size(); ++d) c += fmt::format("{}{:.3f}", d ? ", " : "", centre[d]);
+    return fmt::format("a ball of radius {} around ({})", radius, c);
   }
-  return fmt::format("the box x[0] in [{}, {}], x[1] in [{}, {}]", box[0], box[1], box[2], box[3]);
+  std::string out = "the box";
+  for (std::size_t d = 0; d + 1 < box.size(); d += 2) {
+    out += fmt::format("{} x[{}] in [{}, {}]", d ? "," : "", d / 2, box[d], box[d + 1]);
+  }
+  return out;
 }
 }  // namespace
 
@@ -320,8 +335,8 @@ AcceptedPath summarise(const ShootingPath& p, int chain, long long trial, int st
   a.lastCV = p.frames.back().cv;
   if (stride > 0) {
     for (std::size_t f = stride - 1; f < p.length(); f += stride) {
-      a.cvFrames.push_back(static_cast<float>(p.frames[f].cv[0]));
-      a.cvFrames.push_back(static_cast<float>(p.frames[f].cv[1]));
+      for (Eigen::Index d = 0; d < p.frames[f].cv.size(); ++d)
+        a.cvFrames.push_back(static_cast<float>(p.frames[f].cv[d]));
       if (configurations) {
         const std::size_t S = p.configurations.size() / p.length();
         a.configurationFrames.insert(a.configurationFrames.end(), p.configurations.begin() + f * S,

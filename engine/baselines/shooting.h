@@ -1,6 +1,7 @@
 // Transition path sampling by two-way shooting (Dellago, Bolhuis, Chandler; the MCMC baselines of
 // the paper's table), fixed-length and variable-length, on any dynamics that implements
-// ShootingDynamics: overdamped Langevin on a 2D surface, or full-atom Langevin with OpenMM forces.
+// ShootingDynamics: overdamped Langevin on a potential in R^D, or full-atom Langevin with OpenMM
+// forces.
 //
 // One trial: pick a shooting frame uniformly (fixed length: any of the L frames; variable length:
 // any interior frame), draw fresh momenta p (none for overdamped dynamics), integrate backward from
@@ -28,10 +29,10 @@ namespace geotps {
 
 struct FullAtomSetup;
 
-/// What is recorded of a frame: its collective variables (the coordinates in which the states are
+/// What is recorded of a frame: its collective variables (the D coordinates in which the states are
 /// defined), the energy that MaxEnergy is taken of, and an optional second energy (NaN if none).
 struct FrameObservation {
-  Eigen::Vector2d cv = Eigen::Vector2d::Zero();
+  Eigen::VectorXd cv;
   double energy = 0.0;
   double energy2 = 0.0;
 };
@@ -40,7 +41,7 @@ struct FrameObservation {
 class ShootingDynamics {
  public:
   virtual ~ShootingDynamics() = default;
-  /// Doubles per configuration (2D: D; full atom: 3 * atoms, nm).
+  /// Doubles per configuration (CV space: D; full atom: 3 * atoms, nm).
   virtual int configurationSize() const = 0;
   /// Fresh momenta for a shot (empty for overdamped dynamics).
   virtual std::vector<double> drawMomenta(Rng& rng) = 0;
@@ -71,22 +72,23 @@ std::unique_ptr<ShootingDynamics> makeFullAtomDynamics(
     std::uint64_t stream, double referenceEnergy,
     std::function<double(double, double)> cvEnergy = {});
 
-/// States A and B: balls of radius `radiusA` around `a` and `radiusB` around `b` in CV space,
-/// distances wrapped with `period` per coordinate (0 = not periodic), or, where `boxA` / `boxB` is
-/// not empty, boxes [lo_0, hi_0, lo_1, hi_1]: x_d in [lo_d, hi_d], read on the circle of
-/// circumference period_d for a periodic coordinate (hi_d may exceed the principal range, e.g.
-/// phi in [2.6, 5.8] is the arc through +-pi).
+/// States A and B: balls of radius `radiusA` around `a` and `radiusB` around `b` in CV space (D
+/// coordinates), distances wrapped with `period` per coordinate (0 = not periodic), or, where
+/// `boxA` / `boxB` is not empty, boxes [lo_0, hi_0, lo_1, hi_1, ..., lo_{D-1}, hi_{D-1}]: x_d in
+/// [lo_d, hi_d], read on the circle of circumference period_d for a periodic coordinate (hi_d may
+/// exceed the principal range, e.g. phi in [2.6, 5.8] is the arc through +-pi). `a`, `b` and
+/// `period` have D entries; a box has 2 D.
 struct StateBalls {
-  Eigen::Vector2d a = Eigen::Vector2d::Zero(), b = Eigen::Vector2d::Zero();
+  Eigen::VectorXd a = Eigen::VectorXd::Zero(2), b = Eigen::VectorXd::Zero(2);
   double radiusA = 0.5, radiusB = 0.5;
   std::vector<double> boxA, boxB;
-  Eigen::Vector2d period = Eigen::Vector2d::Zero();
-  double distance(const Eigen::Vector2d& cv, const Eigen::Vector2d& centre) const;
-  bool inBox(const Eigen::Vector2d& cv, const std::vector<double>& box) const;
-  bool inA(const Eigen::Vector2d& cv) const {
+  Eigen::VectorXd period = Eigen::VectorXd::Zero(2);
+  double distance(const Eigen::VectorXd& cv, const Eigen::VectorXd& centre) const;
+  bool inBox(const Eigen::VectorXd& cv, const std::vector<double>& box) const;
+  bool inA(const Eigen::VectorXd& cv) const {
     return boxA.empty() ? distance(cv, a) <= radiusA : inBox(cv, boxA);
   }
-  bool inB(const Eigen::Vector2d& cv) const {
+  bool inB(const Eigen::VectorXd& cv) const {
     return boxB.empty() ? distance(cv, b) <= radiusB : inBox(cv, boxB);
   }
   /// "a ball of radius 2.4 around (-2.645, 2.794)" / "the box phi in [..] x psi in [..]", for
@@ -122,8 +124,8 @@ struct AcceptedPath {
   long long trial = 0;  ///< trial index within its chain (0-based)
   int length = 0;       ///< frames
   double maxEnergy = 0.0, maxEnergy2 = 0.0;
-  Eigen::Vector2d firstCV, lastCV;
-  std::vector<float> cvFrames;  ///< stored frames (stride frameStride), 2 values each; may be empty
+  Eigen::VectorXd firstCV, lastCV;
+  std::vector<float> cvFrames;  ///< stored frames (stride frameStride), D values each; may be empty
   std::vector<float> configurationFrames;  ///< the same frames' configurations (if requested)
 };
 

@@ -288,6 +288,20 @@ std::shared_ptr<QuadratureDenoiser> QuadratureDenoiser::fromSurface(const Tabula
                                               threads);
 }
 
+std::string quadratureLimitExceeded(const Eigen::VectorXi& gridSize) {
+  if (gridSize.size() > kQuadratureMaxDimension) {
+    return fmt::format("the potential has D = {} dimensions, and the quadrature runs for D <= {}",
+                       gridSize.size(), kQuadratureMaxDimension);
+  }
+  double points = 1.0;
+  for (Eigen::Index d = 0; d < gridSize.size(); ++d) points *= gridSize[d];
+  if (points > static_cast<double>(kQuadratureMaxPoints)) {
+    return fmt::format("denoiser.grid_size has {:.0f} points in all, more than {}", points,
+                       kQuadratureMaxPoints);
+  }
+  return "";
+}
+
 std::shared_ptr<QuadratureDenoiser> QuadratureDenoiser::fromPotentialOnBox(
     const Potential& potential, double kT, const Eigen::VectorXd& low, const Eigen::VectorXd& high,
     const Eigen::VectorXi& gridSize, int threads) {

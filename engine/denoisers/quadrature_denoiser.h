@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "engine/denoisers/denoiser.h"
@@ -13,6 +14,15 @@
 namespace geotps {
 
 class TabulatedSurface;
+
+/// Where the quadrature over a box stops being practical (docs/method.md, "Dimensions"): its cost
+/// per posterior evaluation is one exp per grid point, grid_size^D points.
+constexpr int kQuadratureMaxDimension = 3;
+constexpr long long kQuadratureMaxPoints = 1LL << 21;
+
+/// Empty when a quadrature over a grid of `gridSize` points per axis is within those limits, else
+/// why not ("D = 4 > 3", "... grid points > ...").
+std::string quadratureLimitExceeded(const Eigen::VectorXi& gridSize);
 
 /// Exact posterior moments of q(x0) ∝ exp(-U(x0)/kT) represented by point masses at grid points
 /// (each standing for a cell of equal volume). Exact up to the grid.

@@ -30,23 +30,23 @@ const std::vector<KeySpec>& denoiserKeys() {
        .type = KeyType::RealList,
        .defaultValue = "[128, 128]",
        .unit = "1",
-       .description = "quadrature grid points per dimension for analytic potentials (tabulated "
-                      "surfaces use their own grid)",
+       .description = "quadrature grid points per dimension for analytic potentials, one per "
+                      "dimension D of the potential (tabulated surfaces use their own grid). The "
+                      "quadrature runs for D <= 3 and at most 2^21 grid points in all "
+                      "(docs/method.md, \"Dimensions\"); above that use denoiser.type: torch",
        .min = 8.0,
-       .max = 4096.0,
-       .listLength = 2},
+       .max = 4096.0},
       {.key = "denoiser.box_low",
        .type = KeyType::RealList,
        .defaultValue = "[-2.0, -1.0]",
        .unit = "length unit of the potential",
-       .description = "lower corner of the quadrature box for analytic potentials",
-       .listLength = 2},
+       .description = "lower corner of the quadrature box for analytic potentials (D values); "
+                      "also the box in which the states of an analytic potential must lie"},
       {.key = "denoiser.box_high",
        .type = KeyType::RealList,
        .defaultValue = "[1.5, 2.5]",
        .unit = "length unit of the potential",
-       .description = "upper corner of the quadrature box for analytic potentials",
-       .listLength = 2},
+       .description = "upper corner of the quadrature box for analytic potentials (D values)"},
   };
   return keys;
 }

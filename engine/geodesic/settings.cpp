@@ -130,8 +130,8 @@ const std::vector<KeySpec>& geodesicKeys() {
        .type = KeyType::RealList,
        .defaultValue = "[4.0, -0.8, -0.1]",
        .unit = "(1, rad, rad)",
-       .description = "forbidden spacetime point z* = (l, x) of the region-avoidance term",
-       .listLength = 3},
+       .description = "forbidden spacetime point z* = (l, x) of the region-avoidance term: D + 1 "
+                      "values"},
       {.key = "penalty.kappa",
        .type = KeyType::Real,
        .defaultValue = "20.0",

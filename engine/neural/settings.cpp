@@ -17,9 +17,9 @@ const std::vector<KeySpec>& trainingKeys() {
        .defaultValue = "langevin",
        .unit = "",
        .description =
-           "training samples: `langevin` walkers on the job's 2D density (the potential, "
-           "or cv.surface for openmm jobs), the CVs of the full-atom frames "
-           "of training.result_file, or `md`: the CVs along unrestrained full-atom Langevin "
+           "training samples: `langevin` walkers on the job's density in its D dimensions (the "
+           "potential, or cv.surface for openmm jobs), the CVs of the full-atom frames of "
+           "training.result_file, or `md`: the CVs along unrestrained full-atom Langevin "
            "dynamics of the openmm job's molecule at dynamics.temperature from both end states "
            "(any number of CVs; training.md_*)",
        .choices = {"langevin", "result_file", "md"}},

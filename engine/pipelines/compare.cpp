@@ -75,7 +75,7 @@ void transitionSegments(H5File& f, const std::vector<double>& cv, const CompareC
   std::size_t counted = 0;
   for (std::size_t p = 0; p < M; ++p) {
     auto at = [&](std::size_t k) {
-      return Eigen::Vector2d(cv[(p * F + k) * 2], cv[(p * F + k) * 2 + 1]);
+      return Eigen::VectorXd(Eigen::Vector2d(cv[(p * F + k) * 2], cv[(p * F + k) * 2 + 1]));
     };
     std::size_t firstB = F, lastA = 0;
     for (std::size_t k = 0; k < F && firstB == F; ++k) {
@@ -114,8 +114,8 @@ MethodResult runGeodesic(const CompareContext& c) {
     transitionSegments(f, all, c, r);
   }
   if (!all.empty()) {
-    const auto shape = f.shape(frames);  // M x F x 2
-    const std::size_t per = shape[1] * 2;
+    const auto shape = f.shape(frames);  // M x F x D
+    const std::size_t per = shape[1] * shape[2];
     r.crossing.resize(static_cast<Eigen::Index>(shape[0]));
     for (std::size_t p = 0; p < shape[0]; ++p) {
       r.crossing[static_cast<Eigen::Index>(p)] =
@@ -280,20 +280,21 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   // The accepted paths for the file: per path its chain, trial, length and MaxEnergy, and the
   // stored CV frames of all of them concatenated (path_offsets[i] = first row of path i).
   std::vector<double> chain(n), trial(n), length(n), offsets(n + 1, 0.0), frames;
+  const auto dim = static_cast<std::size_t>(pb.dimension);
   for (std::size_t i = 0; i < n; ++i) {
     const auto& a = sr.accepted[i];
     chain[i] = a.chain;
     trial[i] = static_cast<double>(a.trial);
     length[i] = a.length;
     frames.insert(frames.end(), a.cvFrames.begin(), a.cvFrames.end());
-    offsets[i + 1] = static_cast<double>(frames.size() / 2);
+    offsets[i + 1] = static_cast<double>(frames.size() / dim);
   }
   const std::string xu = pb.fullAtom ? "rad" : pb.potential->coordinateUnit();
   r.datasets.push_back({"chain", {n}, chain, "1", false, true});
   r.datasets.push_back({"trial", {n}, trial, "1", false, true});
   r.datasets.push_back({"path_length", {n}, length, "frames", false, true});
   r.datasets.push_back({"path_offsets", {n + 1}, offsets, "row of path_frames", false, true});
-  r.datasets.push_back({"path_frames", {frames.size() / 2, 2}, frames, xu, true});
+  r.datasets.push_back({"path_frames", {frames.size() / dim, dim}, frames, xu, true});
   if (pb.fullAtom) {
     std::vector<double> positions;
     for (const auto& a : sr.accepted) {
@@ -305,11 +306,8 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   }
   {
     std::vector<double> init;
-    for (const auto& o : initial.frames) {
-      init.push_back(o.cv[0]);
-      init.push_back(o.cv[1]);
-    }
-    r.datasets.push_back({"initial_path", {initial.length(), 2}, init, xu});
+    for (const auto& o : initial.frames) init.insert(init.end(), o.cv.begin(), o.cv.end());
+    r.datasets.push_back({"initial_path", {initial.length(), dim}, init, xu});
   }
   r.wallSeconds = secondsSince(t0);
   r.ok = true;
@@ -432,8 +430,9 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
   seed = s.seed;
   threads = resolveThreads(s.sampling.threads);
   successRadius = s.metrics.successRadius;
-  a = Eigen::Vector2d(s.states.a[0], s.states.a[1]);
-  b = Eigen::Vector2d(s.states.b[0], s.states.b[1]);
+  a = problem.a;
+  b = problem.b;
+  dimension = static_cast<int>(a.size());
   if (fullAtom) {
     requireTwoCVs(*molecule, record.sourceName(),
                   "geotps compare (its MCMC states, crossing line and CV surface are in (phi, psi))");
@@ -441,11 +440,20 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
     referenceEnergy = std::min(molecule->energyA, molecule->energyB);
     a = molecule->cvA;  // the minimised end states
     b = molecule->cvB;
-    period = Eigen::Vector2d::Constant(2.0 * std::numbers::pi);
+    period = Eigen::VectorXd::Constant(a.size(), 2.0 * std::numbers::pi);
   } else {
     kT = s.kT;
-    if (potential->isPeriodic())
-      period = Eigen::Vector2d(potential->period(0), potential->period(1));
+    period = problem.periods();
+  }
+  // A state box has an interval per coordinate.
+  for (const auto& [key, box] : {std::pair<const char*, const std::vector<double>*>{
+                                     "mcmc.state_a_box", &s.mcmc.boxA},
+                                 {"mcmc.state_b_box", &s.mcmc.boxB}}) {
+    if (!box->empty() && box->size() != 2 * a.size()) {
+      throw ConfigError(fmt::format(
+          "{}: key '{}' has {} values, expected {} ([lo, hi] for each of the {} coordinates)",
+          record.sourceName(), key, box->size(), 2 * a.size(), a.size()));
+    }
   }
   // The MCMC states must hold their own end state and not the other one.
   const StateBalls states = stateBalls(*this);
@@ -453,10 +461,10 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
   if (!states.inA(a) || states.inA(b) || !states.inB(b) || states.inB(a)) {
     throw ConfigError(fmt::format(
         "{}: keys 'mcmc.state_radius' / 'mcmc.state_a_box' / 'mcmc.state_b_box': state A is {} "
-        "and state B is {}; expected A to contain A's end point ({:.3f}, {:.3f}){} and not B's "
-        "({:.3f}, {:.3f}), and B to contain B's and not A's",
-        record.sourceName(), states.describeA(), states.describeB(), a[0], a[1], where, b[0],
-        b[1]));
+        "and state B is {}; expected A to contain A's end point ({:.3f}){} and not B's "
+        "({:.3f}), and B to contain B's and not A's",
+        record.sourceName(), states.describeA(), states.describeB(), fmt::join(a, ", "), where,
+        fmt::join(b, ", ")));
   }
 }
 
@@ -465,14 +473,26 @@ double CompareContext::cvEnergy(double phi, double psi) const {
 }
 
 double CompareContext::crossing(const std::vector<double>& cvFrames) const {
-  return crossingPoint(cvFrames, settings.compare.crossingLine, a[0], b[0], period[0], period[1]);
+  if (dimension == 2) {
+    return crossingPoint(cvFrames, settings.compare.crossingLine, a[0], b[0], period[0],
+                         period[1]);
+  }
+  // D > 2: the crossing is read in the (x0, x1) plane, the frames' first two coordinates.
+  const auto D = static_cast<std::size_t>(dimension);
+  std::vector<double> plane;
+  plane.reserve(cvFrames.size() / D * 2);
+  for (std::size_t k = 0; k + D <= cvFrames.size(); k += D) {
+    plane.push_back(cvFrames[k]);
+    plane.push_back(cvFrames[k + 1]);
+  }
+  return crossingPoint(plane, settings.compare.crossingLine, a[0], b[0], period[0], period[1]);
 }
 
 double CompareContext::metric2D(const double* x) const {
   return surface ? surface->nearestGridEnergy(x) : potential->energy(x);
 }
 
-bool CompareContext::succeeded(const Eigen::Vector2d& cv) const {
+bool CompareContext::succeeded(const Eigen::VectorXd& cv) const {
   // Within the success radius of B, or inside the MCMC's state B (a box may reach further: the
   // shooting paths stop on entering it).
   return periodicDistance(cv, b, period) <= successRadius || stateBalls(*this).inB(cv);
@@ -578,7 +598,9 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
         const std::vector<double>& e = energies[p];
         const std::vector<double>& c = cvs[p];
         const std::size_t F = e.size();
-        auto at = [&](std::size_t k) { return Eigen::Vector2d(c[2 * k], c[2 * k + 1]); };
+        auto at = [&](std::size_t k) {
+          return Eigen::VectorXd(Eigen::Vector2d(c[2 * k], c[2 * k + 1]));
+        };
         std::size_t firstB = F, lastA = 0;
         for (std::size_t k = 0; k < F && firstB == F; ++k) {
           if (states.inB(at(k))) {
@@ -602,8 +624,7 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
         std::vector<double> cv;
         for (const auto& o : segment.frames) {
           w.maxEnergy = std::max(w.maxEnergy, o.energy);
-          cv.push_back(o.cv[0]);
-          cv.push_back(o.cv[1]);
+          cv.insert(cv.end(), o.cv.begin(), o.cv.end());
         }
         w.success = pb.succeeded(segment.frames.back().cv) ? 1.0 : 0.0;
         w.crossing = pb.crossing(cv);

@@ -87,18 +87,19 @@ struct CompareContext {
   std::string energyUnit;                         ///< of the table's MaxEnergy
   double kT = 1.0;                                ///< 2D: the job's kT; full atom: kJ/mol
   double referenceEnergy = 0.0;  ///< full atom: the lower minimised end state, kJ/mol
-  Eigen::Vector2d a, b;          ///< states in x, or the minimised end states' (phi, psi)
-  Eigen::Vector2d period = Eigen::Vector2d::Zero();
+  Eigen::VectorXd a, b;  ///< states in x (D values), or the minimised end states' (phi, psi)
+  Eigen::VectorXd period = Eigen::VectorXd::Zero(2);  ///< per coordinate, 0 = not periodic
+  int dimension = 2;  ///< D, the values per CV frame
   double successRadius = 0.5;
   int threads = 1;
   std::uint64_t seed = 0;
 
   double cvEnergy(double phi, double psi) const;  ///< full atom: CV surface, kJ/mol
-  /// The crossing point of a path given by its CV frames (x0, x1 pairs), see
-  /// MethodResult::crossing.
+  /// The crossing point of a path given by its CV frames (D values each; the crossing is read in
+  /// the plane of the first two coordinates, x0 and x1), see MethodResult::crossing.
   double crossing(const std::vector<double>& cvFrames) const;
   double metric2D(const double* x) const;  ///< 2D: the table's energy of a point
-  bool succeeded(const Eigen::Vector2d& cv) const;
+  bool succeeded(const Eigen::VectorXd& cv) const;
 };
 
 /// A method `geotps compare` can run (compare.methods names it).

@@ -34,20 +34,21 @@ void saveChain(H5File& f, const ChainResult& r) {
   f.setAttribute("/", "n_accepted", static_cast<std::int64_t>(n), "1");
   if (n == 0) return;
   std::vector<std::int64_t> ints;  // chain, trial, length per path
-  std::vector<double> reals;       // maxEnergy, maxEnergy2, firstCV, lastCV per path
+  std::vector<double> reals;       // maxEnergy, maxEnergy2, firstCV, lastCV (D each) per path
   std::vector<std::int64_t> cvOffsets{0}, confOffsets{0};
   std::vector<float> cv, conf;
   for (const AcceptedPath& a : r.accepted) {
     ints.insert(ints.end(), {a.chain, a.trial, a.length});
-    reals.insert(reals.end(),
-                 {a.maxEnergy, a.maxEnergy2, a.firstCV[0], a.firstCV[1], a.lastCV[0], a.lastCV[1]});
+    reals.insert(reals.end(), {a.maxEnergy, a.maxEnergy2});
+    reals.insert(reals.end(), a.firstCV.begin(), a.firstCV.end());
+    reals.insert(reals.end(), a.lastCV.begin(), a.lastCV.end());
     cv.insert(cv.end(), a.cvFrames.begin(), a.cvFrames.end());
     conf.insert(conf.end(), a.configurationFrames.begin(), a.configurationFrames.end());
     cvOffsets.push_back(static_cast<std::int64_t>(cv.size()));
     confOffsets.push_back(static_cast<std::int64_t>(conf.size()));
   }
   f.writeInts("/paths_int", {n, 3}, ints.data(), "chain, trial, frames");
-  f.writeDoubles("/paths_real", {n, 6}, reals.data(), "as in AcceptedPath");
+  f.writeDoubles("/paths_real", {n, reals.size() / n}, reals.data(), "as in AcceptedPath");
   f.writeInts("/cv_offsets", {n + 1}, cvOffsets.data(), "1");
   f.writeInts("/configuration_offsets", {n + 1}, confOffsets.data(), "1");
   if (!cv.empty()) f.writeFloats("/cv_frames", {cv.size()}, cv.data(), "as in AcceptedPath");
@@ -76,10 +77,13 @@ ChainResult loadChain(const H5File& f) {
     a.chain = static_cast<int>(ints[3 * i]);
     a.trial = static_cast<long long>(ints[3 * i + 1]);
     a.length = static_cast<int>(ints[3 * i + 2]);
-    a.maxEnergy = reals[6 * i];
-    a.maxEnergy2 = reals[6 * i + 1];
-    a.firstCV = Eigen::Vector2d(reals[6 * i + 2], reals[6 * i + 3]);
-    a.lastCV = Eigen::Vector2d(reals[6 * i + 4], reals[6 * i + 5]);
+    // Per path: maxEnergy, maxEnergy2, then firstCV and lastCV (D values each).
+    const std::size_t R = reals.size() / n, D = (R - 2) / 2;
+    const double* row = reals.data() + R * i;
+    a.maxEnergy = row[0];
+    a.maxEnergy2 = row[1];
+    a.firstCV = Eigen::Map<const Eigen::VectorXd>(row + 2, static_cast<Eigen::Index>(D));
+    a.lastCV = Eigen::Map<const Eigen::VectorXd>(row + 2 + D, static_cast<Eigen::Index>(D));
     // float32 values read as double convert back exactly.
     a.cvFrames.assign(cv.begin() + static_cast<std::ptrdiff_t>(cvOffsets[i]),
                       cv.begin() + static_cast<std::ptrdiff_t>(cvOffsets[i + 1]));

@@ -166,9 +166,11 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const int D = problem.dimension();
   const int threads = resolveThreads(settings.sampling.threads);
   const auto* surface = problem.surface;
-  // The exact quadrature denoiser is built whenever the job has a CV energy: it is the reference,
-  // and with another denoiser the geodesic found is re-evaluated with it (the exact energy reported
-  // in the summary). A full-atom job with other than two CVs has none (NaN exact energy).
+  // The exact quadrature denoiser is built wherever it is practical (D <= 3, docs/method.md,
+  // "Dimensions") and the job has an energy (a full-atom job with other than two CVs has none):
+  // it is the reference, and with another denoiser the geodesic found is re-evaluated with it (the
+  // exact energy reported in the summary). Otherwise only a learned denoiser runs, and the exact
+  // energy is NaN.
   std::shared_ptr<QuadratureDenoiser> exact;
   if (surface) {
     exact = QuadratureDenoiser::fromSurface(*surface, problem.kT, threads);
@@ -176,12 +178,20 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     const DenoiserSettings& ds = settings.denoiser;
     Eigen::VectorXi size(D);
     for (int d = 0; d < D; ++d) size[d] = ds.gridSize[d];
-    exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
-                                                   toVector(ds.boxHigh), size, threads);
+    const std::string limit = quadratureLimitExceeded(size);
+    if (limit.empty()) {
+      exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
+                                                     toVector(ds.boxHigh), size, threads);
+    } else if (ds.type == "quadrature") {
+      throw ConfigError(fmt::format(
+          "{}: key 'denoiser.type': the quadrature denoiser is not practical here: {}; use the "
+          "neural denoiser (denoiser.type: torch, trained by `geotps train-denoiser`)",
+          settings.source, limit));
+    }
   }
   const std::shared_ptr<Denoiser> denoiser =
       makeDenoiser(settings.denoiser, DenoiserContext{exact, D, settings.source});
-  const bool exactDenoiser = denoiser == exact;
+  const bool exactDenoiser = exact && denoiser == exact;
   const Eigen::VectorXd& a = problem.a;
   const Eigen::VectorXd& b = problem.b;
   const double lEnd = settings.states.lEnd;
@@ -204,9 +214,10 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
                                  geo.iterations, geo.stopReason));
   s.geodesicEnergy = geo.evaluation.energy;
-  s.geodesicEnergyExact = exactDenoiser ? geo.evaluation.energy
-                          : exact       ? evaluateCurve(*exact, geo.z, false).energy
-                                        : std::numeric_limits<double>::quiet_NaN();
+  s.geodesicEnergyExact =
+      exactDenoiser ? geo.evaluation.energy
+      : exact       ? evaluateCurve(*exact, geo.z, false).energy
+                    : std::numeric_limits<double>::quiet_NaN();
   s.geodesicLength = geo.evaluation.length;
   s.straightLineEnergy = geo.initialEnergy;
   s.minL = geo.z.col(0).minCoeff();

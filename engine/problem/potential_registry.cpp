@@ -33,6 +33,13 @@ std::map<std::string, PotentialFactory>& registry() {
          return PotentialSetup{std::make_shared<DoubleWell>(s * p.barrier, s * p.stiffness),
                                nullptr};
        }},
+      {"double_well_nd",
+       [](const PotentialSettings& p, const MoleculeSettings&, const std::string&) {
+         const double s = p.energyScale;
+         return PotentialSetup{std::make_shared<DoubleWellND>(p.dimension, s * p.barrier,
+                                                              s * p.stiffness, p.coupling),
+                               nullptr};
+       }},
       // Full atom (docs/method.md, "Full atom (beyond the paper)"): the walkers are OpenMM
       // molecules; the geodesic lives in CV space, on the CV free-energy surface at the job's
       // temperature.

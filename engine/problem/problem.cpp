@@ -53,6 +53,29 @@ std::pair<int, int> gridDescent(const Grid2D& g, const double* x) {
 
 }  // namespace
 
+void checkDimensions(const JobSettings& settings, const Potential& potential, bool fullAtom) {
+  const std::size_t D = static_cast<std::size_t>(potential.dimension());
+  const std::string what = fullAtom ? "the CVs' dimension, (phi, psi)" : "the potential's dimension";
+  auto require = [&](const char* key, std::size_t n, std::size_t expected, const std::string& why) {
+    if (n != expected) {
+      throw ConfigError(fmt::format("{}: key '{}' has {} value{}, expected {} ({})",
+                                    settings.source, key, n, n == 1 ? "" : "s", expected, why));
+    }
+  };
+  require("states.a", settings.states.a.size(), D, what);
+  require("states.b", settings.states.b.size(), D, what);
+  if (!potential.hasDataBox()) {
+    // An analytic potential is tabulated on the quadrature box (and its states checked against it).
+    require("denoiser.grid_size", settings.denoiser.gridSize.size(), D, what);
+    require("denoiser.box_low", settings.denoiser.boxLow.size(), D, what);
+    require("denoiser.box_high", settings.denoiser.boxHigh.size(), D, what);
+  }
+  if (settings.geodesic.penalty.type == PenaltySettings::Type::RegionAvoidance) {
+    require("penalty.z_star", static_cast<std::size_t>(settings.geodesic.penalty.zStar.size()),
+            D + 1, "z* = (l, x): 1 + " + what);
+  }
+}
+
 Problem makeProblem(const JobSettings& settings) {
   Problem p;
   p.source = settings.source;
@@ -63,6 +86,7 @@ Problem makeProblem(const JobSettings& settings) {
   p.surface = dynamic_cast<const TabulatedSurface*>(p.potential.get());
   p.kT = p.molecule ? 1.0 : settings.kT;
   p.energyUnit = p.molecule ? "kJ/mol" : p.potential->energyUnit();
+  checkDimensions(settings, *p.potential, p.molecule != nullptr);
   p.a = Eigen::Map<const Eigen::VectorXd>(settings.states.a.data(),
                                           static_cast<Eigen::Index>(settings.states.a.size()));
   p.b = Eigen::Map<const Eigen::VectorXd>(settings.states.b.data(),

@@ -16,8 +16,8 @@ namespace geotps {
 
 struct Problem {
   std::string source;  ///< the config file, for messages
-  /// The potential the geodesic and the denoiser see: a 2D potential, or for a full-atom job the
-  /// CV free-energy surface in units of kT.
+  /// The potential the geodesic and the denoiser see: a potential in R^D (analytic or a 2D
+  /// tabulated surface), or for a full-atom job the CV free-energy surface in units of kT.
   PotentialPtr potential;
   /// `potential` when it is a tabulated surface (nearest-grid MaxEnergy, minimax bound), else null.
   const TabulatedSurface* surface = nullptr;
@@ -39,6 +39,12 @@ struct Problem {
   /// nearest to the CVs, kJ/mol.
   double cvEnergyKjMol(const Eigen::VectorXd& cv) const;
 };
+
+/// Checks that every list of one value per coordinate has the potential's dimension D: states.a,
+/// states.b, for a potential without a data box (analytic) denoiser.grid_size, box_low and
+/// box_high, and with the region-avoidance penalty penalty.z_star (D + 1). Errors name the key,
+/// its length and the expected one. Called by makeProblem.
+void checkDimensions(const JobSettings& settings, const Potential& potential, bool fullAtom);
 
 /// Builds the problem through the potential registry; errors name the config file and key.
 Problem makeProblem(const JobSettings& settings);

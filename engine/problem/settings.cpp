@@ -15,8 +15,11 @@ const std::vector<KeySpec>& potentialKeys() {
        .defaultValue = "tabulated_surface",
        .unit = "",
        .description =
-           "energy surface U(x): a tabulated grid file or an analytic 2-D test potential",
-       .choices = {"tabulated_surface", "mueller_brown", "double_well", "openmm"}},
+           "energy surface U(x): a tabulated grid file (2-D), an analytic 2-D test potential "
+           "(mueller_brown, double_well), the D-dimensional double well double_well_nd "
+           "(docs/method.md, \"Analytic potentials in D dimensions\") or a molecule (openmm)",
+       .choices = {"tabulated_surface", "mueller_brown", "double_well", "double_well_nd",
+                   "openmm"}},
       {.key = "potential.file",
        .type = KeyType::Path,
        .defaultValue = "../data/alanine_dipeptide/phi_psi_surface.dat",
@@ -44,14 +47,32 @@ const std::vector<KeySpec>& potentialKeys() {
        .type = KeyType::Real,
        .defaultValue = "5.0",
        .unit = "kT",
-       .description = "barrier height between the two wells (double_well only)",
+       .description = "barrier height between the two wells (double_well, double_well_nd)",
        .min = 0.0},
       {.key = "potential.stiffness",
        .type = KeyType::Real,
        .defaultValue = "10.0",
        .unit = "energy/length^2",
-       .description = "harmonic stiffness of the confining direction (double_well only)",
+       .description = "harmonic stiffness of the confining direction (double_well) or directions "
+                      "(double_well_nd)",
        .min = 0.0},
+      {.key = "potential.dimension",
+       .type = KeyType::Int,
+       .defaultValue = "3",
+       .unit = "1",
+       .description = "D, the number of coordinates x_0 .. x_{D-1} (double_well_nd only): the "
+                      "length of states.a, states.b and, for the quadrature denoiser, of "
+                      "denoiser.grid_size, box_low and box_high",
+       .min = 1.0,
+       .max = 64.0},
+      {.key = "potential.coupling",
+       .type = KeyType::Real,
+       .defaultValue = "0.0",
+       .unit = "length unit",
+       .description = "c of double_well_nd: the harmonic directions x_1 .. x_{D-1} are centred on "
+                      "c (1 - x_0^2), so the saddle lies at (0, c, ..., c) and the minimum-energy "
+                      "path bends away from the straight line between the minima (+-1, 0, ..., 0) "
+                      "(double_well_nd only)"},
       {.key = "potential.system",
        .type = KeyType::Path,
        .defaultValue = "../data/alanine_dipeptide/system.xml",
@@ -101,21 +122,20 @@ const std::vector<KeySpec>& stateKeys() {
        .type = KeyType::RealList,
        .defaultValue = "",
        .unit = "rad (or the potential's length unit)",
-       .description = "start state A: coordinates of the first end point of every path; on the "
-                      "surface (along a periodic axis: within a period of its box; along a "
+       .description = "start state A: coordinates of the first end point of every path, one per "
+                      "dimension of the potential (2 for surfaces and molecules, "
+                      "potential.dimension for double_well_nd); on the surface (along a periodic axis: within a period of its box; along a "
                       "non-periodic axis of a tabulated surface: inside its grid's box; otherwise "
                       "inside denoiser.box_low .. box_high) and, for openmm jobs, within "
                       "metrics.success_radius of the (phi, psi) of the minimised potential.pdb_a. "
                       "A state more than 5 kT above the grid minimum that steepest descent from it "
-                      "reaches is run, with a warning",
-       .listLength = 2},
+                      "reaches is run, with a warning"},
       {.key = "states.b",
        .type = KeyType::RealList,
        .defaultValue = "",
        .unit = "rad (or the potential's length unit)",
        .description = "end state B: coordinates of the last end point of every path; checked as "
-                      "states.a (openmm jobs: against potential.pdb_b)",
-       .listLength = 2},
+                      "states.a (openmm jobs: against potential.pdb_b)"},
       {.key = "states.l_end",
        .type = KeyType::Real,
        .defaultValue = "4.0",
@@ -137,6 +157,8 @@ PotentialSettings readPotentialSettings(const Config& c) {
   s.energyScale = c.getReal("potential.energy_scale");
   s.barrier = c.getReal("potential.barrier");
   s.stiffness = c.getReal("potential.stiffness");
+  s.dimension = static_cast<int>(c.getInt("potential.dimension"));
+  s.coupling = c.getReal("potential.coupling");
   s.system = c.getString("potential.system");
   s.pdbA = c.getString("potential.pdb_a");
   s.pdbB = c.getString("potential.pdb_b");
