@@ -1102,3 +1102,47 @@ TEST(TrainDenoiserCli, FourDimensionalDoubleWellTrainsAndRunsOnTheNetwork) {
             f.readAttributeDouble("/summary", "straight_line_energy"));
   EXPECT_TRUE(std::isnan(f.readAttributeDouble("/summary", "geodesic_energy_exact")));
 }
+
+// A molecule with three CVs (phi, psi and C-N-CA-CB of alanine dipeptide), which no surface spans:
+// `train-denoiser` with training.source md samples the CVs by the molecule's own dynamics and
+// trains a 3-dimensional network; `geotps run` on the same config computes the geodesic on it and
+// samples full-atom paths with the three-torsion restraint. The result holds D = 3 CV columns named
+// by cv_labels, no CV MaxEnergy (NaN) and no exact energy (NaN).
+TEST(TrainDenoiserCli, MdSourceTrainsAThreeCVMoleculeAndRunsOnIt) {
+  const fs::path dir = freshDir("md3");
+  const std::string data = (fs::path(GEOTPS_SOURCE_DIR) / "data/alanine_dipeptide").string();
+  std::ofstream(dir / "three.yaml")
+      << "name: three\npotential:\n  type: openmm\n  system: " << data << "/system.xml\n"
+      << "  pdb_a: " << data << "/extended.pdb\n  pdb_b: " << data << "/c7ax.pdb\n"
+      << "  platform: Reference\ncv:\n  variables: [phi 2, psi 2, 4 6 8 10]\n"
+      << "states:\n  a: [-2.645, 2.794, 1.488]\n  b: [1.068, -0.720, -1.191]\n"
+      << "denoiser:\n  type: torch\n  model: results/three_denoiser.pt\n"
+      << "training:\n  source: md\n  md_walkers: 2\n  md_equilibration: 0\n  md_steps: 400\n"
+      << "  md_stride: 10\n  n_samples: 80\n  hidden: 16\n  layers: 1\n  batch_size: 32\n"
+      << "  posterior_bank: 200\n  max_steps: 20\n  threads: 1\n"
+      << "geodesic:\n  n_points: 16\n  n_nodes: 4\n  max_iterations: 20\n"
+      << "sampler:\n  n_paths: 2\n  steps_per_point: 5\noutput:\n  frame_stride: 5\n";
+  auto r = runGeotps("train-denoiser three.yaml --quiet", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  DenoiserNetwork net = loadDenoiser((dir / "results" / "three_denoiser.pt").string());
+  EXPECT_EQ(net->meta.dimension, 3);
+  EXPECT_EQ(net->meta.source.rfind("md: CVs (phi 2, psi 2, torsion 4-6-8-10) of every 1-th of 80 "
+                                   "points, 2 walkers",
+                                   0),
+            0u)
+      << net->meta.source;
+  EXPECT_EQ(net->meta.dataLow, std::vector<double>(3, -kPi));
+  r = runGeotps("run three.yaml --quiet -o out.h5", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  H5File f((dir / "out.h5").string(), H5File::Mode::Read);
+  const auto shape = f.shape("/full_atom/cv");
+  ASSERT_EQ(shape.size(), 3u);
+  EXPECT_EQ(shape[0], 2u);
+  EXPECT_EQ(shape[1], 16u * 5u);
+  EXPECT_EQ(shape[2], 3u);
+  EXPECT_EQ(f.shape("/curve/z")[1], 4u);  // (l, x_1, x_2, x_3)
+  EXPECT_EQ(f.readAttributeString("/full_atom", "cv_labels"), "phi 2, psi 2, torsion 4-6-8-10");
+  for (double e : f.readDoubles("/paths/max_energy_cv")) EXPECT_TRUE(std::isnan(e));
+  EXPECT_TRUE(std::isnan(f.readAttributeDouble("/summary", "geodesic_energy_exact")));
+  for (double e : f.readDoubles("/paths/max_energy_full_atom")) EXPECT_TRUE(std::isfinite(e));
+}

@@ -75,7 +75,7 @@ class FullAtomDynamics final : public ShootingDynamics {
  public:
   FullAtomDynamics(const FullAtomSetup& setup, double friction, double dt, std::uint64_t seed,
                    std::uint64_t stream, double referenceEnergy,
-                   std::function<double(double, double)> cvEnergy)
+                   std::function<double(const Eigen::VectorXd&)> cvEnergy)
       : setup_(setup),
         md_(*setup.system, setup.cvAtoms, setup.temperatureK, friction, dt,
             *setup.platform, setup.platformProperties, seed, stream),
@@ -109,7 +109,7 @@ class FullAtomDynamics final : public ShootingDynamics {
     FrameObservation o;
     o.cv = computeCVs(x_, setup_.cvAtoms);
     o.energy = energy_ - reference_;
-    o.energy2 = cvEnergy_ ? cvEnergy_(o.cv[0], o.cv[1]) : std::numeric_limits<double>::quiet_NaN();
+    o.energy2 = cvEnergy_ ? cvEnergy_(o.cv) : std::numeric_limits<double>::quiet_NaN();
     return o;
   }
   long long evaluations() const override { return md_.forceEvaluations(); }
@@ -118,7 +118,7 @@ class FullAtomDynamics final : public ShootingDynamics {
   const FullAtomSetup& setup_;
   RestrainedDynamics md_;
   double reference_;
-  std::function<double(double, double)> cvEnergy_;
+  std::function<double(const Eigen::VectorXd&)> cvEnergy_;
   std::vector<double> x_;
   double energy_ = 0.0;
 };
@@ -136,7 +136,7 @@ std::unique_ptr<ShootingDynamics> makeOverdampedDynamics(
 
 std::unique_ptr<ShootingDynamics> makeFullAtomDynamics(
     const FullAtomSetup& setup, double frictionPerPs, double timeStepPs, std::uint64_t seed,
-    std::uint64_t stream, double referenceEnergy, std::function<double(double, double)> cvEnergy) {
+    std::uint64_t stream, double referenceEnergy, std::function<double(const Eigen::VectorXd&)> cvEnergy) {
   return std::make_unique<FullAtomDynamics>(setup, frictionPerPs, timeStepPs, seed, stream,
                                             referenceEnergy, std::move(cvEnergy));
 }

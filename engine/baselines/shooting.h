@@ -66,11 +66,11 @@ std::unique_ptr<ShootingDynamics> makeOverdampedDynamics(
 
 /// Full-atom Langevin (LangevinMiddle, RestrainedDynamics without restraint) at the setup's
 /// temperature; momenta from the Maxwell-Boltzmann distribution; observation: (phi, psi), the
-/// potential energy minus `referenceEnergy` (kJ/mol) and `cvEnergy(phi, psi)`.
+/// potential energy minus `referenceEnergy` (kJ/mol) and `cvEnergy(cv)` (NaN when empty).
 std::unique_ptr<ShootingDynamics> makeFullAtomDynamics(
     const FullAtomSetup& setup, double frictionPerPs, double timeStepPs, std::uint64_t seed,
     std::uint64_t stream, double referenceEnergy,
-    std::function<double(double, double)> cvEnergy = {});
+    std::function<double(const Eigen::VectorXd&)> cvEnergy = {});
 
 /// States A and B: balls of radius `radiusA` around `a` and `radiusB` around `b` in CV space (D
 /// coordinates), distances wrapped with `period` per coordinate (0 = not periodic), or, where

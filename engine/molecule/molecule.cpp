@@ -127,7 +127,7 @@ void requireTwoCVs(const FullAtomSetup& setup, const std::string& source,
   throw ConfigError(fmt::format(
       "{}: key 'cv.variables': {} needs exactly two CVs, and the job has {} ({}); {}", source,
       what, setup.cvDimension(), labels,
-      "give two CVs, or use a neural denoiser and leave the two-dimensional parts out"));
+      "give two CVs (this part of the engine is two-dimensional)"));
 }
 
 FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const MoleculeSettings& molecule,

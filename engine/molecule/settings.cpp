@@ -46,7 +46,7 @@ const std::vector<KeySpec>& moleculeKeys() {
        .unit = "",
        .description = "(phi, psi) free-energy surface in kJ/mol for the geodesic's denoiser, e.g. "
                       "written by `geotps surface` (openmm jobs with two CVs; with any other "
-                      "number of CVs the job has no CV surface and needs denoiser.type neural)"},
+                      "number of CVs the job has no CV surface and needs denoiser.type torch)"},
       {.key = "dynamics.temperature",
        .type = KeyType::Real,
        .defaultValue = "300.0",

@@ -70,12 +70,13 @@ void transitionSegments(H5File& f, const std::vector<double>& cv, const CompareC
   const std::vector<double> energy = f.readDoubles("/full_atom/energy");
   const StateBalls states = stateBalls(c);
   const std::size_t M = shape[0], F = shape[1];
+  const Eigen::Index D = c.dimension;
   r.maxEnergySegment = Eigen::VectorXd::Constant(static_cast<Eigen::Index>(M), kNaN);
   double frames = 0.0;
   std::size_t counted = 0;
   for (std::size_t p = 0; p < M; ++p) {
     auto at = [&](std::size_t k) {
-      return Eigen::VectorXd(Eigen::Vector2d(cv[(p * F + k) * 2], cv[(p * F + k) * 2 + 1]));
+      return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(&cv[(p * F + k) * D], D));
     };
     std::size_t firstB = F, lastA = 0;
     for (std::size_t k = 0; k < F && firstB == F; ++k) {
@@ -134,8 +135,10 @@ MethodResult runGeodesic(const CompareContext& c) {
       js.minL, js.nPaths, f.readAttributeInt("/paths", "frames_per_path") / K, K,
       js.samplerEnergyEvaluations,
       table > 0 ? fmt::format(" + {} to tabulate the density for the quadrature denoiser", table)
-                : std::string(" (the quadrature denoiser reads the tabulated surface: no further "
-                              "evaluations)"));
+      : f.readAttributeString("/", "denoiser") == "quadrature"
+          ? std::string(" (the quadrature denoiser reads the tabulated surface: no further "
+                        "evaluations)")
+          : std::string(" (a trained denoiser: no further evaluations)"));
   r.ok = true;
   return r;
 }
@@ -202,7 +205,7 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
     if (pb.fullAtom) {
       return makeFullAtomDynamics(*pb.molecule, friction, dt, ss.seed,
                                   static_cast<std::uint64_t>(chain), pb.referenceEnergy,
-                                  [&pb](double phi, double psi) { return pb.cvEnergy(phi, psi); });
+                                  pb.cvEnergyFunction());
     }
     return makeOverdampedDynamics(*pb.potential, ds, pb.kT,
                                   [&pb](const double* x) { return pb.metric2D(x); });
@@ -434,8 +437,6 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
   b = problem.b;
   dimension = static_cast<int>(a.size());
   if (fullAtom) {
-    requireTwoCVs(*molecule, record.sourceName(),
-                  "geotps compare (its MCMC states, crossing line and CV surface are in (phi, psi))");
     kT = molecule->kT();
     referenceEnergy = std::min(molecule->energyA, molecule->energyB);
     a = molecule->cvA;  // the minimised end states
@@ -468,8 +469,13 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
   }
 }
 
-double CompareContext::cvEnergy(double phi, double psi) const {
-  return problem.cvEnergyKjMol(Eigen::Vector2d(phi, psi));
+double CompareContext::cvEnergy(const Eigen::VectorXd& cv) const {
+  return surface ? problem.cvEnergyKjMol(cv) : kNaN;
+}
+
+std::function<double(const Eigen::VectorXd&)> CompareContext::cvEnergyFunction() const {
+  if (!surface) return {};
+  return [this](const Eigen::VectorXd& cv) { return cvEnergy(cv); };
 }
 
 double CompareContext::crossing(const std::vector<double>& cvFrames) const {
@@ -520,7 +526,7 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
       if (pb.fullAtom) {
         return makeFullAtomDynamics(
             *pb.molecule, friction, dt, seed, static_cast<std::uint64_t>(chain + 1),
-            pb.referenceEnergy, [&pb](double phi, double psi) { return pb.cvEnergy(phi, psi); });
+            pb.referenceEnergy, pb.cvEnergyFunction());
       }
       return makeOverdampedDynamics(*pb.potential, ds, pb.kT,
                                     [&pb](const double* x) { return pb.metric2D(x); });
@@ -598,8 +604,10 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
         const std::vector<double>& e = energies[p];
         const std::vector<double>& c = cvs[p];
         const std::size_t F = e.size();
+        const auto D = static_cast<std::size_t>(pb.dimension);
         auto at = [&](std::size_t k) {
-          return Eigen::VectorXd(Eigen::Vector2d(c[2 * k], c[2 * k + 1]));
+          return Eigen::VectorXd(
+              Eigen::Map<const Eigen::VectorXd>(&c[D * k], static_cast<Eigen::Index>(D)));
         };
         std::size_t firstB = F, lastA = 0;
         for (std::size_t k = 0; k < F && firstB == F; ++k) {
@@ -613,11 +621,13 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
         w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
         for (std::size_t k = lastA; k <= firstB; ++k) {
           w.maxEnergy = std::max(w.maxEnergy, e[k] - pb.referenceEnergy);
-          w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(c[2 * k], c[2 * k + 1]));
+          w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(at(k)));
         }
+        if (!pb.surface) w.maxEnergy2 = kNaN;
         w.success = pb.succeeded(at(firstB)) ? 1.0 : 0.0;
         w.crossing =
-            pb.crossing(std::vector<double>(c.begin() + 2 * lastA, c.begin() + 2 * (firstB + 1)));
+            pb.crossing(std::vector<double>(c.begin() + static_cast<std::ptrdiff_t>(D * lastA),
+                                            c.begin() + static_cast<std::ptrdiff_t>(D * (firstB + 1))));
         w.length = static_cast<double>(firstB - lastA + 1);
       } else {  // 2D, no trial accepted: the segment itself, at the stored frames
         w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
@@ -720,7 +730,7 @@ const CompareMethod& compareMethod(const std::string& name, const std::string& s
 std::string compareMarkdown(const CompareSummary& s) {
   const bool fa = s.kind == "full_atom";
   std::string out = fmt::format("Comparison `{}` ({}; MaxEnergy in {}{}).\n\n", s.name,
-                                fa ? "full-atom alanine dipeptide" : "2D surface", s.energyUnit,
+                                fa ? "full-atom molecule" : "potential in x", s.energyUnit,
                                 fa ? ", full-atom energy relative to the lower minimised end state"
                                    : ", surface at the nearest grid point");
   out += fa ? "| method | paths | MaxEnergy | min | A -> B segment MaxEnergy | CV MaxEnergy | "
@@ -750,10 +760,12 @@ std::string compareMarkdown(const CompareSummary& s) {
         meanStdFinite(m.maxEnergySegment, meanSeg, sdSeg);
         segment = fmt::format("{:.2f} ± {:.2f}", meanSeg, sdSeg);
       }
+      // No CV surface (a molecule with other than two CVs): no CV MaxEnergy.
+      const std::string cvText =
+          std::isnan(meanCV) ? std::string("-") : fmt::format("{:.2f} ± {:.2f}", meanCV, sdCV);
       out += fmt::format(
-          "| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {} | {:.2f} ± {:.2f} | {:.3f} | {} | {} | {:.1f} "
-          "|\n",
-          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), segment, meanCV, sdCV,
+          "| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {} | {} | {:.3f} | {} | {} | {:.1f} |\n",
+          m.label, m.maxEnergy.size(), mean, sd, m.maxEnergy.minCoeff(), segment, cvText,
           m.success.mean(), acc, human(m.energyEvaluations), m.wallSeconds);
     } else {
       out += fmt::format("| {} | {} | {:.2f} ± {:.2f} | {:.2f} | {:.3f} | {} | {} | {:.1f} |\n",

@@ -94,7 +94,11 @@ struct CompareContext {
   int threads = 1;
   std::uint64_t seed = 0;
 
-  double cvEnergy(double phi, double psi) const;  ///< full atom: CV surface, kJ/mol
+  /// Full atom: the CV surface at the nearest grid point, kJ/mol; NaN without a surface (other
+  /// than two CVs).
+  double cvEnergy(const Eigen::VectorXd& cv) const;
+  /// cvEnergy for the shooting dynamics; empty without a surface.
+  std::function<double(const Eigen::VectorXd&)> cvEnergyFunction() const;
   /// The crossing point of a path given by its CV frames (D values each; the crossing is read in
   /// the plane of the first two coordinates, x0 and x1), see MethodResult::crossing.
   double crossing(const std::vector<double>& cvFrames) const;

@@ -496,9 +496,13 @@ std::string formatSummary(const JobSummary& s) {
         "MaxEnergy      {:.3f} +- {:.3f} kJ/mol (full atom, relative to the lower "
         "minimised end state), {} paths\n",
         s.maxEnergyMean, s.maxEnergyStd, s.nPaths);
-    out += fmt::format(
-        "CV MaxEnergy   {:.3f} +- {:.3f} kJ/mol (on the CV surface, nearest grid point)\n",
-        s.maxEnergyCVMean, s.maxEnergyCVStd);
+    if (std::isnan(s.maxEnergyCVMean)) {
+      out += "CV MaxEnergy   none (no CV surface: a molecule with other than two CVs)\n";
+    } else {
+      out += fmt::format(
+          "CV MaxEnergy   {:.3f} +- {:.3f} kJ/mol (on the CV surface, nearest grid point)\n",
+          s.maxEnergyCVMean, s.maxEnergyCVStd);
+    }
   } else if (s.nearestGridLookups > 0) {
     out += fmt::format(
         "MaxEnergy      {:.3f} +- {:.3f} {} (nearest grid point), {:.3f} +- {:.3f} "

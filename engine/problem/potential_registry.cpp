@@ -53,7 +53,7 @@ std::map<std::string, PotentialFactory>& registry() {
              throw ConfigError(fmt::format(
                  "{}: key 'cv.surface': {} is a (phi, psi) surface, and the job has {} CVs "
                  "(cv.variables); expected no cv.surface (a job with other than two CVs takes "
-                 "mu from denoiser.type neural, trained with training.source md)",
+                 "mu from denoiser.type torch, trained with training.source md)",
                  source, m.cvSurface, molecule->cvDimension()));
            }
            return PotentialSetup{std::make_shared<CvSpace>(molecule->cvDimension()), molecule};

@@ -218,6 +218,10 @@ bool samplesReversed(const Problem& problem, const std::string& direction) {
   if (direction == "forward") return false;
   if (direction == "reverse") return true;
   if (direction != "auto") throw std::invalid_argument("sampler.direction: " + direction);
+  // Without a CV energy (a molecule with other than two CVs) the minimised end states' energies
+  // stand in for the basins' depths.
+  if (problem.fullAtom() && !problem.surface)
+    return problem.molecule->energyB < problem.molecule->energyA;
   return problem.potential->energy(problem.b.data()) < problem.potential->energy(problem.a.data());
 }
 

@@ -99,6 +99,8 @@ MethodResult runDoob(const CompareContext& pb) {
   std::shared_ptr<OpenMMPotential> molecule;
   if (pb.fullAtom) {
     const auto& at = *pb.molecule;
+    requireTwoCVs(at, pb.settings.source,
+                  "the doob baseline (its CV lookups and crossing points are in (phi, psi))");
     molecule = std::make_shared<OpenMMPotential>(at.system, at.platform->getName(),
                                                  pb.settings.potential.precision, pb.threads);
     potential = molecule;
@@ -117,8 +119,7 @@ MethodResult runDoob(const CompareContext& pb) {
                   a);
     lookup = [&pb, &at](const double* x) {
       const std::vector<double> pos(x, x + 3 * at.system->getNumParticles());
-      const Eigen::Vector2d cv = computeCVs(pos, at.cvAtoms);
-      return pb.cvEnergy(cv[0], cv[1]);
+      return pb.cvEnergy(computeCVs(pos, at.cvAtoms));
     };
   } else {
     potential = pb.potential;
