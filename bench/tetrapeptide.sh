@@ -4,19 +4,21 @@
 # of the geodesic method against variable-length MCMC shooting at two budgets (the geodesic run's
 # own 2.56M evaluations, and 4x that with longer paths allowed). Prints a Markdown section on
 # stdout; the logs and result files stay in WORKDIR.
-# Usage: bash bench/tetrapeptide.sh path/to/geotps WORKDIR
+# Usage: bash bench/tetrapeptide.sh path/to/geotps WORKDIR [CONFIG]
+#   CONFIG defaults to configs/alanine_tetrapeptide.yaml (three flips, section p); section p's second
+#   part uses configs/alanine_tetrapeptide_one_flip.yaml (one flip).
 set -uo pipefail
 BIN=$1
 WORK=$2
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-CONFIG="$ROOT/configs/alanine_tetrapeptide.yaml"
+CONFIG="${3:-$ROOT/configs/alanine_tetrapeptide.yaml}"
 mkdir -p "$WORK"
 cd "$ROOT" || exit 1
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 
-echo "## p. A second molecule with six CVs: alanine tetrapeptide (\`configs/alanine_tetrapeptide.yaml\`)"
+echo "### \`${CONFIG#$ROOT/}\`"
 echo
-echo "Produced by \`bash bench/tetrapeptide.sh build/geotps $WORK\` at $(git rev-parse --short HEAD) on $(nproc) cores."
+echo "Produced by \`bash bench/tetrapeptide.sh build/geotps $WORK ${CONFIG#$ROOT/}\` at $(git rev-parse --short HEAD) on $(nproc) cores."
 echo
 t0=$(date +%s.%N)
 "$BIN" train-denoiser "$CONFIG" --out "$WORK/denoiser.pt" --log "$WORK/train.log" --quiet >/dev/null
@@ -44,7 +46,7 @@ for budget in 2560000 10240000; do
     --out "$out" --quiet >"$WORK/compare_$budget.log" 2>&1
   rc=$?
   t1=$(date +%s.%N)
-  echo "### MCMC budget $budget evaluations (exit $rc, $(secs "$t0" "$t1") s)"
+  echo "#### MCMC budget $budget evaluations (exit $rc, $(secs "$t0" "$t1") s)"
   echo
   sed -n '1,/^Crossing points/p' "${out%.h5}.md" | grep -v '^Crossing points'
   grep -E "^- \*\*MCMC" "${out%.h5}.md"

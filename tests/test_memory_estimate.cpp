@@ -45,6 +45,30 @@ TEST(MemoryEstimate, FullAtomFramesEnergiesAndCVs) {
   EXPECT_DOUBLE_EQ(item(e, "per-frame energy"), 1000.0 * 5000 * 12);
 }
 
+TEST(MemoryEstimate, NoQuadratureGridBeyondItsLimit) {
+  // D = 4: the quadrature is not built (D <= 3), so its grid is not counted.
+  const MemoryEstimate e = estimateRunMemory(
+      settingsOf("states:\n  a: [0, 0, 0, 0]\n  b: [1, 1, 1, 1]\ndenoiser:\n  type: torch\n  "
+                 "grid_size: [32, 32, 32, 32]\n"),
+      0);
+  for (const auto& i : e.items) EXPECT_EQ(i.what.find("quadrature grid"), std::string::npos);
+  // D = 3 within the limit: 32^3 points x 64 bytes.
+  const MemoryEstimate e3 = estimateRunMemory(
+      settingsOf("states:\n  a: [0, 0, 0]\n  b: [1, 1, 1]\ndenoiser:\n  grid_size: [32, 32, 32]\n"),
+      0);
+  EXPECT_DOUBLE_EQ(item(e3, "quadrature grid"), 32.0 * 32 * 32 * 64);
+}
+
+TEST(MemoryEstimate, FullAtomPerFrameCVsScaleWithTheirNumber) {
+  // Six CVs: energy + 6 CVs = 7 float32 per frame, 1000 paths x 50 x 100 frames.
+  const MemoryEstimate e = estimateRunMemory(
+      settingsOf("potential:\n  type: openmm\nstates:\n  a: [0, 0, 0, 0, 0, 0]\n  b: [1, 1, 1, 1, "
+                 "1, 1]\nsampler:\n  n_paths: 1000\n  steps_per_point: 100\ngeodesic:\n  "
+                 "n_points: 50\n"),
+      42);
+  EXPECT_DOUBLE_EQ(item(e, "per-frame energy"), 1000.0 * 5000 * 7 * 4);
+}
+
 TEST(MemoryEstimate, NoFramesWithStrideZero) {
   const MemoryEstimate e = estimateRunMemory(
       settingsOf("states:\n  a: [0, 0]\n  b: [1, 1]\noutput:\n  frame_stride: 0\n"), 0);

@@ -8,6 +8,8 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "engine/denoisers/quadrature_denoiser.h"
+
 namespace geotps {
 
 double MemoryEstimate::total() const {
@@ -40,16 +42,23 @@ MemoryEstimate estimateRunMemory(const JobSettings& s, int nAtoms) {
       e.items.push_back({"stored frames of the paths (float32)",
                          pathKeys + " / output.frame_stride",
                          M * std::floor(frames / stride) * D * 4.0});
+    // The density and its moments on the grid, and a copy per worker thread; only where the
+    // quadrature is built (within its limits; beyond them a neural denoiser runs alone).
+    Eigen::VectorXi size(static_cast<Eigen::Index>(s.denoiser.gridSize.size()));
     double grid = 1.0;
-    for (int g : s.denoiser.gridSize) grid *= g;
-    // The density and its moments on the grid, and a copy per worker thread.
-    e.items.push_back({"quadrature grid", "denoiser.grid_size", grid * 8.0 * 8.0});
+    for (std::size_t d = 0; d < s.denoiser.gridSize.size(); ++d) {
+      size[static_cast<Eigen::Index>(d)] = s.denoiser.gridSize[d];
+      grid *= s.denoiser.gridSize[d];
+    }
+    if (quadratureLimitExceeded(size).empty())
+      e.items.push_back({"quadrature grid", "denoiser.grid_size", grid * 8.0 * 8.0});
   } else {
     if (stride > 0)
       e.items.push_back({"stored full-atom frames (float32)", pathKeys + " / output.frame_stride",
                          M * std::floor(frames / stride) * 3.0 * nAtoms * 4.0});
-    // Per-context: energy and (phi, psi) of every frame; batched: of every observed frame.
-    e.items.push_back({"per-frame energy and (phi, psi) (float32)", pathKeys, M * frames * 12.0});
+    // Per-context: energy and the CVs of every frame; batched: of every observed frame.
+    const double nCV = static_cast<double>(s.states.a.size());
+    e.items.push_back({"per-frame energy and CVs (float32)", pathKeys, M * frames * (1.0 + nCV) * 4.0});
   }
   // The curve and the geodesic's work arrays: a few vectors per curve point.
   e.items.push_back({"geodesic curve", "geodesic.n_points", s.geodesic.nPoints * 64.0 * 1024});

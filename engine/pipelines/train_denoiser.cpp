@@ -23,6 +23,7 @@
 #include "engine/neural/denoiser_training.h"
 #include "engine/neural/torch_denoiser.h"
 #include "engine/problem/potential_registry.h"
+#include "engine/problem/problem.h"
 #include "engine/samplers/restrained_dynamics.h"
 #include "geotps/version.h"
 #include "potentials/tabulated_surface.h"
@@ -92,6 +93,9 @@ TrainingSummary runTrainDenoiser(Config config, const JobOptions& options, std::
         what = fmt::format("{} {}", what, job.potential.file);
       }
     }
+    // The same D-length checks as a run of this file (states, and the box of an analytic
+    // potential), before any sampling: a box of the wrong length is named, not read past its end.
+    checkDimensions(job, *potential, job.potential.type == "openmm");
     std::vector<double> low, high;
     if (!potential->hasDataBox()) {
       low = job.denoiser.boxLow;
