@@ -56,6 +56,8 @@ std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
 /// Declares --resume (continue from the checkpoint folder `<output file>.checkpoint/`); `command`
 /// names the command in the help text.
 void addResumeFlag(CLI::App& cmd, JobCommandOptions& options, const std::string& command);
+/// The same flag stored in `resume` (commands without JobCommandOptions: distance).
+void addResumeFlag(CLI::App& cmd, bool& resume, const std::string& command);
 
 /// Declares --max-memory SIZE (checked with parseByteSize) on `cmd`, stored as text in `value`.
 CLI::Option* addMaxMemoryOption(CLI::App& cmd, std::string& value);

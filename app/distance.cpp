@@ -16,6 +16,7 @@ Command addDistanceCommand(CLI::App& app) {
     std::string config, out, maxMemory;
     OutputOptions output;  // --quiet, --log
     std::vector<std::string> sets;
+    bool resume = false;
   };
   auto o = std::make_shared<Options>();
   auto* cmd = app.add_subcommand(
@@ -28,12 +29,14 @@ Command addDistanceCommand(CLI::App& app) {
   addOutputOptions(*cmd, o->output);
   auto* memOpt = addMaxMemoryOption(*cmd, o->maxMemory);
   addSetOption(*cmd, o->sets);
+  addResumeFlag(*cmd, o->resume, "distance");
   return {cmd, [o, outOpt, memOpt](const std::string& commandLine) {
             runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
               JobOptions options;
               if (*outOpt) options.output = o->out;
               if (*memOpt) options.maxMemory = parseByteSize(o->maxMemory);
               options.progress = !o->output.quiet;
+              options.resume = o->resume;
               const DistanceSummary summary =
                   runDistance(loadConfig(o->config, o->sets), options, out.stream());
               out.finish("\n" + formatDistanceSummary(summary), {summary.outputFile});

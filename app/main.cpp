@@ -45,7 +45,11 @@ JobOptions JobCommandOptions::jobOptions() const {
 }
 
 void addResumeFlag(CLI::App& cmd, JobCommandOptions& options, const std::string& command) {
-  cmd.add_flag("--resume", options.resume,
+  addResumeFlag(cmd, options.resume, command);
+}
+
+void addResumeFlag(CLI::App& cmd, bool& resume, const std::string& command) {
+  cmd.add_flag("--resume", resume,
                fmt::format("continue an interrupted {0} of the same configuration from its "
                            "checkpoint folder <output file>.checkpoint/ (without it, such a folder "
                            "is discarded)",

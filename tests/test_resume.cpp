@@ -54,12 +54,13 @@ std::string withoutWallTimes(const std::string& table) {
 }
 
 /// Every dataset of `a` equals `b`'s, bit for bit (numbers compared through their bytes as
-/// doubles, which float32 and int64 convert to exactly here; strings as text, wall times masked).
-void expectSameDatasets(const std::string& a, const std::string& b) {
+/// doubles, which float32 and int64 convert to exactly here; strings as text, wall times masked);
+/// `a` has more than `atLeast` datasets.
+void expectSameDatasets(const std::string& a, const std::string& b, std::size_t atLeast = 10) {
   H5File fa(a, H5File::Mode::Read), fb(b, H5File::Mode::Read);
   const auto names = fa.datasetPaths();
   ASSERT_EQ(names, fb.datasetPaths());
-  ASSERT_GT(names.size(), 10u);
+  ASSERT_GT(names.size(), atLeast);
   for (const auto& name : names) {
     SCOPED_TRACE(name);
     EXPECT_EQ(fa.shape(name), fb.shape(name));
@@ -335,4 +336,56 @@ TEST(Resume, AutoPlatformContinuesOnTheCheckpointsPlatform) {
   EXPECT_TRUE(contains(resumed.out, "--resume: potential.platform auto: " + other)) << resumed.out;
   H5File f((dir / "out.h5").string(), H5File::Mode::Read);
   EXPECT_EQ(f.readAttributeString("/full_atom", "platform"), other);
+}
+
+namespace {
+
+// `geotps distance` on six points (15 pairs, saved in blocks of 2 on two threads: 8 blocks).
+std::string distanceArgs(const fs::path& points, bool quiet) {
+  return "distance '" + (kSource / "tests/data/tiny_alanine.yaml").string() + "'" +
+         (quiet ? " -q" : "") + " --out d.h5 --set 'distance.points=" + points.string() +
+         "' --set sampler.threads=2 --set geodesic.max_iterations=60";
+}
+
+}  // namespace
+
+TEST(Resume, KilledDistancesResumeBitIdentically) {
+  const fs::path ref = freshDir("geotps_resume_distance_ref");
+  const fs::path points = ref / "points.txt";
+  std::ofstream(points) << "-2.55 2.7\n-1.4 1.1\n0.95 -0.4\n-1.5 -0.6\n1.1 0.9\n-2.9 -2.8\n";
+  const auto r0 = runGeotps(distanceArgs(points, true), ref);
+  ASSERT_EQ(r0.exitCode, 0) << r0.err;
+  EXPECT_FALSE(fs::exists(ref / "d.h5.checkpoint"));
+  // After block 2 (6 geodesics saved), and while the file is written (all 15 saved).
+  for (const auto& [killAt, saved] :
+       std::vector<std::pair<std::string, int>>{{"block:2", 6}, {"output:0", 15}}) {
+    SCOPED_TRACE("distance killed at " + killAt);
+    const fs::path dir = freshDir("geotps_resume_distance_killed");
+    const auto killed = runGeotps(distanceArgs(points, true), dir, "GEOTPS_FAULT_KILL=" + killAt);
+    ASSERT_TRUE(killed.exitCode == 128 + 9 || killed.exitCode == -1)
+        << killed.exitCode << killed.err;
+    EXPECT_FALSE(fs::exists(dir / "d.h5"));
+    ASSERT_TRUE(fs::is_directory(dir / "d.h5.checkpoint"));
+    const auto resumed = runGeotps(distanceArgs(points, false) + " --resume", dir);
+    ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
+    EXPECT_TRUE(contains(resumed.out, "--resume: " + std::to_string(saved) +
+                                          " of 15 geodesics are saved"))
+        << resumed.out;
+    EXPECT_FALSE(fs::exists(dir / "d.h5.checkpoint"));
+    for (const auto& e : fs::directory_iterator(dir)) {
+      EXPECT_FALSE(contains(e.path().filename().string(), ".tmp-")) << e.path();
+    }
+    // The matrices, the points and the provenance: 9 datasets.
+    expectSameDatasets((ref / "d.h5").string(), (dir / "d.h5").string(), 8);
+  }
+  // Other points under the same configuration text: refused, the checkpoint left as it was.
+  const fs::path dir = freshDir("geotps_resume_distance_points");
+  const auto killed = runGeotps(distanceArgs(points, true), dir, "GEOTPS_FAULT_KILL=block:0");
+  ASSERT_TRUE(killed.exitCode == 128 + 9 || killed.exitCode == -1) << killed.err;
+  std::ofstream(points) << "-2.55 2.7\n-1.4 1.1\n0.95 -0.4\n-1.5 -0.6\n1.1 0.9\n-2.9 -2.7\n";
+  const auto other = runGeotps(distanceArgs(points, true) + " --resume", dir);
+  EXPECT_EQ(other.exitCode, 2) << other.err;
+  EXPECT_TRUE(contains(other.err, "the points read now differ")) << other.err;
+  EXPECT_TRUE(fs::exists(dir / "d.h5.checkpoint/pairs_00000.h5"));
+  EXPECT_FALSE(fs::exists(dir / "d.h5"));
 }

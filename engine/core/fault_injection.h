@@ -5,7 +5,9 @@
 // "output:0" (the result file written under its temporary name, not yet renamed). Points of
 // `geotps compare`: those of its geodesic run, "chain:<c>" (MCMC chain c done and saved),
 // "method:<i>" (the i-th method run, the geodesic first, done and saved in the checkpoint) and
-// "compare:0" (the compare file written under its temporary name, not yet renamed).
+// "compare:0" (the compare file written under its temporary name, not yet renamed). Points of
+// `geotps distance`: "block:<b>" (block b of pairs saved) and "output:0" (the distance file
+// written under its temporary name).
 #pragma once
 
 namespace geotps {

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "engine/core/clock.h"
+#include "engine/core/fault_injection.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
 #include "engine/core/warning.h"
@@ -27,6 +28,7 @@
 #include "engine/io/output_util.h"
 #include "engine/io/provenance.h"
 #include "engine/io/result_file.h"
+#include "engine/pipelines/checkpoint.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
 #include "geotps/version.h"
@@ -161,6 +163,110 @@ DistancePoints readResultPoints(const JobSettings& settings, int D,
   return p;
 }
 
+/// The geodesics of one block of pairs (pairs [first, first + size) in the order (0, 1), (0, 2),
+/// ..., (1, 2), ...): what the distance file keeps of each.
+struct PairBlock {
+  std::vector<double> length, energy, minL;
+  std::vector<std::int64_t> iterations, atMax;
+  explicit PairBlock(std::size_t n = 0)
+      : length(n), energy(n), minL(n), iterations(n), atMax(n) {}
+};
+
+/// The checkpoint of `geotps distance` (docs/output.md, "Checkpoint and resume"): the pairs in
+/// blocks, each saved as soon as its geodesics are solved, so that `--resume` solves only the
+/// blocks not saved. The points are kept in job.h5: a resumed job must measure the same points.
+class DistanceCheckpoint : public CheckpointFolder {
+ public:
+  DistanceCheckpoint(const std::string& folder, bool resume, std::FILE* log)
+      : CheckpointFolder(folder, "distance", "pairs_", "blocks of pairs", resume, log) {}
+
+  /// Starts or continues the checkpoint; `blockPairs` applies to a new checkpoint (a resumed one
+  /// keeps its own).
+  void begin(const std::string& source, const std::string& effectiveYaml,
+             const Eigen::MatrixXd& points, long long pairs, long long blockPairs) {
+    pairs_ = pairs;
+    blockPairs_ = std::max<long long>(1, blockPairs);
+    const bool resumed =
+        openManifest(source, effectiveYaml, [&](const H5File& f, const std::string& manifest) {
+          const std::vector<double> x = f.readDoubles("/points");
+          const auto shape = f.shape("/points");
+          bool same = shape.size() == 2 && shape[0] == static_cast<std::size_t>(points.rows()) &&
+                      shape[1] == static_cast<std::size_t>(points.cols());
+          for (Eigen::Index i = 0; same && i < points.rows(); ++i)
+            for (Eigen::Index j = 0; same && j < points.cols(); ++j)
+              same = x[static_cast<std::size_t>(i * points.cols() + j)] == points(i, j);
+          if (!same) {
+            throw ConfigError(fmt::format(
+                "{}: --resume: the points read now differ from those in {} (the points file "
+                "changed); run without --resume to start over",
+                source, manifest));
+          }
+          blockPairs_ = f.readAttributeInt("/", "block_pairs");
+          if (blockPairs_ < 1 || f.readAttributeInt("/", "n_pairs") != pairs) {
+            throw ConfigError(fmt::format(
+                "{}: --resume: {} is damaged (block_pairs {}, n_pairs {}); run without --resume "
+                "to start over",
+                source, manifest, blockPairs_, f.readAttributeInt("/", "n_pairs")));
+          }
+        });
+    if (resumed) {
+      long long saved = 0;
+      for (int b = 0; b < blocks(); ++b) saved += hasBlock(b) ? size(b) : 0;
+      fmt::print(log_, "# --resume: {} of {} geodesics are saved in {}; solving the rest\n", saved,
+                 pairs_, folder());
+      std::fflush(log_);
+      return;
+    }
+    pendingPoints_ = points;
+  }
+  int blocks() const { return static_cast<int>((pairs_ + blockPairs_ - 1) / blockPairs_); }
+  long long first(int b) const { return b * blockPairs_; }
+  long long size(int b) const { return std::min(blockPairs_, pairs_ - first(b)); }
+  bool hasBlock(int b) const { return hasPiece(name(b)); }
+  PairBlock loadBlock(int b) const {
+    H5File f(piecePath(name(b)), H5File::Mode::Read);
+    const auto n = static_cast<std::size_t>(size(b));
+    PairBlock block;
+    block.length = f.readDoubles("/length");
+    block.energy = f.readDoubles("/energy");
+    block.minL = f.readDoubles("/min_l");
+    for (double v : f.readDoubles("/iterations")) block.iterations.push_back(static_cast<std::int64_t>(v));
+    for (double v : f.readDoubles("/at_max_iterations")) block.atMax.push_back(static_cast<std::int64_t>(v));
+    for (const auto* v : {&block.length, &block.energy, &block.minL}) {
+      if (v->size() != n) {
+        throw std::runtime_error(fmt::format("{}: expected {} pairs, found {}; run without "
+                                             "--resume to start over",
+                                             piecePath(name(b)), n, v->size()));
+      }
+    }
+    if (block.iterations.size() != n || block.atMax.size() != n) {
+      throw std::runtime_error(fmt::format(
+          "{}: expected {} pairs; run without --resume to start over", piecePath(name(b)), n));
+    }
+    return block;
+  }
+  void saveBlock(int b, const PairBlock& block) {
+    savePiece(name(b), [&](H5File& f) {
+      const std::vector<std::size_t> shape{block.length.size()};
+      f.writeDoubles("/length", shape, block.length.data(), "1");
+      f.writeDoubles("/energy", shape, block.energy.data(), "1");
+      f.writeDoubles("/min_l", shape, block.minL.data(), "1");
+      f.writeInts("/iterations", shape, block.iterations.data(), "1");
+      f.writeInts("/at_max_iterations", shape, block.atMax.data(), "1");
+    });
+  }
+
+ private:
+  void writeManifestExtras(H5File& f) const override {
+    writeMatrix(f, "/points", pendingPoints_, "as in /distance/points");
+    f.setAttribute("/", "n_pairs", static_cast<std::int64_t>(pairs_), "1");
+    f.setAttribute("/", "block_pairs", static_cast<std::int64_t>(blockPairs_), "1");
+  }
+  static std::string name(int b) { return fmt::format("pairs_{:05d}.h5", b); }
+  Eigen::MatrixXd pendingPoints_;
+  long long pairs_ = 0, blockPairs_ = 1;
+};
+
 }  // namespace
 
 DistancePoints readDistancePoints(const JobSettings& settings, int D) {
@@ -291,23 +397,52 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   pairs.reserve(static_cast<std::size_t>(s.pairs));
   for (int i = 0; i < N; ++i)
     for (int j = i + 1; j < N; ++j) pairs.emplace_back(i, j);
+  // The pairs in blocks of about 2 % of them, each saved in the checkpoint folder as soon as it is
+  // solved (a block's geodesics do not depend on the others, nor on the thread count).
+  const std::string checkpointFolder = s.outputFile + ".checkpoint";
+  DistanceCheckpoint checkpoint(checkpointFolder, options.resume, log);
+  checkpoint.begin(settings.source, config.effectiveYaml(), s.points, s.pairs,
+                   std::max<long long>(static_cast<long long>(workers), (s.pairs + 49) / 50));
   Progress bar("distance", s.pairs, options.progress);
-  std::atomic<std::size_t> next{0};
-  std::atomic<long long> done{0};
-  parallelFor(static_cast<std::size_t>(workers), workers, [&](std::size_t, std::size_t, int) {
-    for (std::size_t k = next++; k < pairs.size(); k = next++) {
-      const auto [i, j] = pairs[k];
-      const EditDistance d = diffusionEditDistance(*denoiser, s.points.row(i).transpose(),
-                                                   s.points.row(j).transpose(), s.lEnd, gs);
-      s.distance(i, j) = s.distance(j, i) = d.length;
-      s.energy(i, j) = s.energy(j, i) = d.energy;
-      s.minL(i, j) = s.minL(j, i) = d.minL;
-      iterations(i, j) = iterations(j, i) = static_cast<int>(d.iterations);
-      atMax[static_cast<std::size_t>(i) * N + j] =
-          d.stopReason.find("max_iterations") != std::string::npos ? 1 : 0;
-      bar.update(++done);
+  long long done = 0;
+  for (int b = 0; b < checkpoint.blocks(); ++b) {
+    const long long first = checkpoint.first(b);
+    const auto n = static_cast<std::size_t>(checkpoint.size(b));
+    PairBlock block;
+    if (checkpoint.hasBlock(b)) {
+      block = checkpoint.loadBlock(b);
+      done += static_cast<long long>(n);
+      bar.update(done);
+    } else {
+      block = PairBlock(n);
+      std::atomic<std::size_t> next{0};
+      std::atomic<long long> solved{done};
+      parallelFor(static_cast<std::size_t>(workers), workers, [&](std::size_t, std::size_t, int) {
+        for (std::size_t k = next++; k < n; k = next++) {
+          const auto [i, j] = pairs[static_cast<std::size_t>(first) + k];
+          const EditDistance d = diffusionEditDistance(*denoiser, s.points.row(i).transpose(),
+                                                       s.points.row(j).transpose(), s.lEnd, gs);
+          block.length[k] = d.length;
+          block.energy[k] = d.energy;
+          block.minL[k] = d.minL;
+          block.iterations[k] = d.iterations;
+          block.atMax[k] = d.stopReason.find("max_iterations") != std::string::npos ? 1 : 0;
+          bar.update(++solved);
+        }
+      });
+      done = solved;
+      checkpoint.saveBlock(b, block);
+      faultInjectionPoint("block", b);
     }
-  });
+    for (std::size_t k = 0; k < n; ++k) {
+      const auto [i, j] = pairs[static_cast<std::size_t>(first) + k];
+      s.distance(i, j) = s.distance(j, i) = block.length[k];
+      s.energy(i, j) = s.energy(j, i) = block.energy[k];
+      s.minL(i, j) = s.minL(j, i) = block.minL[k];
+      iterations(i, j) = iterations(j, i) = static_cast<int>(block.iterations[k]);
+      atMax[static_cast<std::size_t>(i) * N + j] = static_cast<char>(block.atMax[k]);
+    }
+  }
   bar.finish(fmt::format("{} geodesics", s.pairs));
   for (int i = 0; i < N; ++i) {
     for (int j = i + 1; j < N; ++j) {
@@ -373,7 +508,9 @@ DistanceSummary runDistance(Config config, const JobOptions& options, std::FILE*
   f.setAttribute("/", "coordinate_unit", xu);
   f.setAttribute("/", "threads", static_cast<std::int64_t>(workers), "1");
   writeProvenance(f, config);
+  faultInjectionPoint("output", 0);
   writer.commit();
+  checkpoint.remove();
   return s;
 }
 
