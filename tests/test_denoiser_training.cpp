@@ -1145,4 +1145,19 @@ TEST(TrainDenoiserCli, MdSourceTrainsAThreeCVMoleculeAndRunsOnIt) {
   for (double e : f.readDoubles("/paths/max_energy_cv")) EXPECT_TRUE(std::isnan(e));
   EXPECT_TRUE(std::isnan(f.readAttributeDouble("/summary", "geodesic_energy_exact")));
   for (double e : f.readDoubles("/paths/max_energy_full_atom")) EXPECT_TRUE(std::isfinite(e));
+
+  // Walkers started from B and reversed in time (D CV columns turned round with the frames): each
+  // path's last row is one step of dynamics from the minimised state B, within 0.3 rad of states.b.
+  r = runGeotps("run three.yaml --quiet -o rev.h5 --set sampler.direction=reverse", dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  H5File rev((dir / "rev.h5").string(), H5File::Mode::Read);
+  ASSERT_EQ(rev.shape("/full_atom/cv"), shape);
+  const auto cv = rev.readDoubles("/full_atom/cv");
+  const std::vector<double> b{1.068, -0.720, -1.191};
+  for (std::size_t p = 0; p < 2; ++p) {
+    for (std::size_t d = 0; d < 3; ++d) {
+      const double last = cv[(p * shape[1] + shape[1] - 1) * 3 + d];
+      EXPECT_LT(std::abs(std::remainder(last - b[d], 2 * kPi)), 0.3) << "path " << p << " cv " << d;
+    }
+  }
 }

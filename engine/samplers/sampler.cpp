@@ -249,7 +249,7 @@ void reverseInTime(SamplerResult& r, const Eigen::VectorXd& startedFrom) {
   if (FullAtomPaths* fa = r.fullAtom.get()) {
     reverseRowsPerPath(fa->frames, M, fa->storedPerPath, 3 * static_cast<std::size_t>(fa->nAtoms));
     reverseRowsPerPath(fa->energy, M, fa->observedPerPath, 1);
-    reverseRowsPerPath(fa->cv, M, fa->observedPerPath, 2);
+    reverseRowsPerPath(fa->cv, M, fa->observedPerPath, static_cast<std::size_t>(fa->cvDimension));
     fa->finalCV = r.finalPositions;
   }
 }
