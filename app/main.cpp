@@ -136,6 +136,22 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : 2;
   }
+  // Under MPI with several ranks only run and compare share their work (docs/mpi.md); another
+  // command would run whole on every rank, each writing the same files.
+  if (ranks.parallel()) {
+    for (const auto& c : commands) {
+      const std::string name = c.cli->get_name();
+      if (c.cli->parsed() && name != "run" && name != "compare") {
+        if (ranks.root()) {
+          fmt::print(stderr,
+                     "geotps: error: `geotps {}` does not share its work over MPI ranks ({} ranks "
+                     "here); run it without mpirun (only run and compare do, docs/mpi.md)\n",
+                     name, ranks.size());
+        }
+        return 2;
+      }
+    }
+  }
   std::string commandLine = "geotps";
   for (int i = 1; i < argc; ++i) commandLine += std::string(" ") + argv[i];
   try {

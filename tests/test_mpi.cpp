@@ -84,7 +84,7 @@ void runOnRanks(const std::string& config, const std::string& sets) {
     const auto r = runGeotps(args, dir, mpirun(np));
     ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
     // Rank 0 alone speaks: one effective configuration, one summary.
-    EXPECT_EQ(occurrences(r.out, "effective configuration"), 1u) << r.out;
+    EXPECT_EQ(occurrences(r.out, "effective configuration ("), 1u) << r.out;
     EXPECT_EQ(occurrences(r.out, "\noutput         "), 1u) << r.out;
     EXPECT_TRUE(contains(r.out, "# MPI: " + std::to_string(np) + " ranks share the walkers"))
         << r.out;
@@ -161,4 +161,15 @@ TEST(Mpi, FailedRankIsNamedAndLeavesNoFile) {
     EXPECT_FALSE(fs::exists(dir / "out.h5"));
     expectNoTemporaries(dir);
   }
+}
+
+TEST(Mpi, CommandsThatDoNotShareWorkAreRefusedOnSeveralRanks) {
+  REQUIRE_MPI();
+  const fs::path dir = freshDir("geotps_mpi_other_command");
+  const auto r = runGeotps("keys", dir, mpirun(2));
+  EXPECT_NE(r.exitCode, 0);
+  EXPECT_TRUE(contains(r.err, "`geotps keys` does not share its work over MPI ranks (2 ranks"))
+      << r.err;
+  EXPECT_EQ(occurrences(r.err, "geotps: error:"), 1u) << r.err;
+  EXPECT_EQ(r.out, "");
 }
