@@ -173,3 +173,25 @@ TEST(Mpi, CommandsThatDoNotShareWorkAreRefusedOnSeveralRanks) {
   EXPECT_EQ(occurrences(r.err, "geotps: error:"), 1u) << r.err;
   EXPECT_EQ(r.out, "");
 }
+
+// A device a rank cannot open (the "bad device"), for real: on OpenCL each rank takes the
+// GPU of its node-local rank by default, and POCL (the CPU OpenCL of CI) has one device, so rank 1
+// of 2 fails to open device 1 and is named, with the key and the default that chose the device.
+TEST(Mpi, RankWithoutItsDeviceIsNamed) {
+  REQUIRE_MPI();
+  if (!fs::exists(kSource / "data/alanine_dipeptide/system.xml")) GTEST_SKIP();
+  const fs::path dir = freshDir("geotps_mpi_device");
+  const std::string args = "run '" + (kSource / "tests/data/tiny_full_atom.yaml").string() +
+                           "' -q --out out.h5 --set sampler.n_paths=2 --set sampler.threads=1 "
+                           "--set potential.platform=OpenCL";
+  const auto r = runGeotps(args, dir, mpirun(2));
+  if (r.exitCode == 0) GTEST_SKIP() << "this machine has a second OpenCL device";
+  if (!contains(r.err, "potential.device_index")) GTEST_SKIP() << "no OpenCL here: " << r.err;
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "geotps: error: rank 1 of 2: configuration error: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "key 'potential.device_index': the OpenCL platform cannot use "
+                              "device 1 (the default under MPI: the node-local rank, 1")) << r.err;
+  EXPECT_EQ(occurrences(r.err, "geotps: error:"), 1u) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out.h5"));
+  expectNoTemporaries(dir);
+}
