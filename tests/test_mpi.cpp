@@ -86,6 +86,9 @@ void runOnRanks(const std::string& config, const std::string& sets) {
     // Rank 0 alone speaks: one effective configuration, one summary.
     EXPECT_EQ(occurrences(r.out, "effective configuration ("), 1u) << r.out;
     EXPECT_EQ(occurrences(r.out, "\noutput         "), 1u) << r.out;
+    // One progress display, for the whole job (stderr is not a terminal: plain lines).
+    EXPECT_EQ(occurrences(r.err, "sampling: done"), 1u) << r.err;
+    EXPECT_EQ(occurrences(r.err, "geodesic: done"), 1u) << r.err;
     EXPECT_TRUE(contains(r.out, "# MPI: " + std::to_string(np) + " ranks share the walkers"))
         << r.out;
     EXPECT_FALSE(fs::exists(dir / "out.h5.checkpoint"));
