@@ -3,9 +3,11 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <exception>
 #include <tuple>
+#include <thread>
 #include <utility>
 
 #if GEOTPS_WITH_MPI
@@ -64,6 +66,20 @@ void broadcastRaw(char* data, std::int64_t n, int from) {
   for (std::int64_t at = 0; at < n; at += kPiece) {
     const int count = static_cast<int>(std::min(kPiece, n - at));
     MPI_Bcast(data + at, count, MPI_BYTE, from, MPI_COMM_WORLD);
+  }
+}
+
+/// Waits for `request` with short sleeps instead of MPI's busy polling: a rank waiting for rank 0
+/// (its geodesic, a compare method only rank 0 runs) then leaves its core to the threads that work
+/// there. The sleeps grow from 0.1 ms to 5 ms, so a step that ends soon is noticed soon.
+void waitWithoutSpinning(MPI_Request& request) {
+  int done = 0;
+  auto pause = std::chrono::microseconds(100);
+  for (;;) {
+    MPI_Test(&request, &done, MPI_STATUS_IGNORE);
+    if (done) return;
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(5000));
   }
 }
 
@@ -179,7 +195,9 @@ void Ranks::collectively(const std::function<void()>& work) const {
 #if GEOTPS_WITH_MPI
   if (mpi_ && size_ > 1) {
     int mine = error ? rank_ : size_, first = size_;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD);
+    MPI_Request request;
+    MPI_Iallreduce(&mine, &first, 1, MPI_INT, MPI_MIN, MPI_COMM_WORLD, &request);
+    waitWithoutSpinning(request);
     if (first == size_) return;
     std::int64_t c = code;
     MPI_Bcast(&c, 1, MPI_INT64_T, first, MPI_COMM_WORLD);
@@ -229,7 +247,14 @@ RanksSession::~RanksSession() {
   if (r.mpi_) {
     int finalized = 0;
     MPI_Finalized(&finalized);
-    if (!finalized) MPI_Finalize();
+    if (!finalized) {
+      // The ranks done first wait here for rank 0 (writing the file, a method only it runs)
+      // without taking a core from it; then MPI_Finalize, whose own barrier would spin.
+      MPI_Request request;
+      MPI_Ibarrier(MPI_COMM_WORLD, &request);
+      waitWithoutSpinning(request);
+      MPI_Finalize();
+    }
   }
 #endif
 }
