@@ -1,7 +1,9 @@
 // `geotps run` and `geotps compare` under MPI (docs/mpi.md): `mpirun -np 2` and `-np 3` give result
 // files whose datasets and attributes equal a single process's, bit for bit (all but the clock's
-// and the `ranks` attribute, which says 2 or 3 instead of 1); a rank that fails is named on stderr,
-// the job exits non-zero and leaves neither the result file nor a temporary. The reference is the
+// and the `ranks` attribute, which says 2 or 3 instead of 1); a rank that fails (an injected error,
+// a device it cannot open) is named on stderr, the job exits non-zero and leaves neither the result
+// file nor a temporary; a job killed on 2 ranks resumes on 3; commands that do not share their work
+// are refused on several ranks. The reference is the
 // single process without mpirun, whose output does not go through any MPI code. Skipped when this
 // build has no MPI (GEOTPS_WITH_MPI OFF) or there is no mpirun.
 #include <gtest/gtest.h>
@@ -197,4 +199,26 @@ TEST(Mpi, RankWithoutItsDeviceIsNamed) {
   EXPECT_EQ(occurrences(r.err, "geotps: error:"), 1u) << r.err;
   EXPECT_FALSE(fs::exists(dir / "out.h5"));
   expectNoTemporaries(dir);
+}
+
+// The checkpoint is rank 0's and its chunks do not depend on the ranks: a job on 2 ranks killed
+// (SIGKILL on rank 0) after its second chunk is saved and resumed on 3 ranks gives the single
+// process's file.
+TEST(Mpi, KilledJobResumesOnAnotherNumberOfRanks) {
+  REQUIRE_MPI();
+  const std::string args = "run '" + (kSource / "tests/data/tiny_alanine.yaml").string() +
+                           "' -q --out out.h5 --set output.checkpoint_walkers=4 "
+                           "--set sampler.threads=1";
+  const fs::path ref = freshDir("geotps_mpi_resume_ref"), dir = freshDir("geotps_mpi_resume");
+  ASSERT_EQ(runGeotps(args, ref).exitCode, 0);
+  const auto killed = runGeotps(args, dir, mpirun(2, "GEOTPS_FAULT_KILL=chunk:1"));
+  EXPECT_NE(killed.exitCode, 0);
+  EXPECT_FALSE(fs::exists(dir / "out.h5"));
+  ASSERT_TRUE(fs::exists(dir / "out.h5.checkpoint/chunk_00001.h5"));
+  const auto resumed = runGeotps(args + " --resume", dir, mpirun(3));
+  ASSERT_EQ(resumed.exitCode, 0) << resumed.err;
+  EXPECT_FALSE(fs::exists(dir / "out.h5.checkpoint"));
+  expectNoTemporaries(dir);  // the killed rank 0's temporary is removed by the resumed run
+  expectSameDatasets((ref / "out.h5").string(), (dir / "out.h5").string());
+  expectSameAttributesButRanks((ref / "out.h5").string(), (dir / "out.h5").string(), 3);
 }
