@@ -3,9 +3,8 @@
 // and the `ranks` attribute, which says 2 or 3 instead of 1); a rank that fails (an injected error,
 // a device it cannot open) is named on stderr, the job exits non-zero and leaves neither the result
 // file nor a temporary; a job killed on 2 ranks resumes on 3; commands that do not share their work
-// are refused on several ranks. The reference is the
-// single process without mpirun, whose output does not go through any MPI code. Skipped when this
-// build has no MPI (GEOTPS_WITH_MPI OFF) or there is no mpirun.
+// are refused on several ranks. The reference is the single process without mpirun, which never
+// starts MPI. Skipped when this build has no MPI (GEOTPS_WITH_MPI OFF) or there is no mpirun.
 #include <gtest/gtest.h>
 
 #include <filesystem>
