@@ -29,8 +29,8 @@ inline std::string withoutWallTimes(const std::string& table) {
   while (std::getline(in, line)) {
     if (containsText(line, "| wall s |")) wallTable = true;
     if (line.empty()) wallTable = false;
-    if (wallTable && line.size() > 2 && line.rfind("| ", 0) == 0 && !containsText(line, "| wall s |") &&
-        !containsText(line, "---")) {
+    if (wallTable && line.size() > 2 && line.rfind("| ", 0) == 0 &&
+        !containsText(line, "| wall s |") && !containsText(line, "---")) {
       const std::size_t last = line.rfind(" | ", line.size() - 3);
       if (last != std::string::npos) line = line.substr(0, last) + " | (wall) |";
     }

@@ -17,8 +17,8 @@
 
 namespace fs = std::filesystem;
 using namespace geotps;
-using geotps::test::freshDir;
 using geotps::test::expectSameDatasets;
+using geotps::test::freshDir;
 using geotps::test::runGeotps;
 
 namespace {
@@ -42,11 +42,11 @@ constexpr bool kBuiltWithMpi = false;
 #endif
 
 /// Skips the test unless this build has MPI and mpirun is there.
-#define REQUIRE_MPI()                                                                     \
-  do {                                                                                    \
-    if (!kBuiltWithMpi) GTEST_SKIP() << "built without MPI (GEOTPS_WITH_MPI OFF)";        \
-    if (std::string(GEOTPS_MPIEXEC).empty() || !fs::exists(GEOTPS_MPIEXEC))               \
-      GTEST_SKIP() << "no mpirun (Debian: openmpi-bin)";                                  \
+#define REQUIRE_MPI()                                                              \
+  do {                                                                             \
+    if (!kBuiltWithMpi) GTEST_SKIP() << "built without MPI (GEOTPS_WITH_MPI OFF)"; \
+    if (std::string(GEOTPS_MPIEXEC).empty() || !fs::exists(GEOTPS_MPIEXEC))        \
+      GTEST_SKIP() << "no mpirun (Debian: openmpi-bin)";                           \
   } while (0)
 
 /// The launcher in front of the binary: `np` ranks on this machine, whatever its cores (Open
@@ -117,10 +117,11 @@ TEST(Mpi, FullAtomRunOnTwoAndThreeRanksIsBitIdentical) {
 
 TEST(Mpi, CompareOnTwoRanksEqualsOneProcess) {
   REQUIRE_MPI();
-  // The geodesic method (walkers shared) and variable-length MCMC (4 chains shared).
+  // The geodesic method (walkers shared), variable-length MCMC (4 chains shared) and the geodesic
+  // paths refined by shooting (walkers shared).
   const std::string args =
       "compare '" + (kSource / "tests/data/tiny_compare.yaml").string() +
-      "' -q --out cmp.h5 --set 'compare.methods=[geodesic, mcmc_variable]' "
+      "' -q --out cmp.h5 --set 'compare.methods=[geodesic, mcmc_variable, geodesic_shooting]' "
       "--set mcmc.variable_max_evaluations=200000 --set output.checkpoint_walkers=8 "
       "--set mcmc.chains=4 --set sampler.threads=1";
   const fs::path ref = freshDir("geotps_mpi_compare_ref");
@@ -193,8 +194,10 @@ TEST(Mpi, RankWithoutItsDeviceIsNamed) {
   if (!contains(r.err, "potential.device_index")) GTEST_SKIP() << "no OpenCL here: " << r.err;
   EXPECT_EQ(r.exitCode, 2) << r.err;
   EXPECT_TRUE(contains(r.err, "geotps: error: rank 1 of 2: configuration error: ")) << r.err;
-  EXPECT_TRUE(contains(r.err, "key 'potential.device_index': the OpenCL platform cannot use "
-                              "device 1 (the default under MPI: the node-local rank, 1")) << r.err;
+  EXPECT_TRUE(contains(r.err,
+                       "key 'potential.device_index': the OpenCL platform cannot use "
+                       "device 1 (the default under MPI: the node-local rank, 1"))
+      << r.err;
   EXPECT_EQ(occurrences(r.err, "geotps: error:"), 1u) << r.err;
   EXPECT_FALSE(fs::exists(dir / "out.h5"));
   expectNoTemporaries(dir);

@@ -21,9 +21,9 @@
 
 namespace fs = std::filesystem;
 using namespace geotps;
-using geotps::test::freshDir;
 using geotps::test::expectSameAttributes;
 using geotps::test::expectSameDatasets;
+using geotps::test::freshDir;
 using geotps::test::runGeotps;
 using geotps::test::withoutWallTimes;
 

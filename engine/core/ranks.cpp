@@ -6,8 +6,8 @@
 #include <chrono>
 #include <cstdlib>
 #include <exception>
-#include <tuple>
 #include <thread>
+#include <tuple>
 #include <utility>
 
 #if GEOTPS_WITH_MPI
@@ -123,8 +123,8 @@ void Ranks::broadcast(std::vector<double>& values) const {
   std::int64_t n = static_cast<std::int64_t>(values.size());
   MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
   values.resize(static_cast<std::size_t>(n));
-  broadcastRaw(reinterpret_cast<char*>(values.data()), n * static_cast<std::int64_t>(sizeof(double)),
-               0);
+  broadcastRaw(reinterpret_cast<char*>(values.data()),
+               n * static_cast<std::int64_t>(sizeof(double)), 0);
 #else
   (void)values;
 #endif
@@ -204,8 +204,7 @@ void Ranks::collectively(const std::function<void()>& work) const {
     broadcastString(message, first, true);
     failureShared_ = true;
     if (rank_ == 0 && first == 0) std::rethrow_exception(error);
-    throw RankFailure(fmt::format("rank {} of {}: {}", first, size_, message),
-                      static_cast<int>(c));
+    throw RankFailure(fmt::format("rank {} of {}: {}", first, size_, message), static_cast<int>(c));
   }
 #endif
   if (error) {

@@ -260,8 +260,8 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
     } catch (const OpenMM::OpenMMException& e) {
       if (s.platformProperties.count("DeviceIndex")) {
         throw ConfigError(fmt::format(
-            "{}: key 'potential.device_index': the {} platform cannot use device {}{}: {}",
-            source, chosen, deviceIndex, deviceNote, e.what()));
+            "{}: key 'potential.device_index': the {} platform cannot use device {}{}: {}", source,
+            chosen, deviceIndex, deviceNote, e.what()));
       }
       throw;
     }

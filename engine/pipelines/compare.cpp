@@ -4,22 +4,22 @@
 #include <OpenMM.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <unistd.h>
-
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <limits>
 #include <map>
-#include <numbers>
-#include <cstring>
 #include <mutex>
+#include <numbers>
 #include <optional>
+#include <type_traits>
 
 #include "engine/baselines/shooting.h"
 #include "engine/core/clock.h"
@@ -184,10 +184,11 @@ ShootingResult runShootingShared(
       const std::lock_guard<std::mutex> lock(mutex);
       mine[c] = r;
     };
-    runShooting(makeDynamics, initial, states, settings, ranks.root() ? progress : ShootingProgress{},
-                &local);
+    runShooting(makeDynamics, initial, states, settings,
+                ranks.root() ? progress : ShootingProgress{}, &local);
   });
-  const std::vector<std::string> all = ranks.gather(ranks.root() ? std::string() : chainsToBytes(mine));
+  const std::vector<std::string> all =
+      ranks.gather(ranks.root() ? std::string() : chainsToBytes(mine));
   ShootingResult result;
   ranks.collectively([&] {
     if (!ranks.root()) return;
@@ -738,88 +739,107 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
   std::vector<Walker> walkers(M);
   Progress progress("geodesic + shooting", static_cast<long long>(M), pb.options.progress);
   std::atomic<long long> done{0};
-  parallelFor(M, pb.threads, [&](std::size_t begin, std::size_t end, int worker) {
-    for (std::size_t p = begin; p < end; ++p) {
-      Walker& w = walkers[p];
-      const std::uint64_t seed = pb.seed * 4 + 3 + 1000003ULL * p;
-      const auto make = makeFor(seed);
-      auto observer = make(-1);
-      ShootingPath segment;
-      if (!extractTransition(observePath(*observer, paths[p]), states, segment) ||
-          segment.length() < 3) {
-        w.evaluations = observer->evaluations();
-        continue;
-      }
-      if (static_cast<int>(segment.length()) > mc.maxLength)
-        segment = resamplePath(segment, mc.maxLength);
-      ShootingSettings ss;
-      ss.variableLength = true;
-      ss.maxLength = mc.maxLength;
-      ss.maxEvaluations = std::numeric_limits<long long>::max() / 2;
-      ss.maxTrials = moves;
-      ss.chains = 1;
-      ss.threads = 1;
-      ss.seed = seed;
-      ss.frameStride = std::max(1, mc.frameStride);
-      const ShootingResult sr = runShooting(make, segment, states, ss);
-      w.transition = true;
-      w.trials = sr.trials;
-      w.accepted = static_cast<long long>(sr.accepted.size());
-      w.evaluations = observer->evaluations() + sr.evaluations;
-      if (!sr.accepted.empty()) {
-        const AcceptedPath& a = sr.accepted.back();
-        w.maxEnergy = a.maxEnergy;
-        w.maxEnergy2 = a.maxEnergy2;
-        w.success = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
-        w.crossing = pb.crossing(std::vector<double>(a.cvFrames.begin(), a.cvFrames.end()));
-        w.length = a.length;
-      } else if (pb.fullAtom) {
-        // No trial accepted: the walker keeps the geodesic path's own A -> B segment, measured
-        // on every frame the run recorded (the stored configurations are every
-        // output.frame_stride-th only, and a maximum over fewer frames would be lower).
-        const std::vector<double>& e = energies[p];
-        const std::vector<double>& c = cvs[p];
-        const std::size_t F = e.size();
-        const auto D = static_cast<std::size_t>(pb.dimension);
-        auto at = [&](std::size_t k) {
-          return Eigen::VectorXd(
-              Eigen::Map<const Eigen::VectorXd>(&c[D * k], static_cast<Eigen::Index>(D)));
-        };
-        std::size_t firstB = F, lastA = 0;
-        for (std::size_t k = 0; k < F && firstB == F; ++k) {
-          if (states.inB(at(k))) {
-            firstB = k;
-          } else if (states.inA(at(k))) {
-            lastA = k;
+  // Under MPI walker p is rank p mod N's (its streams depend only on p); rank 0 gathers them.
+  const Ranks& ranks = Ranks::world();
+  const auto N = static_cast<std::size_t>(ranks.size());
+  const auto me = static_cast<std::size_t>(ranks.rank());
+  ranks.collectively([&] {
+    parallelFor(M, pb.threads, [&](std::size_t begin, std::size_t end, int worker) {
+      for (std::size_t p = begin; p < end; ++p) {
+        if (p % N != me) continue;
+        Walker& w = walkers[p];
+        const std::uint64_t seed = pb.seed * 4 + 3 + 1000003ULL * p;
+        const auto make = makeFor(seed);
+        auto observer = make(-1);
+        ShootingPath segment;
+        if (!extractTransition(observePath(*observer, paths[p]), states, segment) ||
+            segment.length() < 3) {
+          w.evaluations = observer->evaluations();
+          continue;
+        }
+        if (static_cast<int>(segment.length()) > mc.maxLength)
+          segment = resamplePath(segment, mc.maxLength);
+        ShootingSettings ss;
+        ss.variableLength = true;
+        ss.maxLength = mc.maxLength;
+        ss.maxEvaluations = std::numeric_limits<long long>::max() / 2;
+        ss.maxTrials = moves;
+        ss.chains = 1;
+        ss.threads = 1;
+        ss.seed = seed;
+        ss.frameStride = std::max(1, mc.frameStride);
+        const ShootingResult sr = runShooting(make, segment, states, ss);
+        w.transition = true;
+        w.trials = sr.trials;
+        w.accepted = static_cast<long long>(sr.accepted.size());
+        w.evaluations = observer->evaluations() + sr.evaluations;
+        if (!sr.accepted.empty()) {
+          const AcceptedPath& a = sr.accepted.back();
+          w.maxEnergy = a.maxEnergy;
+          w.maxEnergy2 = a.maxEnergy2;
+          w.success = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
+          w.crossing = pb.crossing(std::vector<double>(a.cvFrames.begin(), a.cvFrames.end()));
+          w.length = a.length;
+        } else if (pb.fullAtom) {
+          // No trial accepted: the walker keeps the geodesic path's own A -> B segment, measured
+          // on every frame the run recorded (the stored configurations are every
+          // output.frame_stride-th only, and a maximum over fewer frames would be lower).
+          const std::vector<double>& e = energies[p];
+          const std::vector<double>& c = cvs[p];
+          const std::size_t F = e.size();
+          const auto D = static_cast<std::size_t>(pb.dimension);
+          auto at = [&](std::size_t k) {
+            return Eigen::VectorXd(
+                Eigen::Map<const Eigen::VectorXd>(&c[D * k], static_cast<Eigen::Index>(D)));
+          };
+          std::size_t firstB = F, lastA = 0;
+          for (std::size_t k = 0; k < F && firstB == F; ++k) {
+            if (states.inB(at(k))) {
+              firstB = k;
+            } else if (states.inA(at(k))) {
+              lastA = k;
+            }
           }
+          if (firstB == F) firstB = F - 1;
+          w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
+          for (std::size_t k = lastA; k <= firstB; ++k) {
+            w.maxEnergy = std::max(w.maxEnergy, e[k] - pb.referenceEnergy);
+            w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(at(k)));
+          }
+          if (!pb.surface) w.maxEnergy2 = kNaN;
+          w.success = pb.succeeded(at(firstB)) ? 1.0 : 0.0;
+          w.crossing = pb.crossing(
+              std::vector<double>(c.begin() + static_cast<std::ptrdiff_t>(D * lastA),
+                                  c.begin() + static_cast<std::ptrdiff_t>(D * (firstB + 1))));
+          w.length = static_cast<double>(firstB - lastA + 1);
+        } else {  // 2D, no trial accepted: the segment itself, at the stored frames
+          w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
+          std::vector<double> cv;
+          for (const auto& o : segment.frames) {
+            w.maxEnergy = std::max(w.maxEnergy, o.energy);
+            cv.insert(cv.end(), o.cv.begin(), o.cv.end());
+          }
+          w.success = pb.succeeded(segment.frames.back().cv) ? 1.0 : 0.0;
+          w.crossing = pb.crossing(cv);
+          w.length = static_cast<double>(segment.length());
         }
-        if (firstB == F) firstB = F - 1;
-        w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
-        for (std::size_t k = lastA; k <= firstB; ++k) {
-          w.maxEnergy = std::max(w.maxEnergy, e[k] - pb.referenceEnergy);
-          w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(at(k)));
-        }
-        if (!pb.surface) w.maxEnergy2 = kNaN;
-        w.success = pb.succeeded(at(firstB)) ? 1.0 : 0.0;
-        w.crossing =
-            pb.crossing(std::vector<double>(c.begin() + static_cast<std::ptrdiff_t>(D * lastA),
-                                            c.begin() + static_cast<std::ptrdiff_t>(D * (firstB + 1))));
-        w.length = static_cast<double>(firstB - lastA + 1);
-      } else {  // 2D, no trial accepted: the segment itself, at the stored frames
-        w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
-        std::vector<double> cv;
-        for (const auto& o : segment.frames) {
-          w.maxEnergy = std::max(w.maxEnergy, o.energy);
-          cv.insert(cv.end(), o.cv.begin(), o.cv.end());
-        }
-        w.success = pb.succeeded(segment.frames.back().cv) ? 1.0 : 0.0;
-        w.crossing = pb.crossing(cv);
-        w.length = static_cast<double>(segment.length());
+        const long long now = ++done;
+        if (worker == 0) progress.update(now * static_cast<long long>(N));
       }
-      const long long now = ++done;
-      if (worker == 0) progress.update(now);
-    }
+    });
   });
+  if (ranks.parallel()) {
+    static_assert(std::is_trivially_copyable_v<Walker>);
+    std::string bytes(reinterpret_cast<const char*>(walkers.data()), M * sizeof(Walker));
+    const std::vector<std::string> all = ranks.gather(bytes);
+    if (!ranks.root()) return r;  // rank 0 holds the result
+    for (std::size_t p = 0; p < M; ++p) {
+      const std::string& from = all[p % N];
+      if (from.size() != M * sizeof(Walker))
+        throw std::runtime_error("MPI: a rank's geodesic_shooting walkers arrived cut short");
+      std::memcpy(&walkers[p], from.data() + p * sizeof(Walker), sizeof(Walker));
+    }
+  }
   long long trials = 0, accepted = 0, shootingEvaluations = 0, kept = 0, unchanged = 0;
   double meanLength = 0.0;
   for (const auto& w : walkers) {
@@ -1066,8 +1086,8 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   pinned.potential.platform = platform;
   ranks.collectively([&] {
     if (!made) made.emplace(pinned, config, methodOptions, s.geodesicFile, log);
-    MemoryEstimate m =
-        estimateCompareMemory(settings, made->fullAtom ? made->molecule->system->getNumParticles() : 0);
+    MemoryEstimate m = estimateCompareMemory(
+        settings, made->fullAtom ? made->molecule->system->getNumParticles() : 0);
     // The geodesic run checks its own arrays; here what the compare holds besides them.
     m.items.push_back({"libraries and working memory", "", 256.0 * 1024 * 1024});
     enforceMemoryLimit(m, memoryLimit(options.maxMemory), settings.source, "compare");
@@ -1123,10 +1143,9 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     ranks.broadcast(bytes);
     ranks.collectively([&] {
       if (root) return;
-      geodesicCopy.emplace(
-          (std::filesystem::temp_directory_path() /
-           fmt::format("geotps-geodesic-{}.h5", static_cast<long>(::getpid())))
-              .string());
+      geodesicCopy.emplace((std::filesystem::temp_directory_path() /
+                            fmt::format("geotps-geodesic-{}.h5", static_cast<long>(::getpid())))
+                               .string());
       writeFileAtomically(geodesicCopy->path(), bytes);
       context.geodesicStaged = geodesicCopy->path();
     });
@@ -1136,7 +1155,8 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     const CompareMethod& method = compareMethod(m, settings.source);
     // Under MPI the other ranks take part in the methods that share their work (the geodesic
     // run's walkers, the MCMC chains); rank 0 runs the others alone.
-    const bool sharedMethod = m == "geodesic" || m == "mcmc_fixed" || m == "mcmc_variable";
+    const bool sharedMethod =
+        m == "geodesic" || m == "mcmc_fixed" || m == "mcmc_variable" || m == "geodesic_shooting";
     if (!root && (!sharedMethod || saved[index])) {
       if (m == "geodesic") shareGeodesic();
       continue;

@@ -3,7 +3,6 @@
 
 #include <OpenMM.h>
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -25,7 +24,6 @@
 #include "engine/core/warning.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/denoisers/registry.h"
-#include "engine/molecule/cv_space.h"
 #include "engine/geodesic/geodesic_solver.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
@@ -33,6 +31,7 @@
 #include "engine/io/provenance.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/molecule/cv_space.h"
 #include "engine/pipelines/checkpoint.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
@@ -129,7 +128,8 @@ std::string walkersToBytes(const SamplerResult& part, int chunk) {
   std::ifstream in(path, std::ios::binary);
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (!in.good() && !in.eof()) {
-    throw std::runtime_error(fmt::format("{}: cannot read back the walkers of chunk {}", path, chunk));
+    throw std::runtime_error(
+        fmt::format("{}: cannot read back the walkers of chunk {}", path, chunk));
   }
   return bytes;
 }
@@ -299,10 +299,9 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
                                    geo.iterations, geo.stopReason));
     s.geodesicEnergy = geo.evaluation.energy;
-    s.geodesicEnergyExact =
-        exactDenoiser ? geo.evaluation.energy
-        : exact       ? evaluateCurve(*exact, geo.z, false).energy
-                      : std::numeric_limits<double>::quiet_NaN();
+    s.geodesicEnergyExact = exactDenoiser ? geo.evaluation.energy
+                            : exact       ? evaluateCurve(*exact, geo.z, false).energy
+                                          : std::numeric_limits<double>::quiet_NaN();
     s.geodesicLength = geo.evaluation.length;
     s.straightLineEnergy = geo.initialEnergy;
     s.minL = geo.z.col(0).minCoeff();
@@ -388,8 +387,8 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
         if (checkpoint) checkpoint->saveChunk(c, part);
         faultInjectionPoint("chunk", c);
       }
-      sampleProgress.update(static_cast<long long>(1000.0 * (before + stepsPerWalker * count) /
-                                                   totalSteps));
+      sampleProgress.update(
+          static_cast<long long>(1000.0 * (before + stepsPerWalker * count) / totalSteps));
       appendWalkers(paths, part, ss.nPaths);
     }
   } else {
@@ -423,18 +422,19 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     };
     const std::size_t rounds = (todo.size() + static_cast<std::size_t>(N) - 1) / N;
     for (std::size_t k = 0; k < rounds; ++k) {
-      const std::size_t mine = k * static_cast<std::size_t>(N) + static_cast<std::size_t>(ranks.rank());
+      const std::size_t mine =
+          k * static_cast<std::size_t>(N) + static_cast<std::size_t>(ranks.rank());
       std::string bytes;
       ranks.collectively([&] {
         if (mine >= todo.size()) return;
         const int c = static_cast<int>(todo[mine]);
         faultThrowPoint(static_cast<int>(k));
         const long long before = stepsPerWalker * walkersDone;
-        SamplerResult part =
-            sampler->sample(sampleCurve, chunks.first(c), chunks.size(c), [&](long long d, long long) {
+        SamplerResult part = sampler->sample(
+            sampleCurve, chunks.first(c), chunks.size(c), [&](long long d, long long) {
               // Rank 0 shows the whole job's progress: the other ranks move at about its pace.
-              sampleProgress.update(static_cast<long long>(
-                  std::min(1000.0, 1000.0 * (before + d * N) / totalSteps)));
+              sampleProgress.update(
+                  static_cast<long long>(std::min(1000.0, 1000.0 * (before + d * N) / totalSteps)));
             });
         if (root) {
           received[static_cast<std::size_t>(c)] = std::move(part);
