@@ -12,6 +12,7 @@
 
 #include "engine/config/config.h"
 #include "engine/core/progress.h"
+#include "engine/core/ranks.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
 #include "engine/io/output_util.h"
@@ -154,7 +155,7 @@ void CommandOutput::finish(const std::string& summary, const std::vector<std::st
         "--log: {}: cannot write the log file; expected a writable file system with space left",
         logPath_));
   }
-  if (quiet_) {
+  if (quiet_ && Ranks::world().root()) {
     for (const auto& path : outputs) fmt::print(stdout, "{}\n", path);
   }
 }
@@ -167,7 +168,11 @@ void CommandOutput::logError(const std::string& message) {
 
 void runWithOutput(const OutputOptions& options, const std::string& commandLine,
                    const std::function<void(CommandOutput&)>& body) {
-  CommandOutput out(options, commandLine);
+  // Under MPI only rank 0 speaks (docs/mpi.md): the other ranks run quiet, without the log file
+  // and without the list of files written; their errors still reach stderr.
+  OutputOptions mine = options;
+  if (!Ranks::world().root()) mine = OutputOptions{true, ""};
+  CommandOutput out(mine, commandLine);
   try {
     body(out);
   } catch (const std::exception& e) {

@@ -12,6 +12,7 @@
 
 #include "app/command.h"
 #include "engine/config/config.h"
+#include "engine/core/ranks.h"
 #include "engine/core/sanitizer_options.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "geotps/version.h"
@@ -39,7 +40,7 @@ JobOptions JobCommandOptions::jobOptions() const {
   if (*seedOption) options.seed = seed;
   if (*outOption) options.output = out;
   if (*maxMemoryOption) options.maxMemory = parseByteSize(maxMemory);
-  options.progress = !output.quiet;
+  options.progress = !output.quiet && Ranks::world().root();  // under MPI: rank 0 alone
   options.resume = resume;
   return options;
 }
@@ -88,8 +89,29 @@ CLI::Option* addMaxMemoryOption(CLI::App& cmd, std::string& value) {
 
 }  // namespace geotps::app
 
+namespace {
+
+/// describeError's message without its "geotps: " (and "error: ") prefix: the reason after
+/// "geotps: error: rank R of N: ".
+std::string reasonOf(const std::string& message) {
+  std::string m = message;
+  for (const char* prefix : {"geotps: ", "error: "}) {
+    if (m.rfind(prefix, 0) == 0) m.erase(0, std::string(prefix).size());
+  }
+  return m;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   using namespace geotps;
+  // MPI starts only under an MPI launcher (engine/core/ranks.h); finalised when main returns.
+  RanksSession ranksSession(argc, argv);
+  const Ranks& ranks = Ranks::world();
+  Ranks::setDescribe([](const std::exception& e) {
+    const app::ErrorReport report = app::describeError(e);
+    return std::pair<int, std::string>(report.exitCode, reasonOf(report.message));
+  });
   CLI::App cli{"GeoTPS: transition path sampling by spacetime geodesics of diffusion models"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string("geotps ") + kVersion);
@@ -118,16 +140,44 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? 0 : 2;
   }
+  // Under MPI with several ranks only run and compare share their work (docs/mpi.md); another
+  // command would run whole on every rank, each writing the same files.
+  if (ranks.parallel()) {
+    for (const auto& c : commands) {
+      const std::string name = c.cli->get_name();
+      if (c.cli->parsed() && name != "run" && name != "compare") {
+        if (ranks.root()) {
+          fmt::print(stderr,
+                     "geotps: error: `geotps {}` does not share its work over MPI ranks ({} ranks "
+                     "here); run it without mpirun (only run and compare do, docs/mpi.md)\n",
+                     name, ranks.size());
+        }
+        return 2;
+      }
+    }
+  }
   std::string commandLine = "geotps";
   for (int i = 1; i < argc; ++i) commandLine += std::string(" ") + argv[i];
   try {
     for (const auto& c : commands) {
       if (c.cli->parsed()) c.run(commandLine);
     }
+  } catch (const RankFailure& e) {
+    // A failure every rank knows of (engine/core/ranks.h): rank 0 reports it, once.
+    if (ranks.root()) fmt::print(stderr, "geotps: error: {}\n", e.what());
+    return e.exitCode();
   } catch (const std::exception& e) {
     const app::ErrorReport report = app::describeError(e);
-    fmt::print(stderr, "{}\n", report.message);
-    return report.exitCode;
+    if (!ranks.parallel()) {
+      fmt::print(stderr, "{}\n", report.message);
+      return report.exitCode;
+    }
+    fmt::print(stderr, "geotps: error: {}: {}\n", ranks.label(), reasonOf(report.message));
+    std::fflush(stderr);
+    // The other ranks know of this failure (it came out of a collective step), or they may wait
+    // for this rank forever: then the whole job ends here.
+    if (ranks.failureShared()) return report.exitCode;
+    ranks.abort(report.exitCode);
   }
   // What went to standard output must have arrived (a full disk, a closed pipe, /dev/full).
   if (std::fflush(stdout) != 0 || std::ferror(stdout)) {

@@ -9,6 +9,8 @@
 #              and the tests that cross-check our files.
 # pocl-opencl-icd runs OpenMM's OpenCL platform on the CPU, so that the batched (GPU) walker path is
 # built and tested on machines without a GPU (CI included).
+# libopenmpi-dev and openmpi-bin (Open MPI) build and test `mpirun -np N geotps run` (docs/mpi.md);
+# CMake builds without MPI when they are absent.
 # An unknown flag is an error (exit 2).
 set -euo pipefail
 
@@ -37,6 +39,7 @@ packages=(
   libeigen3-dev libhdf5-dev libyaml-cpp-dev libcli11-dev libfmt-dev liblbfgspp-dev
   libopenmm-dev libopenmm-plugins
   pocl-opencl-icd
+  libopenmpi-dev openmpi-bin
   libgtest-dev libssl-dev
 )
 if [[ $with_torch -eq 1 ]]; then

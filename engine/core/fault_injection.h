@@ -8,10 +8,17 @@
 // "compare:0" (the compare file written under its temporary name, not yet renamed). Points of
 // `geotps distance`: "block:<b>" (block b of pairs saved) and "output:0" (the distance file
 // written under its temporary name).
+// GEOTPS_FAULT_THROW_RANK=<rank>[:<n>] (the MPI failure test, tests/test_mpi.cpp): the process of
+// that MPI rank throws an ordinary error (as a failed device or a full memory would) when it starts
+// the n-th (0-based, default 0) piece of work it was given: a chunk of walkers of `geotps run`, an
+// MCMC chain of `geotps compare`.
 #pragma once
 
 namespace geotps {
 
 void faultInjectionPoint(const char* stage, int index);
+/// Throws std::runtime_error when GEOTPS_FAULT_THROW_RANK names this rank and `ordinal` (the
+/// rank's own count of pieces of work started, from 0).
+void faultThrowPoint(int ordinal);
 
 }  // namespace geotps

@@ -6,11 +6,13 @@
 
 #include <array>
 #include <cmath>
+#include <cstdlib>
 #include <memory>
 #include <numbers>
 #include <set>
 #include <utility>
 
+#include "engine/core/ranks.h"
 #include "engine/samplers/restrained_dynamics.h"
 #include "potentials/dihedral.h"
 #include "potentials/openmm_platform.h"
@@ -230,8 +232,23 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
   }
   s.platformProperties = platformProperties(s.platform->getName(), potential.precision);
   const std::string chosen = s.platform->getName();
-  if (potential.deviceIndex >= 0 && (chosen == "OpenCL" || chosen == "CUDA"))
-    s.platformProperties["DeviceIndex"] = std::to_string(potential.deviceIndex);
+  // Under MPI each rank takes its own GPU by default: the node-local rank (docs/mpi.md), unless
+  // the launcher already gave each rank one device of its own (CUDA_VISIBLE_DEVICES with one).
+  int deviceIndex = potential.deviceIndex;
+  std::string deviceNote;
+  if (deviceIndex < 0 && Ranks::world().parallel() && (chosen == "OpenCL" || chosen == "CUDA")) {
+    const char* visible = std::getenv("CUDA_VISIBLE_DEVICES");
+    const bool oneVisible = chosen == "CUDA" && visible && *visible &&
+                            std::string(visible).find(',') == std::string::npos;
+    if (!oneVisible) {
+      deviceIndex = Ranks::world().nodeLocalRank();
+      deviceNote = fmt::format(
+          " (the default under MPI: the node-local rank, {}; set potential.device_index to choose)",
+          deviceIndex);
+    }
+  }
+  if (deviceIndex >= 0 && (chosen == "OpenCL" || chosen == "CUDA"))
+    s.platformProperties["DeviceIndex"] = std::to_string(deviceIndex);
 
   // Minimise both states (no restraint).
   auto minimise = [&](const std::vector<double>& x0, std::vector<double>& out, double& energy,
@@ -243,8 +260,8 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
     } catch (const OpenMM::OpenMMException& e) {
       if (s.platformProperties.count("DeviceIndex")) {
         throw ConfigError(fmt::format(
-            "{}: key 'potential.device_index': the {} platform cannot use device {}: {}", source,
-            chosen, potential.deviceIndex, e.what()));
+            "{}: key 'potential.device_index': the {} platform cannot use device {}{}: {}", source,
+            chosen, deviceIndex, deviceNote, e.what()));
       }
       throw;
     }

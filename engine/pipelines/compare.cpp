@@ -4,16 +4,22 @@
 #include <OpenMM.h>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <map>
+#include <mutex>
 #include <numbers>
 #include <optional>
+#include <type_traits>
 
 #include "engine/baselines/shooting.h"
 #include "engine/core/clock.h"
@@ -21,6 +27,7 @@
 #include "engine/core/features.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
+#include "engine/core/ranks.h"
 #include "engine/core/warning.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
@@ -39,6 +46,171 @@
 namespace geotps {
 
 namespace {
+
+// --- MPI (docs/mpi.md): an MCMC method's chains shared over the ranks.
+
+/// Appends the bytes of `n` values at `data`.
+template <class T>
+void putBytes(std::string& out, const T* data, std::size_t n) {
+  out.append(reinterpret_cast<const char*>(data), n * sizeof(T));
+}
+template <class T>
+void putValue(std::string& out, const T& value) {
+  putBytes(out, &value, 1);
+}
+
+/// Reads what putBytes wrote, in order; throws when the bytes end too soon.
+class ByteReader {
+ public:
+  explicit ByteReader(const std::string& bytes) : bytes_(bytes) {}
+  template <class T>
+  void get(T* data, std::size_t n) {
+    const std::size_t size = n * sizeof(T);
+    if (at_ + size > bytes_.size())
+      throw std::runtime_error("MPI: a chain's result arrived cut short");
+    std::memcpy(data, bytes_.data() + at_, size);
+    at_ += size;
+  }
+  template <class T>
+  T value() {
+    T v;
+    get(&v, 1);
+    return v;
+  }
+  bool done() const { return at_ == bytes_.size(); }
+
+ private:
+  const std::string& bytes_;
+  std::size_t at_ = 0;
+};
+
+/// Finished chains as bytes: per chain its index, trials, evaluations and accepted paths (every
+/// field exactly, doubles and floats as stored in memory).
+std::string chainsToBytes(const std::map<int, ChainResult>& chains) {
+  std::string out;
+  putValue<std::int64_t>(out, static_cast<std::int64_t>(chains.size()));
+  for (const auto& [c, r] : chains) {
+    putValue<std::int64_t>(out, c);
+    putValue<long long>(out, r.trials);
+    putValue<long long>(out, r.evaluations);
+    putValue<std::int64_t>(out, static_cast<std::int64_t>(r.accepted.size()));
+    for (const AcceptedPath& a : r.accepted) {
+      putValue(out, a.chain);
+      putValue(out, a.trial);
+      putValue(out, a.length);
+      putValue(out, a.maxEnergy);
+      putValue(out, a.maxEnergy2);
+      for (const Eigen::VectorXd* v : {&a.firstCV, &a.lastCV}) {
+        putValue<std::int64_t>(out, v->size());
+        putBytes(out, v->data(), static_cast<std::size_t>(v->size()));
+      }
+      for (const std::vector<float>* v : {&a.cvFrames, &a.configurationFrames}) {
+        putValue<std::int64_t>(out, static_cast<std::int64_t>(v->size()));
+        putBytes(out, v->data(), v->size());
+      }
+    }
+  }
+  return out;
+}
+
+std::map<int, ChainResult> chainsFromBytes(const std::string& bytes) {
+  std::map<int, ChainResult> chains;
+  ByteReader in(bytes);
+  const auto n = in.value<std::int64_t>();
+  for (std::int64_t i = 0; i < n; ++i) {
+    const int c = static_cast<int>(in.value<std::int64_t>());
+    ChainResult& r = chains[c];
+    r.trials = in.value<long long>();
+    r.evaluations = in.value<long long>();
+    r.accepted.resize(static_cast<std::size_t>(in.value<std::int64_t>()));
+    for (AcceptedPath& a : r.accepted) {
+      a.chain = in.value<int>();
+      a.trial = in.value<long long>();
+      a.length = in.value<int>();
+      a.maxEnergy = in.value<double>();
+      a.maxEnergy2 = in.value<double>();
+      for (Eigen::VectorXd* v : {&a.firstCV, &a.lastCV}) {
+        v->resize(static_cast<Eigen::Index>(in.value<std::int64_t>()));
+        in.get(v->data(), static_cast<std::size_t>(v->size()));
+      }
+      for (std::vector<float>* v : {&a.cvFrames, &a.configurationFrames}) {
+        v->resize(static_cast<std::size_t>(in.value<std::int64_t>()));
+        in.get(v->data(), v->size());
+      }
+    }
+  }
+  if (!in.done()) throw std::runtime_error("MPI: a chain's result arrived with extra bytes");
+  return chains;
+}
+
+/// runShooting with its chains shared over the MPI ranks: chain c runs on rank c mod N (chains a
+/// resumed checkpoint holds are not run again), the finished chains are gathered on rank 0, which
+/// saves them in `store` and then builds the result from all chains through the checkpoint's own
+/// path (ChainStore::load), so that it equals one process's. Other ranks get an empty result.
+ShootingResult runShootingShared(
+    const std::function<std::unique_ptr<ShootingDynamics>(int)>& makeDynamics,
+    const ShootingPath& initial, const StateBalls& states, const ShootingSettings& settings,
+    const ShootingProgress& progress, const ChainStore& store) {
+  const Ranks& ranks = Ranks::world();
+  const int N = ranks.size(), me = ranks.rank();
+  // Which chains rank 0's checkpoint holds (a resumed compare).
+  std::vector<std::int64_t> saved(static_cast<std::size_t>(settings.chains), 0);
+  std::map<int, ChainResult> loaded;
+  ranks.collectively([&] {
+    if (!ranks.root() || !store.load) return;
+    for (int c = 0; c < settings.chains; ++c) {
+      if (std::optional<ChainResult> r = store.load(c)) {
+        saved[static_cast<std::size_t>(c)] = 1;
+        loaded[c] = std::move(*r);
+      }
+    }
+  });
+  ranks.broadcast(saved);
+  std::map<int, ChainResult> mine;
+  std::mutex mutex;
+  ranks.collectively([&] {
+    bool any = false;
+    for (int c = me; c < settings.chains; c += N) any = any || !saved[static_cast<std::size_t>(c)];
+    if (!any) return;
+    faultThrowPoint(0);
+    ChainStore local;
+    local.load = [&](int c) -> std::optional<ChainResult> {
+      // Another rank's chain, or one saved before: a placeholder here.
+      if (c % N != me || saved[static_cast<std::size_t>(c)]) return ChainResult{};
+      return std::nullopt;
+    };
+    local.save = [&](int c, const ChainResult& r) {
+      if (ranks.root() && store.save) store.save(c, r);
+      const std::lock_guard<std::mutex> lock(mutex);
+      mine[c] = r;
+    };
+    runShooting(makeDynamics, initial, states, settings,
+                ranks.root() ? progress : ShootingProgress{}, &local);
+  });
+  const std::vector<std::string> all =
+      ranks.gather(ranks.root() ? std::string() : chainsToBytes(mine));
+  ShootingResult result;
+  ranks.collectively([&] {
+    if (!ranks.root()) return;
+    std::map<int, ChainResult> chains = std::move(loaded);
+    for (auto& [c, r] : mine) chains[c] = std::move(r);
+    for (int r = 1; r < N; ++r) {
+      for (auto& [c, chain] : chainsFromBytes(all[static_cast<std::size_t>(r)])) {
+        if (store.save) store.save(c, chain);
+        chains[c] = std::move(chain);
+      }
+    }
+    ChainStore merged;
+    merged.load = [&](int c) -> std::optional<ChainResult> {
+      const auto it = chains.find(c);
+      if (it == chains.end())
+        throw std::runtime_error(fmt::format("MPI: chain {} was not run by any rank", c));
+      return it->second;
+    };
+    result = runShooting(makeDynamics, initial, states, settings, progress, &merged);
+  });
+  return result;
+}
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
@@ -103,6 +275,7 @@ MethodResult runGeodesic(const CompareContext& c) {
   o.output = c.geodesicFile;
   o.stageAs = c.geodesicStaged;  // renamed to geodesicFile when the compare file is written
   const JobSummary js = runJob(c.record, o, c.log);
+  if (!Ranks::world().root()) return r;  // under MPI rank 0 wrote the file
   H5File f(c.geodesicStaged, H5File::Mode::Read);
   const bool fullAtom = js.kind == "full_atom";
   r.maxEnergy = toVector(
@@ -227,9 +400,13 @@ MethodResult runMcmc(const CompareContext& pb, bool variable) {
   const std::string method = variable ? "mcmc_variable" : "mcmc_fixed";
   const ChainStore store =
       pb.checkpoint ? pb.checkpoint->chainStore(method, ss.chains) : ChainStore{};
-  const ShootingResult sr = runShooting(
-      make, initial, states, ss, [&](long long d, long long n) { progress.update(std::min(d, n)); },
-      &store);
+  const ShootingProgress onProgress = [&](long long d, long long n) {
+    progress.update(std::min(d, n));
+  };
+  const ShootingResult sr = Ranks::world().parallel()
+                                ? runShootingShared(make, initial, states, ss, onProgress, store)
+                                : runShooting(make, initial, states, ss, onProgress, &store);
+  if (!Ranks::world().root()) return r;  // rank 0 holds the result
   const std::size_t n = sr.accepted.size();
   progress.finish(fmt::format("{} accepted of {} trials", n, sr.trials));
   if (n == 0) {
@@ -562,88 +739,107 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
   std::vector<Walker> walkers(M);
   Progress progress("geodesic + shooting", static_cast<long long>(M), pb.options.progress);
   std::atomic<long long> done{0};
-  parallelFor(M, pb.threads, [&](std::size_t begin, std::size_t end, int worker) {
-    for (std::size_t p = begin; p < end; ++p) {
-      Walker& w = walkers[p];
-      const std::uint64_t seed = pb.seed * 4 + 3 + 1000003ULL * p;
-      const auto make = makeFor(seed);
-      auto observer = make(-1);
-      ShootingPath segment;
-      if (!extractTransition(observePath(*observer, paths[p]), states, segment) ||
-          segment.length() < 3) {
-        w.evaluations = observer->evaluations();
-        continue;
-      }
-      if (static_cast<int>(segment.length()) > mc.maxLength)
-        segment = resamplePath(segment, mc.maxLength);
-      ShootingSettings ss;
-      ss.variableLength = true;
-      ss.maxLength = mc.maxLength;
-      ss.maxEvaluations = std::numeric_limits<long long>::max() / 2;
-      ss.maxTrials = moves;
-      ss.chains = 1;
-      ss.threads = 1;
-      ss.seed = seed;
-      ss.frameStride = std::max(1, mc.frameStride);
-      const ShootingResult sr = runShooting(make, segment, states, ss);
-      w.transition = true;
-      w.trials = sr.trials;
-      w.accepted = static_cast<long long>(sr.accepted.size());
-      w.evaluations = observer->evaluations() + sr.evaluations;
-      if (!sr.accepted.empty()) {
-        const AcceptedPath& a = sr.accepted.back();
-        w.maxEnergy = a.maxEnergy;
-        w.maxEnergy2 = a.maxEnergy2;
-        w.success = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
-        w.crossing = pb.crossing(std::vector<double>(a.cvFrames.begin(), a.cvFrames.end()));
-        w.length = a.length;
-      } else if (pb.fullAtom) {
-        // No trial accepted: the walker keeps the geodesic path's own A -> B segment, measured
-        // on every frame the run recorded (the stored configurations are every
-        // output.frame_stride-th only, and a maximum over fewer frames would be lower).
-        const std::vector<double>& e = energies[p];
-        const std::vector<double>& c = cvs[p];
-        const std::size_t F = e.size();
-        const auto D = static_cast<std::size_t>(pb.dimension);
-        auto at = [&](std::size_t k) {
-          return Eigen::VectorXd(
-              Eigen::Map<const Eigen::VectorXd>(&c[D * k], static_cast<Eigen::Index>(D)));
-        };
-        std::size_t firstB = F, lastA = 0;
-        for (std::size_t k = 0; k < F && firstB == F; ++k) {
-          if (states.inB(at(k))) {
-            firstB = k;
-          } else if (states.inA(at(k))) {
-            lastA = k;
+  // Under MPI walker p is rank p mod N's (its streams depend only on p); rank 0 gathers them.
+  const Ranks& ranks = Ranks::world();
+  const auto N = static_cast<std::size_t>(ranks.size());
+  const auto me = static_cast<std::size_t>(ranks.rank());
+  ranks.collectively([&] {
+    parallelFor(M, pb.threads, [&](std::size_t begin, std::size_t end, int worker) {
+      for (std::size_t p = begin; p < end; ++p) {
+        if (p % N != me) continue;
+        Walker& w = walkers[p];
+        const std::uint64_t seed = pb.seed * 4 + 3 + 1000003ULL * p;
+        const auto make = makeFor(seed);
+        auto observer = make(-1);
+        ShootingPath segment;
+        if (!extractTransition(observePath(*observer, paths[p]), states, segment) ||
+            segment.length() < 3) {
+          w.evaluations = observer->evaluations();
+          continue;
+        }
+        if (static_cast<int>(segment.length()) > mc.maxLength)
+          segment = resamplePath(segment, mc.maxLength);
+        ShootingSettings ss;
+        ss.variableLength = true;
+        ss.maxLength = mc.maxLength;
+        ss.maxEvaluations = std::numeric_limits<long long>::max() / 2;
+        ss.maxTrials = moves;
+        ss.chains = 1;
+        ss.threads = 1;
+        ss.seed = seed;
+        ss.frameStride = std::max(1, mc.frameStride);
+        const ShootingResult sr = runShooting(make, segment, states, ss);
+        w.transition = true;
+        w.trials = sr.trials;
+        w.accepted = static_cast<long long>(sr.accepted.size());
+        w.evaluations = observer->evaluations() + sr.evaluations;
+        if (!sr.accepted.empty()) {
+          const AcceptedPath& a = sr.accepted.back();
+          w.maxEnergy = a.maxEnergy;
+          w.maxEnergy2 = a.maxEnergy2;
+          w.success = pb.succeeded(a.lastCV) ? 1.0 : 0.0;
+          w.crossing = pb.crossing(std::vector<double>(a.cvFrames.begin(), a.cvFrames.end()));
+          w.length = a.length;
+        } else if (pb.fullAtom) {
+          // No trial accepted: the walker keeps the geodesic path's own A -> B segment, measured
+          // on every frame the run recorded (the stored configurations are every
+          // output.frame_stride-th only, and a maximum over fewer frames would be lower).
+          const std::vector<double>& e = energies[p];
+          const std::vector<double>& c = cvs[p];
+          const std::size_t F = e.size();
+          const auto D = static_cast<std::size_t>(pb.dimension);
+          auto at = [&](std::size_t k) {
+            return Eigen::VectorXd(
+                Eigen::Map<const Eigen::VectorXd>(&c[D * k], static_cast<Eigen::Index>(D)));
+          };
+          std::size_t firstB = F, lastA = 0;
+          for (std::size_t k = 0; k < F && firstB == F; ++k) {
+            if (states.inB(at(k))) {
+              firstB = k;
+            } else if (states.inA(at(k))) {
+              lastA = k;
+            }
           }
+          if (firstB == F) firstB = F - 1;
+          w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
+          for (std::size_t k = lastA; k <= firstB; ++k) {
+            w.maxEnergy = std::max(w.maxEnergy, e[k] - pb.referenceEnergy);
+            w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(at(k)));
+          }
+          if (!pb.surface) w.maxEnergy2 = kNaN;
+          w.success = pb.succeeded(at(firstB)) ? 1.0 : 0.0;
+          w.crossing = pb.crossing(
+              std::vector<double>(c.begin() + static_cast<std::ptrdiff_t>(D * lastA),
+                                  c.begin() + static_cast<std::ptrdiff_t>(D * (firstB + 1))));
+          w.length = static_cast<double>(firstB - lastA + 1);
+        } else {  // 2D, no trial accepted: the segment itself, at the stored frames
+          w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
+          std::vector<double> cv;
+          for (const auto& o : segment.frames) {
+            w.maxEnergy = std::max(w.maxEnergy, o.energy);
+            cv.insert(cv.end(), o.cv.begin(), o.cv.end());
+          }
+          w.success = pb.succeeded(segment.frames.back().cv) ? 1.0 : 0.0;
+          w.crossing = pb.crossing(cv);
+          w.length = static_cast<double>(segment.length());
         }
-        if (firstB == F) firstB = F - 1;
-        w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
-        for (std::size_t k = lastA; k <= firstB; ++k) {
-          w.maxEnergy = std::max(w.maxEnergy, e[k] - pb.referenceEnergy);
-          w.maxEnergy2 = std::max(w.maxEnergy2, pb.cvEnergy(at(k)));
-        }
-        if (!pb.surface) w.maxEnergy2 = kNaN;
-        w.success = pb.succeeded(at(firstB)) ? 1.0 : 0.0;
-        w.crossing =
-            pb.crossing(std::vector<double>(c.begin() + static_cast<std::ptrdiff_t>(D * lastA),
-                                            c.begin() + static_cast<std::ptrdiff_t>(D * (firstB + 1))));
-        w.length = static_cast<double>(firstB - lastA + 1);
-      } else {  // 2D, no trial accepted: the segment itself, at the stored frames
-        w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
-        std::vector<double> cv;
-        for (const auto& o : segment.frames) {
-          w.maxEnergy = std::max(w.maxEnergy, o.energy);
-          cv.insert(cv.end(), o.cv.begin(), o.cv.end());
-        }
-        w.success = pb.succeeded(segment.frames.back().cv) ? 1.0 : 0.0;
-        w.crossing = pb.crossing(cv);
-        w.length = static_cast<double>(segment.length());
+        const long long now = ++done;
+        if (worker == 0) progress.update(now * static_cast<long long>(N));
       }
-      const long long now = ++done;
-      if (worker == 0) progress.update(now);
-    }
+    });
   });
+  if (ranks.parallel()) {
+    static_assert(std::is_trivially_copyable_v<Walker>);
+    std::string bytes(reinterpret_cast<const char*>(walkers.data()), M * sizeof(Walker));
+    const std::vector<std::string> all = ranks.gather(bytes);
+    if (!ranks.root()) return r;  // rank 0 holds the result
+    for (std::size_t p = 0; p < M; ++p) {
+      const std::string& from = all[p % N];
+      if (from.size() != M * sizeof(Walker))
+        throw std::runtime_error("MPI: a rank's geodesic_shooting walkers arrived cut short");
+      std::memcpy(&walkers[p], from.data() + p * sizeof(Walker), sizeof(Walker));
+    }
+  }
   long long trials = 0, accepted = 0, shootingEvaluations = 0, kept = 0, unchanged = 0;
   double meanLength = 0.0;
   for (const auto& w : walkers) {
@@ -828,8 +1024,17 @@ std::string compareMarkdown(const CompareSummary& s) {
 CompareSummary runCompare(Config config, const JobOptions& options, const std::string& command,
                           std::FILE* log) {
   const auto t0 = Clock::now();
-  if (options.seed) config.set("seed", std::to_string(*options.seed));
-  const JobSettings settings = readJobSettings(config);
+  // Under MPI (docs/mpi.md) every rank reads the configuration and builds the potential; the
+  // geodesic run's walkers and the MCMC methods' chains are shared over the ranks; rank 0 alone
+  // runs the other methods, keeps the checkpoint and writes the files.
+  const Ranks& ranks = Ranks::world();
+  const bool root = ranks.root();
+  std::optional<JobSettings> read;
+  ranks.collectively([&] {
+    if (options.seed) config.set("seed", std::to_string(*options.seed));
+    read.emplace(readJobSettings(config));
+  });
+  const JobSettings& settings = *read;
   CompareSummary s;
   s.name = settings.name;
   s.command = command;
@@ -844,42 +1049,61 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     needGeodesic = needGeodesic || m == "geodesic" || method.startsFromGeodesicPaths;
     needPaths = needPaths || method.startsFromGeodesicPaths;
   }
-  if (needPaths && settings.output.frameStride == 0) {
-    throw ConfigError(fmt::format(
-        "{}: key 'output.frame_stride': the MCMC methods start from a stored path of the geodesic "
-        "run; expected a stride > 0, got 0",
-        settings.source));
-  }
-  AtomicH5Writer writer(s.outputFile);  // an unwritable path fails before any work
-  // The compare's three files appear together or not at all: the geodesic run writes its result
-  // under a temporary name, renamed when the compare file is committed.
-  checkOutputTarget(s.geodesicFile);
-  checkOutputTarget(s.tableFile);
-  OwnedTemporary geodesicStaged(temporaryPathFor(s.geodesicFile));
-  // Each finished method's result is saved in <output>.checkpoint/ (the geodesic run's walker
-  // chunks inside it), for --resume; the folder is removed once the three files are in place.
-  CompareCheckpoint checkpoint(s.outputFile, options.resume, log);
+  std::optional<AtomicH5Writer> writer;
+  std::optional<OwnedTemporary> geodesicStaged;
+  std::optional<CompareCheckpoint> checkpoint;
+  std::optional<OwnedTemporary> geodesicCopy;  // under MPI, ranks other than 0: the geodesic file
   JobOptions methodOptions = options;
-  methodOptions.checkpointFolder = checkpoint.walkerFolder();
-
-  const JobSettings pinned = resumedPlatform(settings, options.resume, checkpoint.folder(), log);
-  CompareContext context(pinned, config, methodOptions, s.geodesicFile, log);
-  context.checkpoint = &checkpoint;
-  if (context.fullAtom) checkpoint.setPlatform(context.molecule->platform->getName());
-  const CompareContext& pb = context;
-  {
-    MemoryEstimate m =
-        estimateCompareMemory(settings, pb.fullAtom ? pb.molecule->system->getNumParticles() : 0);
+  JobSettings pinned = settings;
+  std::optional<CompareContext> made;
+  ranks.collectively([&] {
+    if (needPaths && settings.output.frameStride == 0) {
+      throw ConfigError(fmt::format(
+          "{}: key 'output.frame_stride': the MCMC methods start from a stored path of the "
+          "geodesic run; expected a stride > 0, got 0",
+          settings.source));
+    }
+    if (!root) return;
+    writer.emplace(s.outputFile);  // an unwritable path fails before any work
+    // The compare's three files appear together or not at all: the geodesic run writes its
+    // result under a temporary name, renamed when the compare file is committed.
+    checkOutputTarget(s.geodesicFile);
+    checkOutputTarget(s.tableFile);
+    geodesicStaged.emplace(temporaryPathFor(s.geodesicFile));
+    // Each finished method's result is saved in <output>.checkpoint/ (the geodesic run's walker
+    // chunks inside it), for --resume; the folder is removed once the three files are in place.
+    checkpoint.emplace(s.outputFile, options.resume, log);
+    methodOptions.checkpointFolder = checkpoint->walkerFolder();
+    pinned = resumedPlatform(settings, options.resume, checkpoint->folder(), log);
+    // `potential.platform: auto` is chosen by timing, which may differ between ranks: rank 0
+    // chooses, the others use its choice.
+    if (!ranks.parallel() || pinned.potential.platform != "auto") return;
+    made.emplace(pinned, config, methodOptions, s.geodesicFile, log);
+    if (made->fullAtom) pinned.potential.platform = made->molecule->platform->getName();
+  });
+  std::string platform = pinned.potential.platform;
+  ranks.broadcast(platform);
+  pinned.potential.platform = platform;
+  ranks.collectively([&] {
+    if (!made) made.emplace(pinned, config, methodOptions, s.geodesicFile, log);
+    MemoryEstimate m = estimateCompareMemory(
+        settings, made->fullAtom ? made->molecule->system->getNumParticles() : 0);
     // The geodesic run checks its own arrays; here what the compare holds besides them.
     m.items.push_back({"libraries and working memory", "", 256.0 * 1024 * 1024});
     enforceMemoryLimit(m, memoryLimit(options.maxMemory), settings.source, "compare");
+  });
+  CompareContext& context = *made;
+  if (checkpoint) {
+    context.checkpoint = &*checkpoint;
+    if (context.fullAtom) checkpoint->setPlatform(context.molecule->platform->getName());
   }
+  const CompareContext& pb = context;
   s.kind = pb.fullAtom ? "full_atom" : "2d";
   s.energyUnit = pb.energyUnit;
   s.xUnit = pb.fullAtom ? "rad" : pb.potential->coordinateUnit();
   s.crossingLine = settings.compare.crossingLine;
   s.minimaxBound = kNaN;
-  if (pb.surface) {
+  if (pb.surface && root) {
     const MinimaxResult bound = minimaxBarrier(pb.surface->grid(), pb.a.data(), pb.b.data(), 8);
     s.minimaxBound = pb.fullAtom ? bound.barrier * pb.kT : bound.barrier;
   }
@@ -891,17 +1115,60 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   // The geodesic first: the MCMC methods need its paths.
   std::stable_partition(order.begin(), order.end(),
                         [](const std::string& m) { return m == "geodesic"; });
-  checkpoint.begin(settings.source, config.effectiveYaml(), order);
+  // Which methods rank 0's checkpoint holds (a resumed compare), for every rank.
+  std::vector<std::int64_t> saved(order.size(), 0);
+  ranks.collectively([&] {
+    if (!root) return;
+    checkpoint->begin(settings.source, config.effectiveYaml(), order);
+    for (std::size_t i = 0; i < order.size(); ++i) saved[i] = checkpoint->hasMethod(order[i]);
+  });
+  ranks.broadcast(saved);
   bool geodesicOk = false;
+  // Under MPI, after the geodesic method: whether it succeeded (rank 0's word) and, for the
+  // methods that start from its paths, its result file on every rank.
+  const auto shareGeodesic = [&] {
+    if (!ranks.parallel()) return;
+    std::int64_t ok = geodesicOk ? 1 : 0;
+    ranks.broadcast(ok);
+    geodesicOk = ok == 1;
+    if (!geodesicOk || !needPaths) return;
+    std::string bytes;
+    ranks.collectively([&] {
+      if (!root) return;
+      std::ifstream in(pb.geodesicStaged, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      if (!in.good() && !in.eof())
+        throw std::runtime_error(fmt::format("{}: cannot read it back", pb.geodesicStaged));
+    });
+    ranks.broadcast(bytes);
+    ranks.collectively([&] {
+      if (root) return;
+      geodesicCopy.emplace((std::filesystem::temp_directory_path() /
+                            fmt::format("geotps-geodesic-{}.h5", static_cast<long>(::getpid())))
+                               .string());
+      writeFileAtomically(geodesicCopy->path(), bytes);
+      context.geodesicStaged = geodesicCopy->path();
+    });
+  };
   for (std::size_t index = 0; index < order.size(); ++index) {
     const std::string& m = order[index];
     const CompareMethod& method = compareMethod(m, settings.source);
-    if (checkpoint.hasMethod(m)) {
+    // Under MPI the other ranks take part in the methods that share their work (the geodesic
+    // run's walkers, the MCMC chains); rank 0 runs the others alone.
+    const bool sharedMethod =
+        m == "geodesic" || m == "mcmc_fixed" || m == "mcmc_variable" || m == "geodesic_shooting";
+    if (!root && (!sharedMethod || saved[index])) {
+      if (m == "geodesic") shareGeodesic();
+      continue;
+    }
+    if (saved[index]) {
+      auto& checkpoint = *made->checkpoint;
       fmt::print(log, "# compare: {}: the result saved in {}\n", method.label, checkpoint.folder());
       std::fflush(log);
       if (m == "geodesic") {
         checkpoint.restoreGeodesicRun(pb.geodesicStaged);
         geodesicOk = true;
+        shareGeodesic();
       }
       s.methods.push_back(checkpoint.loadMethod(m));
       continue;
@@ -917,26 +1184,38 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
       if (m == "geodesic") geodesicOk = true;
     } catch (const ConfigError&) {
       throw;
+    } catch (const RankFailure& e) {
+      if (e.configuration()) throw;
+      r = MethodResult{};
+      r.ok = false;
+      r.error = e.what();
+      if (root) printDiagnostic(fmt::format("geotps: {} failed: {}", method.label, e.what()));
     } catch (const std::exception& e) {
       r = MethodResult{};
       r.ok = false;
       r.error = e.what();
       printDiagnostic(fmt::format("geotps: {} failed: {}", method.label, e.what()));
     }
+    if (m == "geodesic") {
+      geodesicOk = r.ok;
+      shareGeodesic();
+    }
+    if (!root) continue;
     r.method = m;
     r.label = method.label;
     if (r.ok) {
       // A failed method is not saved: --resume runs it again.
-      checkpoint.saveMethod(r, m == "geodesic" ? pb.geodesicStaged : std::string());
-      if (m == "geodesic") checkpoint.removeWalkers();
-      checkpoint.removeChains(m);
+      checkpoint->saveMethod(r, m == "geodesic" ? pb.geodesicStaged : std::string());
+      if (m == "geodesic") checkpoint->removeWalkers();
+      checkpoint->removeChains(m);
       faultInjectionPoint("method", static_cast<int>(index));
     }
     s.methods.push_back(std::move(r));
   }
+  if (!root) return s;  // rank 0 writes the files
   s.wallSeconds = secondsSince(t0);
 
-  H5File& f = writer.file();
+  H5File& f = writer->file();
   writeConfigGroup(f, config);
   if (pb.fullAtom) {
     // The molecule, as /full_atom/topology_pdb of a run file: what `geotps export` reads.
@@ -968,9 +1247,9 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   f.setAttribute("/summary", "wall_seconds", s.wallSeconds, "s");
   faultInjectionPoint("compare", 0);
   // Committed in this order; a failure removes what this run already renamed into place.
-  writer.commit();
+  writer->commit();
   try {
-    if (geodesicOk) geodesicStaged.renameTo(s.geodesicFile);
+    if (geodesicOk) geodesicStaged->renameTo(s.geodesicFile);
     writeFileAtomically(s.tableFile, table);
   } catch (...) {
     std::error_code ignored;
@@ -978,7 +1257,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     if (geodesicOk) std::filesystem::remove(s.geodesicFile, ignored);
     throw;
   }
-  checkpoint.remove();
+  checkpoint->remove();
   for (const auto& r : s.methods) {
     if (!r.ok) {
       throw std::runtime_error(

@@ -3,10 +3,14 @@
 
 #include <OpenMM.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <limits>
 #include <numbers>
 #include <optional>
@@ -15,11 +19,11 @@
 #include "engine/core/fault_injection.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
+#include "engine/core/ranks.h"
 #include "engine/core/schedule.h"
 #include "engine/core/warning.h"
 #include "engine/denoisers/quadrature_denoiser.h"
 #include "engine/denoisers/registry.h"
-#include "engine/molecule/cv_space.h"
 #include "engine/geodesic/geodesic_solver.h"
 #include "engine/io/atomic_file.h"
 #include "engine/io/h5_file.h"
@@ -27,6 +31,7 @@
 #include "engine/io/provenance.h"
 #include "engine/metrics/distance.h"
 #include "engine/metrics/minimax.h"
+#include "engine/molecule/cv_space.h"
 #include "engine/pipelines/checkpoint.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "engine/problem/problem.h"
@@ -108,11 +113,50 @@ Eigen::VectorXd readInitialCurve(const std::string& source, const std::string& p
   return Eigen::Map<const Eigen::VectorXd>(theta.data(), static_cast<Eigen::Index>(theta.size()));
 }
 
+/// A chunk of walkers as bytes for another rank: the checkpoint's own layout (saveWalkers, an HDF5
+/// file), written to a temporary file of this process and read back.
+std::string walkersToBytes(const SamplerResult& part, int chunk) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       fmt::format("geotps-walkers-{}-{}.h5", static_cast<long>(::getpid()), chunk))
+          .string();
+  OwnedTemporary file(path);
+  {
+    H5File f(path, H5File::Mode::Create);
+    saveWalkers(f, "/walkers", part);
+  }
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) {
+    throw std::runtime_error(
+        fmt::format("{}: cannot read back the walkers of chunk {}", path, chunk));
+  }
+  return bytes;
+}
+
+/// The walkers walkersToBytes() sent (`count` of them).
+SamplerResult walkersFromBytes(const std::string& bytes, int chunk, int count) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() /
+       fmt::format("geotps-walkers-{}-{}-in.h5", static_cast<long>(::getpid()), chunk))
+          .string();
+  OwnedTemporary file(path);
+  writeFileAtomically(path, bytes);
+  H5File f(path, H5File::Mode::Read);
+  return loadWalkers(f, "/walkers", count);
+}
+
 }  // namespace
 
 JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
-  applyOptions(config, options, "output.file");
-  const JobSettings settings = readJobSettings(config);
+  // Under MPI every rank reads the configuration (each builds its own potential from the same
+  // files); a bad one is reported once, by rank 0.
+  std::optional<JobSettings> read;
+  Ranks::world().collectively([&] {
+    applyOptions(config, options, "output.file");
+    read.emplace(readJobSettings(config));
+  });
+  const JobSettings& settings = *read;
   fmt::print(log, "# geotps {} effective configuration ({})\n{}\n", kVersion, config.sourceName(),
              config.effectiveYaml());
   std::fflush(log);
@@ -122,6 +166,13 @@ JobSummary runJob(Config config, const JobOptions& options, std::FILE* log) {
 JobSummary runJob(const JobSettings& settings, const Config& record, const JobOptions& options,
                   std::FILE* log) {
   const auto tStart = Clock::now();
+  // Under MPI (docs/mpi.md) every rank builds the potential and a sampler; rank 0 alone computes
+  // the geodesic, keeps the checkpoint and writes the result file; the walkers' chunks are shared
+  // round-robin over the ranks and gathered on rank 0. With one rank this is the path of a single
+  // process, unchanged.
+  const Ranks& ranks = Ranks::world();
+  const bool root = ranks.root();
+  const bool shared = ranks.parallel();
   JobSummary s;
   s.name = settings.name;
   s.version = kVersion;
@@ -132,65 +183,94 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   // --- setup: potential, denoiser, end points. The output file is opened first, so that an
   // unwritable path fails before any work is done; it only appears under its name on success.
   auto t = Clock::now();
-  if (options.stageAs) checkOutputTarget(s.outputFile);
-  AtomicH5Writer writer(options.stageAs ? *options.stageAs : s.outputFile);
+  std::optional<AtomicH5Writer> writer;
   const bool checkpointed = !options.stageAs || options.checkpointFolder;
   const std::string checkpointFolder =
       options.checkpointFolder.value_or(s.outputFile + ".checkpoint");
-  const Problem problem = makeProblem(resumedPlatform(settings, options.resume && checkpointed,
-                                                      checkpointFolder, log));
-  for (const auto& w : problem.warnings) printWarning(w);
-  const bool fullAtom = problem.fullAtom();
-  // The large arrays, from the settings, before any of them is allocated.
-  enforceMemoryLimit(
-      estimateRunMemory(settings, fullAtom ? problem.molecule->system->getNumParticles() : 0),
-      memoryLimit(options.maxMemory), settings.source, "run");
-  if (fullAtom) {
-    const FullAtomSetup& atoms = *problem.molecule;
-    std::string labels;
-    for (const std::string& l : atoms.cvLabels) labels += (labels.empty() ? "" : ", ") + l;
-    auto values = [](const Eigen::VectorXd& v) {
-      std::string out;
-      for (Eigen::Index d = 0; d < v.size(); ++d) out += fmt::format("{}{:.4f}", d ? ", " : "", v[d]);
-      return out;
-    };
-    fmt::print(log,
-               "# full atom: platform {} ({}); minimised state A: E = {:.3f} kJ/mol, ({}) = "
-               "({}); state B: E = {:.3f} kJ/mol, ({}) = ({})\n",
-               atoms.platform->getName(), atoms.platformReport, atoms.energyA, labels,
-               values(atoms.cvA), atoms.energyB, labels, values(atoms.cvB));
-    std::fflush(log);
+  std::optional<Problem> made;
+  // Rank 0 first: its output file, and the platform of `potential.platform: auto` (chosen by
+  // timing, which may differ between ranks), which the other ranks then use.
+  JobSettings pinned = settings;
+  ranks.collectively([&] {
+    if (!root) return;
+    if (options.stageAs) checkOutputTarget(s.outputFile);
+    writer.emplace(options.stageAs ? *options.stageAs : s.outputFile);
+    pinned = resumedPlatform(settings, options.resume && checkpointed, checkpointFolder, log);
+    if (!shared || pinned.potential.platform != "auto") return;
+    made.emplace(makeProblem(pinned));
+    if (made->fullAtom()) pinned.potential.platform = made->molecule->platform->getName();
+  });
+  std::string platform = pinned.potential.platform;
+  ranks.broadcast(platform);
+  pinned.potential.platform = platform;
+  ranks.collectively([&] {
+    if (!made) made.emplace(makeProblem(pinned));
+  });
+  const Problem& problem = *made;
+  if (root) {
+    for (const auto& w : problem.warnings) printWarning(w);
   }
+  const bool fullAtom = problem.fullAtom();
   const Potential& potential = *problem.potential;
   s.energyUnit = problem.energyUnit;
   const int D = problem.dimension();
   const int threads = resolveThreads(settings.sampling.threads);
   const auto* surface = problem.surface;
-  // The exact quadrature denoiser is built wherever it is practical (D <= 3, docs/method.md,
-  // "Dimensions") and the job has an energy (a full-atom job with other than two CVs has none):
-  // it is the reference, and with another denoiser the geodesic found is re-evaluated with it (the
-  // exact energy reported in the summary). Otherwise only a learned denoiser runs, and the exact
-  // energy is NaN.
   std::shared_ptr<QuadratureDenoiser> exact;
-  if (surface) {
-    exact = QuadratureDenoiser::fromSurface(*surface, problem.kT, threads);
-  } else if (!dynamic_cast<const CvSpace*>(&potential)) {
-    const DenoiserSettings& ds = settings.denoiser;
-    Eigen::VectorXi size(D);
-    for (int d = 0; d < D; ++d) size[d] = ds.gridSize[d];
-    const std::string limit = quadratureLimitExceeded(size);
-    if (limit.empty()) {
-      exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
-                                                     toVector(ds.boxHigh), size, threads);
-    } else if (ds.type == "quadrature") {
-      throw ConfigError(fmt::format(
-          "{}: key 'denoiser.type': the quadrature denoiser is not practical here: {}; use the "
-          "neural denoiser (denoiser.type: torch, trained by `geotps train-denoiser`)",
-          settings.source, limit));
+  std::shared_ptr<Denoiser> denoiser;
+  ranks.collectively([&] {
+    // The large arrays, from the settings, before any of them is allocated.
+    enforceMemoryLimit(
+        estimateRunMemory(settings, fullAtom ? problem.molecule->system->getNumParticles() : 0),
+        memoryLimit(options.maxMemory), settings.source, "run");
+    if (!root) return;  // the denoiser serves the geodesic, which rank 0 computes
+    if (fullAtom) {
+      const FullAtomSetup& atoms = *problem.molecule;
+      std::string labels;
+      for (const std::string& l : atoms.cvLabels) labels += (labels.empty() ? "" : ", ") + l;
+      auto values = [](const Eigen::VectorXd& v) {
+        std::string out;
+        for (Eigen::Index d = 0; d < v.size(); ++d)
+          out += fmt::format("{}{:.4f}", d ? ", " : "", v[d]);
+        return out;
+      };
+      fmt::print(log,
+                 "# full atom: platform {} ({}); minimised state A: E = {:.3f} kJ/mol, ({}) = "
+                 "({}); state B: E = {:.3f} kJ/mol, ({}) = ({})\n",
+                 atoms.platform->getName(), atoms.platformReport, atoms.energyA, labels,
+                 values(atoms.cvA), atoms.energyB, labels, values(atoms.cvB));
+      if (shared) {
+        fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
+      }
+      std::fflush(log);
+    } else if (shared) {
+      fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
+      std::fflush(log);
     }
-  }
-  const std::shared_ptr<Denoiser> denoiser =
-      makeDenoiser(settings.denoiser, DenoiserContext{exact, D, settings.source});
+    // The exact quadrature denoiser is built wherever it is practical (D <= 3, docs/method.md,
+    // "Dimensions") and the job has an energy (a full-atom job with other than two CVs has none):
+    // it is the reference, and with another denoiser the geodesic found is re-evaluated with it
+    // (the exact energy reported in the summary). Otherwise only a learned denoiser runs, and the
+    // exact energy is NaN.
+    if (surface) {
+      exact = QuadratureDenoiser::fromSurface(*surface, problem.kT, threads);
+    } else if (!dynamic_cast<const CvSpace*>(&potential)) {
+      const DenoiserSettings& ds = settings.denoiser;
+      Eigen::VectorXi size(D);
+      for (int d = 0; d < D; ++d) size[d] = ds.gridSize[d];
+      const std::string limit = quadratureLimitExceeded(size);
+      if (limit.empty()) {
+        exact = QuadratureDenoiser::fromPotentialOnBox(potential, problem.kT, toVector(ds.boxLow),
+                                                       toVector(ds.boxHigh), size, threads);
+      } else if (ds.type == "quadrature") {
+        throw ConfigError(fmt::format(
+            "{}: key 'denoiser.type': the quadrature denoiser is not practical here: {}; use the "
+            "neural denoiser (denoiser.type: torch, trained by `geotps train-denoiser`)",
+            settings.source, limit));
+      }
+    }
+    denoiser = makeDenoiser(settings.denoiser, DenoiserContext{exact, D, settings.source});
+  });
   const bool exactDenoiser = exact && denoiser == exact;
   const Eigen::VectorXd& a = problem.a;
   const Eigen::VectorXd& b = problem.b;
@@ -198,44 +278,65 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   const Eigen::VectorXd zA = spacetimePoint(lEnd, a), zB = spacetimePoint(lEnd, b);
   s.stageSeconds["setup"] = secondsSince(t);
 
-  // --- geodesic
+  // --- geodesic (rank 0; the other ranks receive the sampling curve)
   t = Clock::now();
   GeodesicSettings gs = settings.geodesic;
   const std::string initialCurve = gs.initialFile;
-  if (!initialCurve.empty())
-    gs.initialTheta = readInitialCurve(settings.source, initialCurve, zA, zB, gs.nNodes);
-  Progress geoProgress("geodesic",
-                       gs.optimizer == "none" ? 1 : gs.maxIterations * geodesicStages(gs),
-                       options.progress);
-  const GeodesicResult geo =
-      solveGeodesic(*denoiser, zA, zB, gs, [&](long long it, double f, double e) {
-        geoProgress.update(it, fmt::format("objective {:.4f} energy {:.4f}", f, e));
-      });
-  geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
-                                 geo.iterations, geo.stopReason));
-  s.geodesicEnergy = geo.evaluation.energy;
-  s.geodesicEnergyExact =
-      exactDenoiser ? geo.evaluation.energy
-      : exact       ? evaluateCurve(*exact, geo.z, false).energy
-                    : std::numeric_limits<double>::quiet_NaN();
-  s.geodesicLength = geo.evaluation.length;
-  s.straightLineEnergy = geo.initialEnergy;
-  s.minL = geo.z.col(0).minCoeff();
-  s.geodesicIterations = geo.iterations;
-  s.geodesicStopReason = geo.stopReason;
-  if (!initialCurve.empty()) s.geodesicStopReason += "; started from " + initialCurve;
-  s.minKLToZStar =
-      geo.klFromStar.size() ? geo.klFromStar.minCoeff() : std::numeric_limits<double>::quiet_NaN();
+  const SamplingSettings& sampling = settings.sampling;
+  const int nSample = sampling.nPoints > 0 ? sampling.nPoints : gs.nPoints;
+  GeodesicResult geo;
+  Eigen::MatrixXd sampleCurve;
+  ranks.collectively([&] {
+    if (!root) return;
+    if (!initialCurve.empty())
+      gs.initialTheta = readInitialCurve(settings.source, initialCurve, zA, zB, gs.nNodes);
+    Progress geoProgress("geodesic",
+                         gs.optimizer == "none" ? 1 : gs.maxIterations * geodesicStages(gs),
+                         options.progress);
+    geo = solveGeodesic(*denoiser, zA, zB, gs, [&](long long it, double f, double e) {
+      geoProgress.update(it, fmt::format("objective {:.4f} energy {:.4f}", f, e));
+    });
+    geoProgress.finish(fmt::format("energy {:.4f} ({} iterations, {})", geo.evaluation.energy,
+                                   geo.iterations, geo.stopReason));
+    s.geodesicEnergy = geo.evaluation.energy;
+    s.geodesicEnergyExact = exactDenoiser ? geo.evaluation.energy
+                            : exact       ? evaluateCurve(*exact, geo.z, false).energy
+                                          : std::numeric_limits<double>::quiet_NaN();
+    s.geodesicLength = geo.evaluation.length;
+    s.straightLineEnergy = geo.initialEnergy;
+    s.minL = geo.z.col(0).minCoeff();
+    s.geodesicIterations = geo.iterations;
+    s.geodesicStopReason = geo.stopReason;
+    if (!initialCurve.empty()) s.geodesicStopReason += "; started from " + initialCurve;
+    s.minKLToZStar = geo.klFromStar.size() ? geo.klFromStar.minCoeff()
+                                           : std::numeric_limits<double>::quiet_NaN();
+    sampleCurve =
+        nSample == gs.nPoints && sampling.spacing == CurveSpacing::Parameter
+            ? geo.z
+            : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta, nSample, sampling.spacing);
+  });
+  if (shared) {
+    // The curve, exactly: its doubles as they are (row-major, with its shape in front).
+    std::vector<double> packed;
+    if (root) {
+      packed = {static_cast<double>(sampleCurve.rows()), static_cast<double>(sampleCurve.cols())};
+      for (Eigen::Index i = 0; i < sampleCurve.rows(); ++i)
+        for (Eigen::Index j = 0; j < sampleCurve.cols(); ++j) packed.push_back(sampleCurve(i, j));
+    }
+    ranks.broadcast(packed);
+    if (!root) {
+      const auto rows = static_cast<Eigen::Index>(packed[0]);
+      const auto cols = static_cast<Eigen::Index>(packed[1]);
+      sampleCurve.resize(rows, cols);
+      for (Eigen::Index i = 0; i < rows; ++i)
+        for (Eigen::Index j = 0; j < cols; ++j)
+          sampleCurve(i, j) = packed[static_cast<std::size_t>(2 + i * cols + j)];
+    }
+  }
   s.stageSeconds["geodesic"] = secondsSince(t);
 
   // --- sampling
   t = Clock::now();
-  const SamplingSettings& sampling = settings.sampling;
-  const int nSample = sampling.nPoints > 0 ? sampling.nPoints : gs.nPoints;
-  const Eigen::MatrixXd sampleCurve =
-      nSample == gs.nPoints && sampling.spacing == CurveSpacing::Parameter
-          ? geo.z
-          : resampleCurve(*denoiser, zA, zB, gs.nNodes, geo.theta, nSample, sampling.spacing);
   SamplerSettings ss;
   ss.nPaths = sampling.nPaths;
   ss.stepsPerPoint = sampling.stepsPerPoint;
@@ -244,44 +345,127 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   ss.threads = threads;
   ss.seed = s.seed;
   ss.frameStride = settings.output.frameStride;
-  const std::unique_ptr<Sampler> sampler = makeSampler(problem, ss, settings.molecule, sampling);
-  s.kind = sampler->kind();
+  std::unique_ptr<Sampler> sampler;
   // The walkers in chunks, each saved in the checkpoint folder as soon as it is done (a compare's
   // geodesic run in the folder the compare gives, which the compare removes).
   std::optional<RunCheckpoint> checkpoint;
   ChunkPlan chunks = ChunkPlan::single(ss.nPaths);
-  if (checkpointed) {
-    checkpoint.emplace(checkpointFolder, options.resume, log);
-    if (fullAtom) checkpoint->setPlatform(problem.molecule->platform->getName());
-    checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve,
-                      ChunkPlan::choose(ss.nPaths, settings.output.checkpointWalkers, threads,
-                                        sampler->walkerAlignment()));
-    chunks = checkpoint->plan();
-    faultInjectionPoint("sampling", 0);
-  }
+  ranks.collectively([&] {
+    sampler = makeSampler(problem, ss, settings.molecule, sampling);
+    if (!root) return;
+    if (checkpointed) {
+      checkpoint.emplace(checkpointFolder, options.resume, log);
+      if (fullAtom) checkpoint->setPlatform(problem.molecule->platform->getName());
+      checkpoint->begin(settings.source, record.effectiveYaml(), sampleCurve,
+                        ChunkPlan::choose(ss.nPaths, settings.output.checkpointWalkers, threads,
+                                          sampler->walkerAlignment()));
+      chunks = checkpoint->plan();
+      faultInjectionPoint("sampling", 0);
+    } else if (shared) {
+      chunks = ChunkPlan::choose(ss.nPaths, settings.output.checkpointWalkers, threads,
+                                 sampler->walkerAlignment());
+    }
+  });
+  s.kind = sampler->kind();
   const long long stepsPerWalker = static_cast<long long>(sampleCurve.rows()) * ss.stepsPerPoint;
   const long long totalSteps = stepsPerWalker * ss.nPaths;
   Progress sampleProgress("sampling", 1000, options.progress);
   SamplerResult paths;
-  for (int c = 0; c < chunks.count(); ++c) {
-    const int first = chunks.first(c), count = chunks.size(c);
-    const long long before = stepsPerWalker * first;
-    SamplerResult part;
-    if (checkpoint && checkpoint->hasChunk(c)) {
-      part = checkpoint->loadChunk(c);
-    } else {
-      part = sampler->sample(sampleCurve, first, count, [&](long long d, long long) {
-        sampleProgress.update(static_cast<long long>(1000.0 * (before + d) / totalSteps));
-      });
-      if (checkpoint) checkpoint->saveChunk(c, part);
-      faultInjectionPoint("chunk", c);
+  if (!shared) {
+    int started = 0;
+    for (int c = 0; c < chunks.count(); ++c) {
+      const int first = chunks.first(c), count = chunks.size(c);
+      const long long before = stepsPerWalker * first;
+      SamplerResult part;
+      if (checkpoint && checkpoint->hasChunk(c)) {
+        part = checkpoint->loadChunk(c);
+      } else {
+        faultThrowPoint(started++);
+        part = sampler->sample(sampleCurve, first, count, [&](long long d, long long) {
+          sampleProgress.update(static_cast<long long>(1000.0 * (before + d) / totalSteps));
+        });
+        if (checkpoint) checkpoint->saveChunk(c, part);
+        faultInjectionPoint("chunk", c);
+      }
+      sampleProgress.update(
+          static_cast<long long>(1000.0 * (before + stepsPerWalker * count) / totalSteps));
+      appendWalkers(paths, part, ss.nPaths);
     }
-    sampleProgress.update(static_cast<long long>(1000.0 * (before + stepsPerWalker * count) /
-                                                 totalSteps));
-    appendWalkers(paths, part, ss.nPaths);
+  } else {
+    // The chunks still to sample (all of them, or those a resumed checkpoint lacks), in order;
+    // round k gives chunk todo[k N + r] to rank r. Rank 0 saves each round's chunks in the
+    // checkpoint and appends the chunks to the paths in chunk order as soon as they are there.
+    std::vector<std::int64_t> todo;
+    std::int64_t walkersPerChunk = chunks.walkers;
+    if (root) {
+      for (int c = 0; c < chunks.count(); ++c) {
+        if (!(checkpoint && checkpoint->hasChunk(c))) todo.push_back(c);
+      }
+    }
+    ranks.broadcast(walkersPerChunk);
+    ranks.broadcast(todo);
+    chunks.walkers = static_cast<int>(walkersPerChunk);
+    const int N = ranks.size();
+    std::vector<std::optional<SamplerResult>> received(static_cast<std::size_t>(chunks.count()));
+    int appended = 0;
+    long long walkersDone = 0;
+    const auto appendReady = [&] {
+      while (appended < chunks.count()) {
+        auto& slot = received[static_cast<std::size_t>(appended)];
+        if (!slot && checkpoint && checkpoint->hasChunk(appended))
+          slot = checkpoint->loadChunk(appended);
+        if (!slot) break;
+        appendWalkers(paths, *slot, ss.nPaths);
+        slot.reset();
+        ++appended;
+      }
+    };
+    const std::size_t rounds = (todo.size() + static_cast<std::size_t>(N) - 1) / N;
+    for (std::size_t k = 0; k < rounds; ++k) {
+      const std::size_t mine =
+          k * static_cast<std::size_t>(N) + static_cast<std::size_t>(ranks.rank());
+      std::string bytes;
+      ranks.collectively([&] {
+        if (mine >= todo.size()) return;
+        const int c = static_cast<int>(todo[mine]);
+        faultThrowPoint(static_cast<int>(k));
+        const long long before = stepsPerWalker * walkersDone;
+        SamplerResult part = sampler->sample(
+            sampleCurve, chunks.first(c), chunks.size(c), [&](long long d, long long) {
+              // Rank 0 shows the whole job's progress: the other ranks move at about its pace.
+              sampleProgress.update(
+                  static_cast<long long>(std::min(1000.0, 1000.0 * (before + d * N) / totalSteps)));
+            });
+        if (root) {
+          received[static_cast<std::size_t>(c)] = std::move(part);
+        } else {
+          bytes = walkersToBytes(part, c);
+        }
+      });
+      const std::vector<std::string> all = ranks.gather(bytes);
+      ranks.collectively([&] {
+        if (!root) return;
+        for (int r = 0; r < N; ++r) {
+          const std::size_t at = k * static_cast<std::size_t>(N) + static_cast<std::size_t>(r);
+          if (at >= todo.size()) break;
+          const int c = static_cast<int>(todo[at]);
+          auto& slot = received[static_cast<std::size_t>(c)];
+          if (r > 0) slot = walkersFromBytes(all[static_cast<std::size_t>(r)], c, chunks.size(c));
+          if (checkpoint) checkpoint->saveChunk(c, *slot);
+          faultInjectionPoint("chunk", c);
+          walkersDone += chunks.size(c);
+        }
+        sampleProgress.update(static_cast<long long>(1000.0 * stepsPerWalker * walkersDone /
+                                                     std::max(totalSteps, 1LL)));
+        appendReady();
+      });
+    }
+    if (root) appendReady();
   }
   sampleProgress.finish(fmt::format("{} paths x {} frames", ss.nPaths, paths.framesPerPath));
   s.stageSeconds["sampling"] = secondsSince(t);
+  // The other ranks are done: rank 0 alone writes the result.
+  if (!root) return s;
 
   // --- metrics
   t = Clock::now();
@@ -324,7 +508,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
 
   // --- output
   t = Clock::now();
-  H5File& f = writer.file();
+  H5File& f = writer->file();
   const std::string eu = s.energyUnit, xu = potential.coordinateUnit();
   const std::string zu = fmt::format("l: 1; x: {}", xu);
   writeConfigGroup(f, record);
@@ -401,6 +585,8 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   f.setAttribute("/", "denoiser", denoiser->name());
   f.setAttribute("/", "energy_unit", eu);
   f.setAttribute("/", "threads", static_cast<std::int64_t>(threads), "1");
+  // The MPI ranks that shared the walkers (1 without MPI); the datasets do not depend on it.
+  f.setAttribute("/", "ranks", static_cast<std::int64_t>(ranks.size()), "1");
   f.setAttribute(sum, "n_paths", static_cast<std::int64_t>(s.nPaths), "1");
   f.setAttribute(sum, "max_energy_nearest_mean", s.maxEnergyMean, eu);
   f.setAttribute(sum, "max_energy_nearest_std", s.maxEnergyStd, eu);
@@ -430,7 +616,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     f.setAttribute(sum, std::string("wall_seconds_") + stage, s.stageSeconds[stage], "s");
   }
   faultInjectionPoint("output", 0);
-  writer.commit();
+  writer->commit();
   if (checkpoint && !options.checkpointFolder) checkpoint->remove();
   return s;
 }

@@ -107,8 +107,9 @@ const std::vector<KeySpec>& potentialKeys() {
        .defaultValue = "-1",
        .unit = "1",
        .description = "GPU to run on (OpenMM's DeviceIndex property of the OpenCL and CUDA "
-                      "platforms, 0-based); -1 = the platform's choice. Ignored on CPU and "
-                      "Reference (openmm only)",
+                      "platforms, 0-based); -1 = the platform's choice, or under MPI with "
+                      "several ranks the node-local rank (unless CUDA_VISIBLE_DEVICES names one "
+                      "device; docs/mpi.md). Ignored on CPU and Reference (openmm only)",
        .min = -1.0,
        .max = 1024.0},
   };
