@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,7 +58,13 @@ void addResumeFlag(CLI::App& cmd, bool& resume, const std::string& command) {
                            command));
 }
 
-Config JobCommandOptions::load() const { return loadConfig(config, sets); }
+Config JobCommandOptions::load() const {
+  // Under MPI every rank reads the file and its --set overrides; a bad one (the same on every
+  // rank) is then reported once, by rank 0 (engine/core/ranks.h).
+  std::optional<Config> loaded;
+  Ranks::world().collectively([&] { loaded.emplace(loadConfig(config, sets)); });
+  return std::move(*loaded);
+}
 
 std::shared_ptr<JobCommandOptions> addJobCommandOptions(CLI::App& cmd,
                                                         const std::string& configHelp,

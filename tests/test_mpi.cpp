@@ -168,6 +168,22 @@ TEST(Mpi, FailedRankIsNamedAndLeavesNoFile) {
   }
 }
 
+// A bad --set (or config file) fails alike on every rank: reported once, by rank 0, with the key,
+// exit 2 as without MPI, and no MPI_Abort banner.
+TEST(Mpi, BadOverrideIsReportedOnceWithTheKey) {
+  REQUIRE_MPI();
+  const fs::path dir = freshDir("geotps_mpi_bad_set");
+  const auto r = runGeotps("run '" + (kSource / "tests/data/tiny_alanine.yaml").string() +
+                               "' -q --out out.h5 --set sampler.n_paths=abc",
+                           dir, mpirun(2));
+  EXPECT_EQ(r.exitCode, 2) << r.err;
+  EXPECT_TRUE(contains(r.err, "geotps: error: rank 0 of 2: configuration error: ")) << r.err;
+  EXPECT_TRUE(contains(r.err, "key 'sampler.n_paths': 'abc' is not an integer")) << r.err;
+  EXPECT_EQ(occurrences(r.err, "geotps: error:"), 1u) << r.err;
+  EXPECT_FALSE(contains(r.err, "MPI_ABORT")) << r.err;
+  EXPECT_FALSE(fs::exists(dir / "out.h5"));
+}
+
 TEST(Mpi, CommandsThatDoNotShareWorkAreRefusedOnSeveralRanks) {
   REQUIRE_MPI();
   const fs::path dir = freshDir("geotps_mpi_other_command");
