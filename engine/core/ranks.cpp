@@ -90,6 +90,17 @@ void broadcastString(std::string& bytes, int from, bool mpi) {
   bytes.resize(static_cast<std::size_t>(n));
   broadcastRaw(bytes.data(), n, from);
 }
+
+/// Rank 0's `values` (numbers, sent as their bytes) on every rank.
+template <class T>
+void broadcastValues(std::vector<T>& values, bool mpi) {
+  if (!mpi) return;
+  std::int64_t n = static_cast<std::int64_t>(values.size());
+  MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  values.resize(static_cast<std::size_t>(n));
+  broadcastRaw(reinterpret_cast<char*>(values.data()), n * static_cast<std::int64_t>(sizeof(T)),
+               0);
+}
 #endif
 
 }  // namespace
@@ -119,12 +130,7 @@ void Ranks::broadcast(std::string& bytes) const {
 
 void Ranks::broadcast(std::vector<double>& values) const {
 #if GEOTPS_WITH_MPI
-  if (!mpi_) return;
-  std::int64_t n = static_cast<std::int64_t>(values.size());
-  MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
-  values.resize(static_cast<std::size_t>(n));
-  broadcastRaw(reinterpret_cast<char*>(values.data()),
-               n * static_cast<std::int64_t>(sizeof(double)), 0);
+  broadcastValues(values, mpi_);
 #else
   (void)values;
 #endif
@@ -132,12 +138,7 @@ void Ranks::broadcast(std::vector<double>& values) const {
 
 void Ranks::broadcast(std::vector<std::int64_t>& values) const {
 #if GEOTPS_WITH_MPI
-  if (!mpi_) return;
-  std::int64_t n = static_cast<std::int64_t>(values.size());
-  MPI_Bcast(&n, 1, MPI_INT64_T, 0, MPI_COMM_WORLD);
-  values.resize(static_cast<std::size_t>(n));
-  broadcastRaw(reinterpret_cast<char*>(values.data()),
-               n * static_cast<std::int64_t>(sizeof(std::int64_t)), 0);
+  broadcastValues(values, mpi_);
 #else
   (void)values;
 #endif

@@ -233,6 +233,26 @@ StateBalls stateBalls(const CompareContext& c) {
   return states;
 }
 
+/// The A -> B transition segment of one path of F frames of D CVs (`cv`, frame after frame), as
+/// the MCMC methods define a path: {its last frame in state A before its first frame in state B,
+/// that first frame in B}; the second is F when the path never enters B.
+std::pair<std::size_t, std::size_t> transitionSegment(const double* cv, std::size_t F,
+                                                      std::size_t D, const StateBalls& states) {
+  auto at = [&](std::size_t k) {
+    return Eigen::VectorXd(
+        Eigen::Map<const Eigen::VectorXd>(cv + D * k, static_cast<Eigen::Index>(D)));
+  };
+  std::size_t firstB = F, lastA = 0;
+  for (std::size_t k = 0; k < F && firstB == F; ++k) {
+    if (states.inB(at(k))) {
+      firstB = k;
+    } else if (states.inA(at(k))) {
+      lastA = k;
+    }
+  }
+  return {lastA, firstB};
+}
+
 /// Full atom: each geodesic path's A -> B transition segment, as the MCMC methods define a path:
 /// from its last frame in state A before its first frame in state B to that frame (every frame's
 /// energy and CVs are in the result file). Paths that never enter B get NaN.
@@ -247,17 +267,9 @@ void transitionSegments(H5File& f, const std::vector<double>& cv, const CompareC
   double frames = 0.0;
   std::size_t counted = 0;
   for (std::size_t p = 0; p < M; ++p) {
-    auto at = [&](std::size_t k) {
-      return Eigen::VectorXd(Eigen::Map<const Eigen::VectorXd>(&cv[(p * F + k) * D], D));
-    };
-    std::size_t firstB = F, lastA = 0;
-    for (std::size_t k = 0; k < F && firstB == F; ++k) {
-      if (states.inB(at(k))) {
-        firstB = k;
-      } else if (states.inA(at(k))) {
-        lastA = k;
-      }
-    }
+    const auto [lastA, firstB] =
+        transitionSegment(&cv[p * F * static_cast<std::size_t>(D)], F, static_cast<std::size_t>(D),
+                          states);
     if (firstB == F) continue;
     double top = -std::numeric_limits<double>::infinity();
     for (std::size_t k = lastA; k <= firstB; ++k) top = std::max(top, energy[p * F + k]);
@@ -792,14 +804,7 @@ MethodResult runGeodesicShooting(const CompareContext& pb) {
             return Eigen::VectorXd(
                 Eigen::Map<const Eigen::VectorXd>(&c[D * k], static_cast<Eigen::Index>(D)));
           };
-          std::size_t firstB = F, lastA = 0;
-          for (std::size_t k = 0; k < F && firstB == F; ++k) {
-            if (states.inB(at(k))) {
-              firstB = k;
-            } else if (states.inA(at(k))) {
-              lastA = k;
-            }
-          }
+          auto [lastA, firstB] = transitionSegment(c.data(), F, D, states);
           if (firstB == F) firstB = F - 1;
           w.maxEnergy = w.maxEnergy2 = -std::numeric_limits<double>::infinity();
           for (std::size_t k = lastA; k <= firstB; ++k) {
