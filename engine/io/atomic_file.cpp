@@ -11,6 +11,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <stdexcept>
 #include <system_error>
@@ -197,6 +198,14 @@ void writeFileAtomically(const std::string& path, std::string_view bytes) {
           fmt::format("{}: cannot write temporary file '{}': {}", path, tmp, std::strerror(errno)));
   }
   owned.renameTo(path);
+}
+
+std::string readFileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.is_open() || (!in.good() && !in.eof()))
+    throw std::runtime_error(fmt::format("{}: cannot read the file back", path));
+  return bytes;
 }
 
 }  // namespace geotps

@@ -67,4 +67,8 @@ void unregisterTemporary(int slot);
 /// file on failure, leaving neither file behind.
 void writeFileAtomically(const std::string& path, std::string_view bytes);
 
+/// The whole of the file `path`, as bytes (what writeFileAtomically wrote). Throws
+/// std::runtime_error naming the file when it cannot be read.
+std::string readFileBytes(const std::string& path);
+
 }  // namespace geotps

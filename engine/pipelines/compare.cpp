@@ -12,8 +12,6 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <map>
 #include <mutex>
@@ -1140,10 +1138,7 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
     std::string bytes;
     ranks.collectively([&] {
       if (!root) return;
-      std::ifstream in(pb.geodesicStaged, std::ios::binary);
-      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-      if (!in.good() && !in.eof())
-        throw std::runtime_error(fmt::format("{}: cannot read it back", pb.geodesicStaged));
+      bytes = readFileBytes(pb.geodesicStaged);
     });
     ranks.broadcast(bytes);
     ranks.collectively([&] {

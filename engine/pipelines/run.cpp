@@ -9,8 +9,6 @@
 #include <cmath>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <limits>
 #include <numbers>
 #include <optional>
@@ -125,13 +123,7 @@ std::string walkersToBytes(const SamplerResult& part, int chunk) {
     H5File f(path, H5File::Mode::Create);
     saveWalkers(f, "/walkers", part);
   }
-  std::ifstream in(path, std::ios::binary);
-  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) {
-    throw std::runtime_error(
-        fmt::format("{}: cannot read back the walkers of chunk {}", path, chunk));
-  }
-  return bytes;
+  return readFileBytes(path);
 }
 
 /// The walkers walkersToBytes() sent (`count` of them).
@@ -239,14 +231,9 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
                  "({}); state B: E = {:.3f} kJ/mol, ({}) = ({})\n",
                  atoms.platform->getName(), atoms.platformReport, atoms.energyA, labels,
                  values(atoms.cvA), atoms.energyB, labels, values(atoms.cvB));
-      if (shared) {
-        fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
-      }
-      std::fflush(log);
-    } else if (shared) {
-      fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
-      std::fflush(log);
     }
+    if (shared) fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
+    std::fflush(log);
     // The exact quadrature denoiser is built wherever it is practical (D <= 3, docs/method.md,
     // "Dimensions") and the job has an energy (a full-atom job with other than two CVs has none):
     // it is the reference, and with another denoiser the geodesic found is re-evaluated with it
@@ -317,20 +304,15 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
   });
   if (shared) {
     // The curve, exactly: its doubles as they are (row-major, with its shape in front).
-    std::vector<double> packed;
-    if (root) {
-      packed = {static_cast<double>(sampleCurve.rows()), static_cast<double>(sampleCurve.cols())};
-      for (Eigen::Index i = 0; i < sampleCurve.rows(); ++i)
-        for (Eigen::Index j = 0; j < sampleCurve.cols(); ++j) packed.push_back(sampleCurve(i, j));
-    }
-    ranks.broadcast(packed);
+    std::int64_t cols = sampleCurve.cols();
+    std::vector<double> values;
+    if (root) values = rowMajor(sampleCurve);
+    ranks.broadcast(cols);
+    ranks.broadcast(values);
     if (!root) {
-      const auto rows = static_cast<Eigen::Index>(packed[0]);
-      const auto cols = static_cast<Eigen::Index>(packed[1]);
-      sampleCurve.resize(rows, cols);
-      for (Eigen::Index i = 0; i < rows; ++i)
-        for (Eigen::Index j = 0; j < cols; ++j)
-          sampleCurve(i, j) = packed[static_cast<std::size_t>(2 + i * cols + j)];
+      sampleCurve = Eigen::Map<const Eigen::Matrix<double, Eigen::Dynamic, Eigen::Dynamic,
+                                                   Eigen::RowMajor>>(
+          values.data(), static_cast<Eigen::Index>(values.size()) / cols, cols);
     }
   }
   s.stageSeconds["geodesic"] = secondsSince(t);
