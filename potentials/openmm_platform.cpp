@@ -51,7 +51,15 @@ bool isAvailable(const std::string& name) {
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-// Time per LangevinMiddle step in microseconds; throws whatever OpenMM throws.
+// The OpenCL platform name of POCL (Portable Computing Language), which runs OpenCL kernels on the
+// host CPU.
+constexpr const char* kPoclPlatformName = "Portable Computing Language";
+
+// Time per LangevinMiddle step in microseconds; throws whatever OpenMM throws, and PoclSkipped
+// when the OpenCL platform's Context runs on POCL.
+struct PoclSkipped : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
 double timeSteps(const OpenMM::System& system, const std::vector<OpenMM::Vec3>& positions,
                  OpenMM::Platform& platform, const std::string& precision) {
   constexpr int kWarmUpSteps = 10;
@@ -60,6 +68,11 @@ double timeSteps(const OpenMM::System& system, const std::vector<OpenMM::Vec3>& 
   integrator.setRandomNumberSeed(1);
   OpenMM::Context context(system, integrator, platform,
                           platformProperties(platform.getName(), precision));
+  if (platform.getName() == "OpenCL" &&
+      platform.getPropertyValue(context, "OpenCLPlatformName") == kPoclPlatformName) {
+    throw PoclSkipped("not considered: POCL runs OpenCL on this machine's CPU, where the CPU "
+                      "platform is the supported choice; set potential.platform OpenCL to use it");
+  }
   context.setPositions(positions);
   context.setVelocitiesToTemperature(300.0, 1);
   integrator.step(kWarmUpSteps);
@@ -174,6 +187,8 @@ OpenMM::Platform& choosePlatform(const std::string& name, const OpenMM::System& 
         bestTime = us;
         best = &platform;
       }
+    } catch (const PoclSkipped& e) {
+      line += ": " + std::string(e.what());
     } catch (const std::exception& e) {
       line += ": skipped (" + oneLine(e.what()) + ")";
     }

@@ -53,7 +53,10 @@ std::map<std::string, std::string> platformProperties(const std::string& platfor
 /// platformProperties(platform, precision)) and a LangevinMiddleIntegrator (300 K, 1/ps,
 /// 0.002 ps) at `positions` (in nm, one per particle), runs 10 warm-up steps, times 150 steps and
 /// picks the fastest. A platform whose Context cannot be created (e.g. OpenCL without a device) or
-/// whose steps throw is skipped, and why is noted. When `report` is not null it receives one line
+/// whose steps throw is skipped, and why is noted. OpenCL run by POCL (an OpenCL implementation on
+/// the host CPU) is never chosen by "auto": it is slower than the CPU platform on a quiet machine,
+/// its timing depends on the machine's load, and it would switch sampler.walkers auto to the
+/// batched scheme; name "OpenCL" to use it. When `report` is not null it receives one line
 /// per platform with the time in us/step (or the reason it was skipped) and the choice; for a
 /// named platform it receives a one-line note.
 ///

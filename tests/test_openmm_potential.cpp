@@ -339,6 +339,35 @@ TEST(OpenMMPlatform, AutoPicksAnAvailablePlatformAndReportsTimings) {
   EXPECT_TRUE(contains(potential.platformReport(), "us/step")) << potential.platformReport();
 }
 
+// POCL runs OpenCL on the host CPU: "auto" notes it and never picks it (its timing depends on the
+// machine's load, and OpenCL would switch sampler.walkers auto to the batched scheme). Whether this
+// machine's OpenCL is POCL is read off a Context created here, independently of choosePlatform().
+TEST(OpenMMPlatform, AutoNeverChoosesOpenCLRunByPocl) {
+  REQUIRE_ALANINE_DATA(data);
+  const auto names = availablePlatforms();
+  if (std::find(names.begin(), names.end(), "OpenCL") == names.end())
+    GTEST_SKIP() << "no OpenCL platform here";
+  const auto positions = toVec3(data->pdb.at("extended").positionsNm);
+  std::string openclPlatform;
+  try {
+    OpenMM::Platform& opencl = OpenMM::Platform::getPlatformByName("OpenCL");
+    OpenMM::VerletIntegrator integrator(0.001);
+    OpenMM::Context context(*data->system, integrator, opencl);
+    openclPlatform = opencl.getPropertyValue(context, "OpenCLPlatformName");
+  } catch (const OpenMM::OpenMMException& e) {
+    GTEST_SKIP() << "OpenCL has no usable device here: " << e.what();
+  }
+  if (openclPlatform != "Portable Computing Language")
+    GTEST_SKIP() << "this machine's OpenCL is " << openclPlatform << ", not POCL";
+  std::string report;
+  OpenMM::Platform& chosen = choosePlatform("auto", *data->system, positions, &report);
+  EXPECT_NE(chosen.getName(), "OpenCL") << report;
+  EXPECT_TRUE(contains(report, "OpenCL: not considered: POCL")) << report;
+  EXPECT_TRUE(contains(report, "us/step")) << report;
+  // Named, it is used.
+  EXPECT_EQ(choosePlatform("OpenCL", *data->system, positions, nullptr).getName(), "OpenCL");
+}
+
 // ---- Loading errors ------------------------------------------------------------------------
 
 void expectSystemFileError(const std::string& path) {

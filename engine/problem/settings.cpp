@@ -94,7 +94,8 @@ const std::vector<KeySpec>& potentialKeys() {
        .defaultValue = "auto",
        .unit = "",
        .description = "OpenMM platform; auto measures the available ones on this system and picks "
-                      "the fastest (openmm only)",
+                      "the fastest, never OpenCL run by POCL on the CPU (name OpenCL to use it) "
+                      "(openmm only)",
        .choices = {"auto", "CUDA", "OpenCL", "CPU", "Reference"}},
       {.key = "potential.precision",
        .type = KeyType::String,
