@@ -9,6 +9,7 @@
 # this process only (OCL_ICD_VENDORS pointing at a folder inside the bundle; nothing under /etc is
 # written). Paths given to run.sh are taken from the working directory, as geotps takes them; the
 # bundle's configs/ and data/ are where the shipped configs expect them (cd DIR first).
+# DIR/gpu_check.sh runs the GPU measurement of bench/RESULTS.md section l (scripts/gpu_check.sh).
 # Usage: scripts/gpu_bundle.sh DIR   (the build goes to build-bundle/, or $GEOTPS_BUNDLE_BUILD)
 set -euo pipefail
 
@@ -54,6 +55,7 @@ copy_deps "$DIR/bin/geotps"
 for p in "$DIR"/plugins/*.so; do copy_deps "$p"; done
 
 mkdir -p "$DIR/configs" "$DIR/data"
+cp "$ROOT/scripts/gpu_check.sh" "$DIR/gpu_check.sh"
 cp "$ROOT"/configs/*.yaml "$DIR/configs/"
 cp -r "$ROOT/data/alanine_dipeptide" "$DIR/data/"
 

@@ -637,7 +637,7 @@ CompareContext::CompareContext(const JobSettings& s, const Config& config, const
   for (const auto& [key, box] : {std::pair<const char*, const std::vector<double>*>{
                                      "mcmc.state_a_box", &s.mcmc.boxA},
                                  {"mcmc.state_b_box", &s.mcmc.boxB}}) {
-    if (!box->empty() && box->size() != 2 * a.size()) {
+    if (!box->empty() && box->size() != 2 * static_cast<std::size_t>(a.size())) {
       throw ConfigError(fmt::format(
           "{}: key '{}' has {} values, expected {} ([lo, hi] for each of the {} coordinates)",
           record.sourceName(), key, box->size(), 2 * a.size(), a.size()));
