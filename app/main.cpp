@@ -17,9 +17,6 @@
 #include "engine/core/sanitizer_options.h"
 #include "engine/pipelines/memory_estimate.h"
 #include "geotps/version.h"
-#if GEOTPS_WITH_TORCH
-#include "engine/neural/register.h"
-#endif
 
 namespace geotps::app {
 
@@ -122,9 +119,6 @@ int main(int argc, char** argv) {
   CLI::App cli{"GeoTPS: transition path sampling by spacetime geodesics of diffusion models"};
   cli.require_subcommand(1);
   cli.set_version_flag("--version", std::string("geotps ") + kVersion);
-#if GEOTPS_WITH_TORCH
-  registerTorchComponents();
-#endif
   const std::vector<app::Command> commands = {
       app::addRunCommand(cli),           app::addCompareCommand(cli), app::addInfoCommand(cli),
       app::addKeysCommand(cli),          app::addSurfaceCommand(cli), app::addExportCommand(cli),

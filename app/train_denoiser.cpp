@@ -1,12 +1,9 @@
-// `geotps train-denoiser CONFIG`: trains the neural denoiser (LibTorch builds; a build without
-// LibTorch answers with a configuration error that says so).
+// `geotps train-denoiser CONFIG`: trains the neural denoiser (LibTorch builds, through the LibTorch
+// module; a build without LibTorch answers with a configuration error that says so).
 #include <fmt/format.h>
 
 #include "app/command.h"
-#include "engine/core/features.h"
-#if GEOTPS_WITH_TORCH
-#include "engine/pipelines/train_denoiser.h"
-#endif
+#include "engine/pipelines/training_command.h"
 
 namespace geotps::app {
 
@@ -18,14 +15,10 @@ Command addTrainDenoiserCommand(CLI::App& app) {
   return {cmd, [o](const std::string& commandLine) {
             runWithOutput(o->output, commandLine, [&](CommandOutput& out) {
               Config config = o->load();  // a bad config is reported first
-#if GEOTPS_WITH_TORCH
-              const TrainingSummary summary =
-                  runTrainDenoiser(std::move(config), o->jobOptions(), out.stream());
-              out.finish("\n" + formatTrainingSummary(summary), {summary.outputFile});
-#else
-              throw ConfigError(noTorchMessage(config.sourceName(), "training",
-                                               "`geotps train-denoiser` (the neural denoiser)"));
-#endif
+              const TrainingCommand& train = trainingCommand(config.sourceName());
+              const TrainingCommandResult result =
+                  train(std::move(config), o->jobOptions(), out.stream());
+              out.finish("\n" + result.summary, {result.outputFile});
             });
           }};
 }

@@ -113,6 +113,48 @@ TEST(Cli, LibTorchFeaturesAreRefusedByNameOnlyWithoutLibTorch) {
   EXPECT_EQ(left, std::vector<std::string>{"job.yaml"}) << "a refused command left a file";
 }
 
+// A build with LibTorch keeps it in the module libgeotps_neural.so (engine/core/torch_module.h):
+// the dynamic loader's own report (LD_DEBUG=libs) shows LibTorch loaded by a command that trains
+// and not by a 2D run or `keys`; a module that cannot be loaded is named with the key that asked.
+TEST(Cli, LibTorchIsLoadedOnlyByTheCommandsThatUseIt) {
+  if (!GEOTPS_HAS_TORCH) GTEST_SKIP() << "a build without LibTorch has no module";
+  const fs::path dir = freshDir("torch_module");
+  std::ofstream(dir / "job.yaml") << tinyConfigText();
+  const std::string torchLibrary = "libtorch_cpu.so";
+  const CommandResult run = runGeotps("run job.yaml -q --out run.h5", dir, "LD_DEBUG=libs");
+  EXPECT_EQ(run.exitCode, 0) << run.err.substr(run.err.size() > 2000 ? run.err.size() - 2000 : 0);
+  EXPECT_EQ(run.err.find(torchLibrary), std::string::npos) << "a 2D run loaded LibTorch";
+  const CommandResult keys = runGeotps("keys", dir, "LD_DEBUG=libs");
+  EXPECT_EQ(keys.exitCode, 0);
+  EXPECT_EQ(keys.err.find(torchLibrary), std::string::npos) << "`geotps keys` loaded LibTorch";
+  const CommandResult train =
+      runGeotps("train-denoiser job.yaml -q --out /proc/geotps_no/model.pt", dir, "LD_DEBUG=libs");
+  EXPECT_NE(train.exitCode, 0);
+  EXPECT_NE(train.err.find(torchLibrary), std::string::npos) << "training did not load LibTorch";
+  EXPECT_NE(train.err.find("libgeotps_neural.so"), std::string::npos);
+  EXPECT_NE(train.err.find("/proc/geotps_no/model.pt"), std::string::npos)
+      << "training got past the module to the output path";
+
+  const std::string missing = (dir / "no_such_module.so").string();
+  for (const auto& [args, key] : std::vector<std::pair<std::string, std::string>>{
+           {"run job.yaml -q --set denoiser.type=torch --set denoiser.model=m.pt",
+            "key 'denoiser.type'"},
+           {"compare job.yaml -q --set compare.methods=[doob] --out cmp.h5",
+            "key 'compare.methods'"},
+           {"train-denoiser job.yaml -q --out model.pt", "key 'training'"}}) {
+    const CommandResult r = runGeotps(args, dir, "GEOTPS_TORCH_MODULE='" + missing + "'");
+    EXPECT_EQ(r.exitCode, 2) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(key), std::string::npos) << args << "\n" << r.err;
+    EXPECT_NE(r.err.find("needs LibTorch: the LibTorch module of this build could not be loaded"),
+              std::string::npos)
+        << args << "\n" << r.err;
+    EXPECT_NE(r.err.find(missing), std::string::npos) << args << "\n" << r.err;
+  }
+  auto left = leftovers(dir);
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"job.yaml", "run.h5"})) << "a refused command left a file";
+}
+
 TEST(Cli, MalformedConfigsFailWithTheKeyNamedAndNoOutput) {
   int n = 0;
   for (const auto& e : fs::directory_iterator(kSource / "tests/data/bad_configs")) {

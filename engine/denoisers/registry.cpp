@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "engine/config/config.h"
-#include "engine/core/features.h"
+#include "engine/core/torch_module.h"
 
 namespace geotps {
 
@@ -37,11 +37,15 @@ bool hasDenoiser(const std::string& name) { return registry().count(name) > 0; }
 
 std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings,
                                        const DenoiserContext& context) {
-  const auto it = registry().find(settings.type);
-  if (it == registry().end()) {
-    if (settings.type == "torch") {
-      throw ConfigError(noTorchMessage(context.source, "denoiser.type", "denoiser 'torch'"));
+  auto it = registry().find(settings.type);
+  if (it == registry().end() && settings.type == "torch") {
+    std::string why;
+    if (!loadTorchModule(&why) || (it = registry().find(settings.type)) == registry().end()) {
+      throw ConfigError(
+          torchUnavailableMessage(context.source, "denoiser.type", "denoiser 'torch'", why));
     }
+  }
+  if (it == registry().end()) {
     throw ConfigError(fmt::format("{}: key 'denoiser.type': unknown denoiser '{}'", context.source,
                                   settings.type));
   }

@@ -6,6 +6,8 @@
 #include "engine/config/config.h"
 #include "engine/denoisers/registry.h"
 #include "engine/neural/torch_denoiser.h"
+#include "engine/pipelines/train_denoiser.h"
+#include "engine/pipelines/training_command.h"
 
 namespace geotps {
 
@@ -28,6 +30,10 @@ void registerTorchComponents() {
         return denoiser;
       });
   registerDoobCompareMethod();
+  registerTrainingCommand([](Config config, const JobOptions& options, std::FILE* log) {
+    const TrainingSummary summary = runTrainDenoiser(std::move(config), options, log);
+    return TrainingCommandResult{formatTrainingSummary(summary), summary.outputFile};
+  });
 }
 
 }  // namespace geotps

@@ -22,7 +22,7 @@
 #include "engine/baselines/shooting.h"
 #include "engine/core/clock.h"
 #include "engine/core/fault_injection.h"
-#include "engine/core/features.h"
+#include "engine/core/torch_module.h"
 #include "engine/core/parallel.h"
 #include "engine/core/progress.h"
 #include "engine/core/ranks.h"
@@ -915,12 +915,15 @@ void registerCompareMethod(const std::string& name, CompareMethod method) {
 }
 
 const CompareMethod& compareMethod(const std::string& name, const std::string& source) {
-  const auto it = methodRegistry().find(name);
-  if (it == methodRegistry().end()) {
-    if (name == "doob") {
-      throw ConfigError(
-          noTorchMessage(source, "compare.methods", "method 'doob' (Doob's Lagrangian)"));
+  auto it = methodRegistry().find(name);
+  if (it == methodRegistry().end() && name == "doob") {
+    std::string why;
+    if (!loadTorchModule(&why) || (it = methodRegistry().find(name)) == methodRegistry().end()) {
+      throw ConfigError(torchUnavailableMessage(source, "compare.methods",
+                                                "method 'doob' (Doob's Lagrangian)", why));
     }
+  }
+  if (it == methodRegistry().end()) {
     throw ConfigError(fmt::format("{}: key 'compare.methods': unknown method '{}'", source, name));
   }
   return it->second;

@@ -18,6 +18,20 @@ foreach(f bin/geotps include/geotps/engine/pipelines/run.h include/geotps/geotps
     message(FATAL_ERROR "the install tree has no ${f}")
   endif()
 endforeach()
+# A LibTorch build installs its module where the installed binary finds it: training gets past
+# loading it to the (unwritable) output path.
+if(GEOTPS_WITH_TORCH)
+  if(NOT EXISTS "${prefix}/lib/geotps/libgeotps_neural.so")
+    message(FATAL_ERROR "the install tree has no lib/geotps/libgeotps_neural.so")
+  endif()
+  execute_process(COMMAND "${prefix}/bin/geotps" train-denoiser
+                          "${GEOTPS_SOURCE_DIR}/tests/data/tiny_alanine.yaml" -q
+                          --out /proc/geotps_no/model.pt
+                  RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
+  if(rc EQUAL 0 OR NOT err MATCHES "/proc/geotps_no/model.pt" OR err MATCHES "could not be loaded")
+    message(FATAL_ERROR "the installed geotps did not load its LibTorch module (${rc}):\n${err}")
+  endif()
+endif()
 run_step(${CMAKE_COMMAND} -S "${GEOTPS_SOURCE_DIR}/tests/consumer" -B "${WORK_DIR}/build"
          -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_BUILD_TYPE=Release)
 run_step(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
