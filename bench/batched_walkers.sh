@@ -6,6 +6,9 @@
 # (geodesic.initial, optimizer none), so every row times the same curve. Prints the Markdown table
 # of bench/RESULTS.md section l.
 # Usage: bash bench/batched_walkers.sh path/to/geotps WORKDIR [MAX_SECONDS_PER_RUN]
+# Environment: RS="1 10 100 1000" (the walker counts), MODES="per_context_Reference batched_CPU
+# batched_OpenCL" (the rows), SETS="--set KEY=VALUE ..." (more overrides for every sampling run,
+# e.g. a shorter curve with geodesic.n_points for large R).
 set -uo pipefail
 BIN=$1
 WORK=$2
@@ -16,14 +19,17 @@ mkdir -p "$WORK"
 "$BIN" run "$CFG" --quiet --out "$WORK/base.h5" --set sampler.n_paths=1 >"$WORK/base.log" 2>&1 ||
   { echo "base run failed" >&2; exit 1; }
 reuse=(--set "geodesic.initial=$WORK/base.h5" --set geodesic.optimizer=none)
+read -r -a extra <<<"${SETS:-}"
+RS=${RS:-1 10 100 1000}
+MODES=${MODES:-per_context_Reference batched_CPU batched_OpenCL}
 run() {  # name, then --set overrides
   local name=$1
   shift
-  if [[ -e "$WORK/$name.skip" ]]; then return; fi
-  timeout "$LIMIT" "$BIN" run "$CFG" --quiet --out "$WORK/$name.h5" "${reuse[@]}" "$@" \
+  if [[ -e "$WORK/$name.skip" || " $MODES " != *" ${name%_*} "* ]]; then return; fi
+  timeout "$LIMIT" "$BIN" run "$CFG" --quiet --out "$WORK/$name.h5" "${reuse[@]}" "${extra[@]}" "$@" \
     >"$WORK/$name.log" 2>&1 || echo "$name failed or over ${LIMIT}s (exit $?)" >&2
 }
-for R in 1 10 100 1000; do
+for R in $RS; do
   run "per_context_Reference_$R" --set sampler.walkers=per_context --set potential.platform=Reference \
     --set sampler.n_paths=$R
   run "batched_CPU_$R" --set sampler.walkers=batched --set potential.platform=CPU --set sampler.n_paths=$R

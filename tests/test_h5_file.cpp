@@ -64,6 +64,50 @@ TEST(H5File, DoublesRoundTripWithShape) {
   EXPECT_EQ(f.readAttributeString("/curve/l", "units"), "nm");
 }
 
+// An in-memory file (MPI ranks send walker chunks this way): nothing is written under its name,
+// its image is a whole HDF5 file that the ordinary reader opens from disk, and fromImage() reads
+// the same back; bytes that are no HDF5 file are refused with the name.
+TEST(H5File, InMemoryImageIsAWholeFileAndOpensAgain) {
+  const std::string name = tempFile("_memory.h5");
+  const std::vector<double> doubles = {1.5, -2.25, 3e-300, 4e300, 0.0, -0.0};
+  const std::vector<float> rows = {1.f, 2.f, 3.f, 4.f, 5.f, 6.f};
+  const std::vector<std::int64_t> ints = {7, -8, 9};
+  std::string image;
+  {
+    const auto f = H5File::inMemory(name);
+    f->writeDoubles("/a/d", {2, 3}, doubles.data(), "nm");
+    f->createFloatDataset("/a/rows", {3, 2}, "kJ/mol");
+    f->writeFloatRows("/a/rows", 0, 2, rows.data());
+    f->writeFloatRows("/a/rows", 2, 1, rows.data() + 4);
+    f->writeInts("/i", {3}, ints.data(), "1");
+    f->writeString("/s", "text");
+    f->setAttribute("/a", "x", 2.5, "ps");
+    image = f->image();
+  }
+  EXPECT_FALSE(fs::exists(name)) << "an in-memory file was written to disk";
+  ASSERT_GT(image.size(), 8u);
+  const auto check = [&](const H5File& f) {
+    EXPECT_EQ(f.readDoubles("/a/d"), doubles);
+    EXPECT_EQ(f.shape("/a/d"), (std::vector<std::size_t>{2, 3}));
+    const std::vector<double> read = f.readDoubles("/a/rows");
+    EXPECT_EQ(read, std::vector<double>(rows.begin(), rows.end()));
+    EXPECT_EQ(f.readDoubles("/i"), (std::vector<double>{7, -8, 9}));
+    EXPECT_EQ(f.readString("/s"), "text");
+    EXPECT_EQ(f.readAttributeDouble("/a", "x"), 2.5);
+    EXPECT_EQ(f.readAttributeString("/a", "x_units"), "ps");
+  };
+  const std::string onDisk = tempFile("_image.h5");
+  {
+    std::ofstream out(onDisk, std::ios::binary);
+    out.write(image.data(), static_cast<std::streamsize>(image.size()));
+  }
+  check(H5File(onDisk, H5File::Mode::Read));
+  check(*H5File::fromImage(image, "received"));
+  EXPECT_TRUE(Contains(errorOf([] { H5File::fromImage("not an HDF5 file", "chunk 3"); }),
+                       "chunk 3"));
+  EXPECT_TRUE(Contains(errorOf([] { H5File::fromImage("", "chunk 4"); }), "chunk 4"));
+}
+
 TEST(H5File, FloatsRoundTripWithShape) {
   const std::string path = tempFile();
   std::vector<float> data(2 * 3 * 4);

@@ -115,6 +115,26 @@ TEST(Mpi, FullAtomRunOnTwoAndThreeRanksIsBitIdentical) {
              "--set sampler.n_paths=4 --set output.checkpoint_walkers=1 --set sampler.threads=1");
 }
 
+// GEOTPS_MPI=1 starts MPI without a launcher (MPI's singleton start): one rank, and the file of a
+// process that never started MPI.
+TEST(Mpi, ForcedWithoutALauncherRunsAsOneRank) {
+  REQUIRE_MPI();
+  const std::string path = (kSource / "tests/data/tiny_alanine.yaml").string();
+  const std::string args = "run '" + path + "' --out out.h5 --set sampler.threads=1";
+  const fs::path ref = freshDir("geotps_mpi_forced_ref"), dir = freshDir("geotps_mpi_forced");
+  const auto r0 = runGeotps(args, ref);
+  ASSERT_EQ(r0.exitCode, 0) << r0.err;
+  const auto r = runGeotps(args, dir,
+                           "OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 "
+                           "OMPI_MCA_btl_vader_single_copy_mechanism=none GEOTPS_MPI=1");
+  ASSERT_EQ(r.exitCode, 0) << r.out << r.err;
+  EXPECT_TRUE(contains(r.out, "# MPI: 1 rank (docs/mpi.md)")) << r.out;
+  EXPECT_FALSE(contains(r0.out, "# MPI")) << r0.out;
+  expectNoTemporaries(dir);
+  expectSameDatasets((ref / "out.h5").string(), (dir / "out.h5").string());
+  geotps::test::expectSameAttributes((ref / "out.h5").string(), (dir / "out.h5").string(), {});
+}
+
 TEST(Mpi, CompareOnTwoRanksEqualsOneProcess) {
   REQUIRE_MPI();
   // The geodesic method (walkers shared), variable-length MCMC (4 chains shared) and the geodesic

@@ -44,6 +44,8 @@ class Ranks {
   bool root() const { return rank_ == 0; }
   /// More than one rank: the pipelines share their work.
   bool parallel() const { return size_ > 1; }
+  /// Whether MPI was started (under a launcher, or forced by GEOTPS_MPI=1), with any number of ranks.
+  bool mpi() const { return mpi_; }
   /// The rank among the ranks on this node (0 without MPI).
   int nodeLocalRank() const { return localRank_; }
   /// "rank R of N".

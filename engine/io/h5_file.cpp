@@ -482,6 +482,42 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   }
 }
 
+std::unique_ptr<H5File> H5File::inMemory(const std::string& name) {
+  quietHdf5();
+  Plist fapl(checkId(H5Pcreate(H5P_FILE_ACCESS), name, "", "cannot create property list"));
+  checkRc(H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0), name, "",
+          "cannot select the in-memory driver");
+  Plist fcpl = creationPlist(H5P_FILE_CREATE, name, "/");
+  const hid_t file = checkId(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), name,
+                             "", "cannot create in-memory file");
+  return std::unique_ptr<H5File>(new H5File(file, name));
+}
+
+std::unique_ptr<H5File> H5File::fromImage(const std::string& bytes, const std::string& name) {
+  quietHdf5();
+  if (bytes.empty()) fail(name, "", "empty file image");
+  Plist fapl(checkId(H5Pcreate(H5P_FILE_ACCESS), name, "", "cannot create property list"));
+  checkRc(H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0), name, "",
+          "cannot select the in-memory driver");
+  // HDF5 copies the buffer (no H5LT_FILE_IMAGE flags here), so `bytes` need not outlive the file.
+  checkRc(H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()), name, "",
+          "cannot use the file image");
+  const hid_t file =
+      checkId(H5Fopen(name.c_str(), H5F_ACC_RDONLY, fapl.get()), name, "", "not an HDF5 file image");
+  return std::unique_ptr<H5File>(new H5File(file, name));
+}
+
+std::string H5File::image() {
+  const hid_t file = static_cast<hid_t>(requireOpen(file_, path_));
+  flush();
+  const ssize_t size = H5Fget_file_image(file, nullptr, 0);
+  if (size < 0) failH5(path_, "", "cannot take the file's image");
+  std::string bytes(static_cast<std::size_t>(size), '\0');
+  if (H5Fget_file_image(file, bytes.data(), bytes.size()) != size)
+    failH5(path_, "", "cannot take the file's image");
+  return bytes;
+}
+
 H5File::~H5File() {
   try {
     close();

@@ -29,6 +29,11 @@ class H5File {
  public:
   enum class Mode { Read, Create };
   H5File(const std::string& path, Mode mode);
+  /// A new file held in memory only (HDF5's core driver; nothing touches the disk), e.g. to send
+  /// to another process as image(); `name` stands for its path in messages.
+  static std::unique_ptr<H5File> inMemory(const std::string& name);
+  /// Opens, read-only, a file from the bytes of image(); `name` stands for its path in messages.
+  static std::unique_ptr<H5File> fromImage(const std::string& bytes, const std::string& name);
   ~H5File();
   H5File(const H5File&) = delete;
   H5File& operator=(const H5File&) = delete;
@@ -93,9 +98,12 @@ class H5File {
 
   void flush();
   void close();
+  /// The bytes of the whole file as it is now (flushed first): what a file on disk would hold.
+  std::string image();
   const std::string& path() const { return path_; }
 
  private:
+  H5File(std::int64_t file, const std::string& name) : path_(name), file_(file) {}
   std::int64_t ensureParentGroups(const std::string& path);
   std::string path_;
   std::int64_t file_ = -1;  // hid_t

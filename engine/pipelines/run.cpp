@@ -111,31 +111,18 @@ Eigen::VectorXd readInitialCurve(const std::string& source, const std::string& p
   return Eigen::Map<const Eigen::VectorXd>(theta.data(), static_cast<Eigen::Index>(theta.size()));
 }
 
-/// A chunk of walkers as bytes for another rank: the checkpoint's own layout (saveWalkers, an HDF5
-/// file), written to a temporary file of this process and read back.
+/// A chunk of walkers as bytes for another rank: the checkpoint's own layout (saveWalkers), as the
+/// image of an HDF5 file held in memory.
 std::string walkersToBytes(const SamplerResult& part, int chunk) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() /
-       fmt::format("geotps-walkers-{}-{}.h5", static_cast<long>(::getpid()), chunk))
-          .string();
-  OwnedTemporary file(path);
-  {
-    H5File f(path, H5File::Mode::Create);
-    saveWalkers(f, "/walkers", part);
-  }
-  return readFileBytes(path);
+  const auto file = H5File::inMemory(fmt::format("walker chunk {} (in memory)", chunk));
+  saveWalkers(*file, "/walkers", part);
+  return file->image();
 }
 
 /// The walkers walkersToBytes() sent (`count` of them).
 SamplerResult walkersFromBytes(const std::string& bytes, int chunk, int count) {
-  const std::string path =
-      (std::filesystem::temp_directory_path() /
-       fmt::format("geotps-walkers-{}-{}-in.h5", static_cast<long>(::getpid()), chunk))
-          .string();
-  OwnedTemporary file(path);
-  writeFileAtomically(path, bytes);
-  H5File f(path, H5File::Mode::Read);
-  return loadWalkers(f, "/walkers", count);
+  const auto file = H5File::fromImage(bytes, fmt::format("walker chunk {} (received)", chunk));
+  return loadWalkers(*file, "/walkers", count);
 }
 
 }  // namespace
@@ -232,7 +219,11 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
                  atoms.platform->getName(), atoms.platformReport, atoms.energyA, labels,
                  values(atoms.cvA), atoms.energyB, labels, values(atoms.cvB));
     }
-    if (shared) fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
+    if (shared) {
+      fmt::print(log, "# MPI: {} ranks share the walkers (docs/mpi.md)\n", ranks.size());
+    } else if (ranks.mpi()) {
+      fmt::print(log, "# MPI: 1 rank (docs/mpi.md)\n");
+    }
     std::fflush(log);
     // The exact quadrature denoiser is built wherever it is practical (D <= 3, docs/method.md,
     // "Dimensions") and the job has an energy (a full-atom job with other than two CVs has none):

@@ -93,9 +93,10 @@ const std::vector<KeySpec>& potentialKeys() {
        .type = KeyType::String,
        .defaultValue = "auto",
        .unit = "",
-       .description = "OpenMM platform; auto measures the available ones on this system and picks "
-                      "the fastest, never OpenCL run by POCL on the CPU (name OpenCL to use it) "
-                      "(openmm only)",
+       .description = "OpenMM platform; auto times one molecule's steps on each available one and "
+                      "picks the fastest, never OpenCL run by POCL on the CPU; a GPU pays off for "
+                      "many walkers batched in one Context, which one molecule's timing does not "
+                      "see: name OpenCL or CUDA for it (README, \"GPUs\") (openmm only)",
        .choices = {"auto", "CUDA", "OpenCL", "CPU", "Reference"}},
       {.key = "potential.precision",
        .type = KeyType::String,
