@@ -612,6 +612,31 @@ print("bonds:", len(u.bonds))
   for (int q = 0; q < 66; ++q) EXPECT_NEAR(xyz31[q] / 10.0, stored(1, 31, q), 1e-6);
 }
 
+// `potential.platform: auto` in a compare is chosen once, by the compare, and its geodesic run
+// takes that platform instead of timing the platforms again (one platform for every method).
+TEST(FullAtomCli, CompareChoosesTheAutoPlatformOnceForEveryMethod) {
+  if (!fs::exists(kData / "system.xml"))
+    GTEST_SKIP() << "data/alanine_dipeptide/system.xml missing";
+  const fs::path dir = geotps::test::freshDir("geotps_full_atom_compare_auto");
+  const std::string config = (kSource / "tests/data/tiny_compare_full_atom.yaml").string();
+  const auto r = geotps::test::runGeotps("compare '" + config +
+                                             "' --out cmp.h5 --set potential.platform=auto "
+                                             "--set 'compare.methods=[geodesic]'",
+                                         dir);
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::size_t timings = 0;
+  for (auto at = r.out.find("OpenMM platform timing"); at != std::string::npos;
+       at = r.out.find("OpenMM platform timing", at + 1))
+    ++timings;
+  EXPECT_EQ(timings, 1u) << r.out;
+  H5File g((dir / "cmp_geodesic.h5").string(), H5File::Mode::Read);
+  const std::string platform = g.readAttributeString("/full_atom", "platform");
+  EXPECT_NE(r.out.find("# potential.platform auto: " + platform + ", as chosen for the other"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("chose " + platform), std::string::npos) << r.out;
+}
+
 // A full-atom compare file: the MCMC's index datasets are int64, the molecule's topology is stored,
 // and `geotps export --method` writes its stored paths, whose stored (phi, psi) (path_frames) are
 // the dihedrals mdtraj computes from the exported frames; row j of a path is its frame

@@ -284,6 +284,8 @@ MethodResult runGeodesic(const CompareContext& c) {
   JobOptions o = c.options;
   o.output = c.geodesicFile;
   o.stageAs = c.geodesicStaged;  // renamed to geodesicFile when the compare file is written
+  // One platform for every method: under `potential.platform: auto` the one the compare chose.
+  if (c.fullAtom) o.autoPlatform = c.molecule->platform->getName();
   const JobSummary js = runJob(c.record, o, c.log);
   if (!Ranks::world().root()) return r;  // under MPI rank 0 wrote the file
   H5File f(c.geodesicStaged, H5File::Mode::Read);
@@ -1102,6 +1104,12 @@ CompareSummary runCompare(Config config, const JobOptions& options, const std::s
   if (checkpoint) {
     context.checkpoint = &*checkpoint;
     if (context.fullAtom) checkpoint->setPlatform(context.molecule->platform->getName());
+  }
+  if (context.fullAtom && root) {
+    // The platform of every method (the geodesic run takes it too: runGeodesic).
+    fmt::print(log, "# compare: OpenMM platform {} ({})\n", context.molecule->platform->getName(),
+               context.molecule->platformReport);
+    std::fflush(log);
   }
   const CompareContext& pb = context;
   s.kind = pb.fullAtom ? "full_atom" : "2d";

@@ -64,6 +64,9 @@ struct JobOptions {
   /// keeps its chunks inside the compare's checkpoint, and the compare removes them. Unset: `geotps
   /// run` uses `<output file>.checkpoint`, and a staged run keeps its walkers in memory.
   std::optional<std::string> checkpointFolder;
+  /// The OpenMM platform a job with `potential.platform: auto` runs on instead of choosing again:
+  /// a compare's geodesic run takes the one the compare chose for its baselines.
+  std::optional<std::string> autoPlatform;
 };
 
 /// Applies --seed, and --out as `outputKey` (a String key), to the config, so that the effective

@@ -175,6 +175,11 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     if (options.stageAs) checkOutputTarget(s.outputFile);
     writer.emplace(options.stageAs ? *options.stageAs : s.outputFile);
     pinned = resumedPlatform(settings, options.resume && checkpointed, checkpointFolder, log);
+    if (options.autoPlatform && pinned.potential.platform == "auto") {
+      pinned.potential.platform = *options.autoPlatform;
+      fmt::print(log, "# potential.platform auto: {}, as chosen for the other methods\n",
+                 *options.autoPlatform);
+    }
     if (!shared || pinned.potential.platform != "auto") return;
     made.emplace(makeProblem(pinned));
     if (made->fullAtom()) pinned.potential.platform = made->molecule->platform->getName();
