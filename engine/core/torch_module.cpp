@@ -18,13 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+#ifdef GEOTPS_TORCH_MODULE_FILE
 // The module's entry point (engine/neural/module_entry.cpp): registers the components when
 // `build` is the build it was made by, else returns that build, unchanged.
 using ModuleEntry = const char* (*)(const char* build);
 
 std::string buildIdentity() { return std::string(kVersion) + " " + kGitCommit; }
 
-#ifdef GEOTPS_TORCH_MODULE_FILE
 std::vector<fs::path> candidates() {
   if (const char* forced = std::getenv("GEOTPS_TORCH_MODULE"); forced && *forced) {
     return {fs::path(forced)};

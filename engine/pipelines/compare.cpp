@@ -50,7 +50,7 @@ namespace {
 /// Appends the bytes of `n` values at `data`.
 template <class T>
 void putBytes(std::string& out, const T* data, std::size_t n) {
-  out.append(reinterpret_cast<const char*>(data), n * sizeof(T));
+  if (n > 0) out.append(reinterpret_cast<const char*>(data), n * sizeof(T));
 }
 template <class T>
 void putValue(std::string& out, const T& value) {
@@ -66,6 +66,7 @@ class ByteReader {
     const std::size_t size = n * sizeof(T);
     if (at_ + size > bytes_.size())
       throw std::runtime_error("MPI: a chain's result arrived cut short");
+    if (size == 0) return;  // data may be null (an empty vector): memcpy must not see it
     std::memcpy(data, bytes_.data() + at_, size);
     at_ += size;
   }
