@@ -635,6 +635,9 @@ TEST(FullAtomCli, CompareChoosesTheAutoPlatformOnceForEveryMethod) {
             std::string::npos)
       << r.out;
   EXPECT_NE(r.out.find("chose " + platform), std::string::npos) << r.out;
+  EXPECT_EQ(g.readAttributeString("/full_atom", "platform_report"),
+            "OpenMM platform " + platform +
+                " (potential.platform auto: as chosen for the other methods of the compare)");
 }
 
 // A full-atom compare file: the MCMC's index datasets are int64, the molecule's topology is stored,

@@ -263,6 +263,9 @@ TEST(Resume, AutoPlatformContinuesOnTheCheckpointsPlatform) {
   EXPECT_TRUE(contains(resumed.out, "--resume: potential.platform auto: " + other)) << resumed.out;
   H5File f((dir / "out.h5").string(), H5File::Mode::Read);
   EXPECT_EQ(f.readAttributeString("/full_atom", "platform"), other);
+  EXPECT_TRUE(contains(f.readAttributeString("/full_atom", "platform_report"),
+                       "(potential.platform auto: the platform of the work saved in "))
+      << f.readAttributeString("/full_atom", "platform_report");
 }
 
 namespace {

@@ -227,6 +227,10 @@ FullAtomSetup prepareFullAtom(const PotentialSettings& potential, const Molecule
   const std::string platformName = potential.platform;
   try {
     s.platform = &choosePlatform(platformName, *s.system, posA, &s.platformReport);
+    if (!potential.platformOrigin.empty()) {
+      s.platformReport = fmt::format("OpenMM platform {} (potential.platform auto: {})",
+                                     s.platform->getName(), potential.platformOrigin);
+    }
   } catch (const std::exception& e) {
     throw ConfigError(fmt::format("{}: key 'potential.platform': {}", source, e.what()));
   }

@@ -60,6 +60,7 @@ JobSettings resumedPlatform(const JobSettings& settings, bool resume, const std:
   const std::string platform = CheckpointFolder::recordedPlatform(folder);
   if (platform.empty()) return s;
   s.potential.platform = platform;
+  s.potential.platformOrigin = "the platform of the work saved in " + folder;
   fmt::print(log, "# --resume: potential.platform auto: {}, the platform of the work saved in {}\n",
              platform, folder);
   std::fflush(log);

@@ -177,6 +177,7 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     pinned = resumedPlatform(settings, options.resume && checkpointed, checkpointFolder, log);
     if (options.autoPlatform && pinned.potential.platform == "auto") {
       pinned.potential.platform = *options.autoPlatform;
+      pinned.potential.platformOrigin = "as chosen for the other methods of the compare";
       fmt::print(log, "# potential.platform auto: {}, as chosen for the other methods\n",
                  *options.autoPlatform);
     }

@@ -21,6 +21,10 @@ struct PotentialSettings {
   double coupling = 0.0;                   ///< double_well_nd
   std::string system, pdbA, pdbB;          ///< openmm: System XML and the two end-state PDBs
   std::string platform = "auto", precision = "mixed";  ///< openmm
+  /// Not a key: set by a pipeline that replaced `platform: auto` by a platform chosen earlier (a
+  /// resumed checkpoint's, a compare's), it says which; the molecule's platform report (stored
+  /// as /full_atom platform_report) then gives it instead of "requested by name".
+  std::string platformOrigin;
   int deviceIndex = -1;  ///< openmm, OpenCL / CUDA: DeviceIndex (-1 = the platform's choice)
 };
 
