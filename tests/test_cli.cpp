@@ -752,14 +752,17 @@ TEST(Cli, PlotHelperDrawsFullAtomAndCompareFiles) {
 
 TEST(Cli, InterruptedRunLeavesNoFile) {
   const fs::path dir = freshDir("interrupt");
-  // The paper-settings job takes several seconds; stop it after 1.5 s with SIGTERM. (Not SIGINT: a
-  // shell script starts `&` jobs with SIGINT ignored, and geotps keeps an inherited SIG_IGN, as
-  // nohup needs; tests/test_hostile.cpp sends SIGINT to a process that does not ignore it.)
+  // Stop the paper-settings job after 1.5 s with SIGTERM, inside its geodesic stage: with 2048
+  // curve points that stage alone takes over 10 s, while the whole default job takes about 2 s
+  // (the checkpoint chunks that sampling saves for --resume are kept on purpose; the resume tests
+  // cover them). Not SIGINT: a shell script starts `&` jobs with SIGINT ignored, and geotps keeps
+  // an inherited SIG_IGN, as nohup needs; tests/test_hostile.cpp sends SIGINT to a process that
+  // does not ignore it.
   const std::string config = (kSource / "configs/alanine_dipeptide_2d.yaml").string();
   const std::string cmd =
       "cd '" + dir.string() + "' && { '" GEOTPS_BINARY "' run '" + config +
-      "' --quiet --out out.h5 > log.txt 2>&1 & pid=$!; sleep 1.5; kill -TERM $pid;"
-      " wait $pid; }";
+      "' --quiet --out out.h5 --set geodesic.n_points=2048 > log.txt 2>&1 & pid=$!; sleep 1.5;"
+      " kill -TERM $pid; wait $pid; }";
   const int status = std::system(cmd.c_str());
   EXPECT_NE(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
   fs::remove(dir / "log.txt");
