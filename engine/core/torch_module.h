@@ -20,6 +20,17 @@ namespace geotps {
 /// tree).
 bool loadTorchModule(std::string* why);
 
+/// `registry.find(name)`; when `name` is absent and is one that the LibTorch module provides
+/// (`fromTorch`), the module is loaded first (loadTorchModule(), its failure in `why`) and the name
+/// looked up again. The one lookup of the registries that LibTorch parts register into.
+template <class Registry>
+typename Registry::iterator findLoadingTorchModule(Registry& registry, const std::string& name,
+                                                   bool fromTorch, std::string* why) {
+  auto it = registry.find(name);
+  if (it == registry.end() && fromTorch && loadTorchModule(why)) it = registry.find(name);
+  return it;
+}
+
 /// The message of the ConfigError for `what` (e.g. "denoiser 'torch'") at `key` when the LibTorch
 /// components are not registered and loadTorchModule() could not provide them: noTorchMessage() in
 /// a build without LibTorch, else the module's load failure.

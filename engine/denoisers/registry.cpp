@@ -33,19 +33,20 @@ void registerDenoiser(const std::string& name, DenoiserFactory factory) {
   registry()[name] = std::move(factory);
 }
 
-bool hasDenoiser(const std::string& name) { return registry().count(name) > 0; }
+bool hasDenoiser(const std::string& name) {
+  return findLoadingTorchModule(registry(), name, name == "torch", nullptr) != registry().end();
+}
 
 std::shared_ptr<Denoiser> makeDenoiser(const DenoiserSettings& settings,
                                        const DenoiserContext& context) {
-  auto it = registry().find(settings.type);
-  if (it == registry().end() && settings.type == "torch") {
-    std::string why;
-    if (!loadTorchModule(&why) || (it = registry().find(settings.type)) == registry().end()) {
+  const bool torch = settings.type == "torch";
+  std::string why;
+  const auto it = findLoadingTorchModule(registry(), settings.type, torch, &why);
+  if (it == registry().end()) {
+    if (torch) {
       throw ConfigError(
           torchUnavailableMessage(context.source, "denoiser.type", "denoiser 'torch'", why));
     }
-  }
-  if (it == registry().end()) {
     throw ConfigError(fmt::format("{}: key 'denoiser.type': unknown denoiser '{}'", context.source,
                                   settings.type));
   }

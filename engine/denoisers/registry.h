@@ -30,7 +30,8 @@ using DenoiserFactory =
 /// Adds (or replaces) a denoiser type.
 void registerDenoiser(const std::string& name, DenoiserFactory factory);
 
-/// True when `name` is registered in this build.
+/// True when `name` is registered in this build (`torch`: once the LibTorch module is loaded,
+/// which this loads).
 bool hasDenoiser(const std::string& name);
 
 /// Builds the denoiser named by denoiser.type; errors name the key and the config file.

@@ -482,11 +482,21 @@ H5File::H5File(const std::string& path, Mode mode) : path_(path) {
   }
 }
 
-std::unique_ptr<H5File> H5File::inMemory(const std::string& name) {
-  quietHdf5();
+namespace {
+
+/// File access through HDF5's core driver without a backing store: the file lives in memory only.
+Plist inMemoryAccess(const std::string& name) {
   Plist fapl(checkId(H5Pcreate(H5P_FILE_ACCESS), name, "", "cannot create property list"));
   checkRc(H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0), name, "",
           "cannot select the in-memory driver");
+  return fapl;
+}
+
+}  // namespace
+
+std::unique_ptr<H5File> H5File::inMemory(const std::string& name) {
+  quietHdf5();
+  Plist fapl = inMemoryAccess(name);
   Plist fcpl = creationPlist(H5P_FILE_CREATE, name, "/");
   const hid_t file = checkId(H5Fcreate(name.c_str(), H5F_ACC_TRUNC, fcpl.get(), fapl.get()), name,
                              "", "cannot create in-memory file");
@@ -496,9 +506,7 @@ std::unique_ptr<H5File> H5File::inMemory(const std::string& name) {
 std::unique_ptr<H5File> H5File::fromImage(const std::string& bytes, const std::string& name) {
   quietHdf5();
   if (bytes.empty()) fail(name, "", "empty file image");
-  Plist fapl(checkId(H5Pcreate(H5P_FILE_ACCESS), name, "", "cannot create property list"));
-  checkRc(H5Pset_fapl_core(fapl.get(), 1 << 20, /*backing_store=*/0), name, "",
-          "cannot select the in-memory driver");
+  Plist fapl = inMemoryAccess(name);
   // HDF5 copies the buffer (no H5LT_FILE_IMAGE flags here), so `bytes` need not outlive the file.
   checkRc(H5Pset_file_image(fapl.get(), const_cast<char*>(bytes.data()), bytes.size()), name, "",
           "cannot use the file image");

@@ -61,8 +61,8 @@ JobSettings resumedPlatform(const JobSettings& settings, bool resume, const std:
   if (platform.empty()) return s;
   s.potential.platform = platform;
   s.potential.platformOrigin = "the platform of the work saved in " + folder;
-  fmt::print(log, "# --resume: potential.platform auto: {}, the platform of the work saved in {}\n",
-             platform, folder);
+  fmt::print(log, "# --resume: potential.platform auto: {}, {}\n", platform,
+             s.potential.platformOrigin);
   std::fflush(log);
   return s;
 }

@@ -918,15 +918,14 @@ void registerCompareMethod(const std::string& name, CompareMethod method) {
 }
 
 const CompareMethod& compareMethod(const std::string& name, const std::string& source) {
-  auto it = methodRegistry().find(name);
-  if (it == methodRegistry().end() && name == "doob") {
-    std::string why;
-    if (!loadTorchModule(&why) || (it = methodRegistry().find(name)) == methodRegistry().end()) {
+  const bool torch = name == "doob";
+  std::string why;
+  const auto it = findLoadingTorchModule(methodRegistry(), name, torch, &why);
+  if (it == methodRegistry().end()) {
+    if (torch) {
       throw ConfigError(torchUnavailableMessage(source, "compare.methods",
                                                 "method 'doob' (Doob's Lagrangian)", why));
     }
-  }
-  if (it == methodRegistry().end()) {
     throw ConfigError(fmt::format("{}: key 'compare.methods': unknown method '{}'", source, name));
   }
   return it->second;

@@ -3,12 +3,10 @@
 
 #include <OpenMM.h>
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
 #include <ctime>
-#include <filesystem>
 #include <limits>
 #include <numbers>
 #include <optional>
@@ -178,8 +176,8 @@ JobSummary runJob(const JobSettings& settings, const Config& record, const JobOp
     if (options.autoPlatform && pinned.potential.platform == "auto") {
       pinned.potential.platform = *options.autoPlatform;
       pinned.potential.platformOrigin = "as chosen for the other methods of the compare";
-      fmt::print(log, "# potential.platform auto: {}, as chosen for the other methods\n",
-                 *options.autoPlatform);
+      fmt::print(log, "# potential.platform auto: {}, {}\n", *options.autoPlatform,
+                 pinned.potential.platformOrigin);
     }
     if (!shared || pinned.potential.platform != "auto") return;
     made.emplace(makeProblem(pinned));
